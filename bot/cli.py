@@ -1,0 +1,162 @@
+"""The ``registry-why`` command line: explain, classify, probe, kb, serve.
+
+Exit codes (documented in the README):
+  0  success (for ``explain``: a cause was named)
+  1  ``explain`` ran but could not name a cause ("not sure")
+  2  bad usage or unreadable input
+  3  bad configuration (environment, registries file, knowledge base)
+  4  the probe could not run (for example, the registry is not allowed)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import IO, Any
+
+from bot.render.data import diagnosis_data
+from bot.render.terminal import render_terminal
+from knowledge.diagnosis import diagnose
+from knowledge.loader import KnowledgeBaseError, knowledge_base
+
+EXIT_OK = 0
+EXIT_NOT_SURE = 1
+EXIT_USAGE = 2
+EXIT_CONFIG = 3
+EXIT_PROBE = 4
+
+MAX_INPUT_BYTES = 16 * 1024 * 1024
+"""Input beyond this is not read: pastes are logs, and their errors are near the end."""
+
+
+class UsageError(Exception):
+    """Input the command cannot use; the message says what to do instead."""
+
+
+def _read_text(arg: str | None, stdin: IO[bytes]) -> str:
+    if arg is not None and arg != "-":
+        return arg
+    if stdin.isatty():
+        raise UsageError(
+            "give the error text as an argument, or pipe it in: ... | registry-why explain"
+        )
+    data = stdin.read(MAX_INPUT_BYTES + 1)
+    if len(data) > MAX_INPUT_BYTES:
+        # Keep the tail: that is where a failing log shows its error.
+        data = data[-MAX_INPUT_BYTES:]
+    return data.decode("utf-8", errors="replace")
+
+
+def _print_json(data: Any, out: IO[str]) -> None:
+    out.write(json.dumps(data, ensure_ascii=False) + "\n")
+
+
+def cmd_explain(args: argparse.Namespace, stdin: IO[bytes], out: IO[str]) -> int:
+    """Diagnose one paste and print it for a person or, with --json, for a machine."""
+    diagnosis = diagnose(_read_text(args.text, stdin))
+    if args.json:
+        _print_json(diagnosis_data(diagnosis), out)
+    else:
+        out.write(render_terminal(diagnosis))
+    return EXIT_OK if diagnosis.class_id else EXIT_NOT_SURE
+
+
+def _classify_line(line: str) -> dict[str, Any]:
+    try:
+        item = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return {"id": None, "error": f"not a JSON object: {exc.msg} at column {exc.colno}"}
+    if not isinstance(item, dict):
+        return {"id": None, "error": 'expected a JSON object like {"id": ..., "text": ...}'}
+    if not isinstance(item.get("text"), str):
+        return {"id": item.get("id"), "error": 'missing "text" (a string)'}
+    diagnosis = diagnose(item["text"])
+    return {"id": item.get("id"), "class": diagnosis.class_id, "confidence": diagnosis.confidence}
+
+
+def cmd_classify(args: argparse.Namespace, stdin: IO[bytes], out: IO[str]) -> int:
+    """Classify JSON lines from stdin, one output line per input line, in order."""
+    if not args.jsonl:
+        raise UsageError("classify reads JSON lines: use `registry-why classify --jsonl`")
+    for raw in stdin:
+        line = raw.decode("utf-8", errors="replace").strip()
+        if line:
+            _print_json(_classify_line(line), out)
+            out.flush()
+    return EXIT_OK
+
+
+def cmd_kb(args: argparse.Namespace, stdin: IO[bytes], out: IO[str]) -> int:
+    """List the knowledge base, or show one entry."""
+    kb = knowledge_base()
+    if args.kb_command == "list":
+        width = max(len(entry.id) for entry in kb)
+        for entry in kb:
+            out.write(f"{entry.id:<{width}}  {entry.title}\n")
+        return EXIT_OK
+    if args.id not in kb:
+        raise UsageError(f"no entry {args.id!r}; `registry-why kb list` shows the ids")
+    entry = kb[args.id]
+    out.write(json.dumps(entry.model_dump(mode="json", by_alias=True), indent=2) + "\n")
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace, stdin: IO[bytes], out: IO[str]) -> int:
+    """Run the Slack bot (Socket Mode with SLACK_APP_TOKEN, else HTTP on PORT)."""
+    from bot.server import serve
+    from bot.settings import load_settings
+
+    serve(load_settings())
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="registry-why",
+        description="Explain container registry errors and how to fix them safely.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    explain = sub.add_parser("explain", help="diagnose a pasted error (argument or stdin)")
+    explain.add_argument("text", nargs="?", help="the error text; '-' or absent reads stdin")
+    explain.add_argument("--json", action="store_true", help="print JSON fields")
+    explain.set_defaults(handler=cmd_explain)
+
+    classify = sub.add_parser("classify", help="classify JSON lines from stdin")
+    classify.add_argument("--jsonl", action="store_true", help='input lines {"id","text"}')
+    classify.set_defaults(handler=cmd_classify)
+
+    kb = sub.add_parser("kb", help="read the knowledge base")
+    kb_sub = kb.add_subparsers(dest="kb_command", required=True)
+    kb_sub.add_parser("list", help="every class id and title")
+    show = kb_sub.add_parser("show", help="one entry, as JSON")
+    show.add_argument("id")
+    kb.set_defaults(handler=cmd_kb)
+
+    serve = sub.add_parser("serve", help="run the Slack bot")
+    serve.set_defaults(handler=cmd_serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``registry-why`` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args, sys.stdin.buffer, sys.stdout))
+    except UsageError as exc:
+        print(f"registry-why: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KnowledgeBaseError as exc:
+        print(f"registry-why: the knowledge base is broken: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except BrokenPipeError:
+        return EXIT_OK
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,56 @@
+"""Diagnosis -> plain data, for ``--json`` output and anything else that wants fields."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from knowledge.diagnosis import Diagnosis
+from knowledge.guide import GuideStep
+
+
+def _steps(steps: tuple[GuideStep, ...]) -> list[dict[str, Any]]:
+    return [{"text": s.text, "commands": list(s.commands)} for s in steps]
+
+
+def diagnosis_data(diagnosis: Diagnosis) -> dict[str, Any]:
+    """The JSON fields of ``registry-why explain --json`` (fields are added, never removed)."""
+    context = diagnosis.context
+    guide = diagnosis.guide
+    return {
+        "class": diagnosis.class_id,
+        "confidence": diagnosis.confidence,
+        "title": diagnosis.title,
+        "meaning": diagnosis.meaning,
+        "evidence": diagnosis.evidence,
+        "image": str(context.image) if context.image else None,
+        "registry": (
+            {"host": context.registry.host, "family": context.registry.family}
+            if context.registry
+            else None
+        ),
+        "tool": context.tool,
+        "operation": context.operation,
+        "http_status": context.http_status,
+        "oci_codes": list(context.oci_codes),
+        "platform": context.platform,
+        "redacted": [r.kind for r in diagnosis.redactions],
+        "alternatives": [
+            {"class": a.class_id, "confidence": a.confidence} for a in diagnosis.alternatives
+        ],
+        "others": [
+            {"class": f.class_id, "confidence": f.confidence, "evidence": f.evidence}
+            for f in diagnosis.others
+        ],
+        "guide": (
+            {
+                "confirm": _steps(guide.confirm),
+                "check": _steps(guide.check),
+                "fix": _steps(guide.fix),
+                "verify": _steps(guide.verify),
+                "dont": list(guide.dont),
+                "registry_note": _steps((guide.registry_note,))[0] if guide.registry_note else None,
+            }
+            if guide
+            else None
+        ),
+    }

@@ -1,0 +1,84 @@
+"""Diagnosis -> readable text for a terminal (the CLI's default output)."""
+
+from __future__ import annotations
+
+from knowledge.diagnosis import Diagnosis
+from knowledge.guide import GuideStep
+from knowledge.registries import family_label
+
+_SECTIONS = (
+    ("confirm", "1. Confirm this is your error"),
+    ("check", "2. Check the cause"),
+    ("fix", "3. Apply the safe fix"),
+    ("verify", "4. Verify"),
+)
+
+
+def _step_lines(steps: tuple[GuideStep, ...]) -> list[str]:
+    lines: list[str] = []
+    for step in steps:
+        lines.append(f"  - {step.text}")
+        lines.extend(f"      $ {command}" for command in step.commands)
+    return lines
+
+
+def redaction_notice(diagnosis: Diagnosis) -> str | None:
+    """One sentence about the secrets masked in the paste, or None when there were none."""
+    if not diagnosis.redactions:
+        return None
+    labels = ", ".join(r.label for r in diagnosis.redactions)
+    return (
+        f"You pasted {labels}. It was masked and not stored anywhere, but it is exposed "
+        "wherever you pasted it: rotate it now."
+    )
+
+
+def render_terminal(diagnosis: Diagnosis) -> str:
+    """The whole diagnosis as plain text: cause, evidence, the fix-it-fast path, warnings."""
+    lines: list[str] = []
+    notice = redaction_notice(diagnosis)
+    if notice:
+        lines += [f"!! {notice}", ""]
+    if diagnosis.class_id is None or diagnosis.guide is None:
+        lines.append("Not sure: this does not look like a registry error I can name.")
+        if diagnosis.alternatives:
+            guesses = ", ".join(
+                f"{a.class_id} ({a.confidence:.0%})" for a in diagnosis.alternatives
+            )
+            lines.append(f"Weak candidates: {guesses}")
+        return "\n".join(lines) + "\n"
+
+    context = diagnosis.context
+    lines.append(f"{diagnosis.title}  [{diagnosis.class_id}, {diagnosis.confidence:.0%} sure]")
+    lines.append(f"{diagnosis.meaning}")
+    lines.append("")
+    if diagnosis.evidence:
+        lines.append(f"Evidence: {diagnosis.evidence}")
+    facts = []
+    if context.image:
+        facts.append(f"image {context.image}")
+    if context.registry:
+        facts.append(f"registry {context.registry.host} ({family_label(context.registry.family)})")
+    if context.tool:
+        facts.append(f"tool {context.tool}")
+    if context.operation:
+        facts.append(f"operation {context.operation}")
+    if facts:
+        lines.append("Seen: " + ", ".join(facts))
+    guide = diagnosis.guide
+    for name, heading in _SECTIONS:
+        lines += ["", heading]
+        lines += _step_lines(getattr(guide, name))
+    if guide.registry_note:
+        lines += ["", "For this registry"]
+        lines += _step_lines((guide.registry_note,))
+    lines += ["", "Don't"]
+    lines += [f"  - {item}" for item in guide.dont]
+    if diagnosis.others:
+        lines += ["", "Also in this paste"]
+        lines += [f"  - {f.class_id} ({f.confidence:.0%}): {f.evidence}" for f in diagnosis.others]
+    if diagnosis.alternatives:
+        lines += ["", "Other possible causes: " + ", ".join(
+            f"{a.class_id} ({a.confidence:.0%})" for a in diagnosis.alternatives
+        )]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,173 @@
+"""Naming the cause: score every knowledge-base entry against a paste.
+
+Each entry's patterns carry weights that read as "how sure a match alone makes us". An entry's
+score combines its matching patterns as independent evidence (1 - prod(1 - w)). Exclusions veto
+an entry; ``overrides`` let a more specific cause beat a general one that fires on the same
+text. Below ``NAMED_AT`` we say "not sure" rather than guess.
+
+Cost stays linear in the size of the paste: a pattern's regular expression runs only when one of
+its literal anchors occurs in the text (plain substring search), and every pattern has bounded
+repeats (enforced when the knowledge base loads).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from knowledge.context import Context
+from knowledge.entry import Entry
+from knowledge.loader import KnowledgeBase
+from knowledge.patterns import anchors
+from knowledge.wrappers import peel
+
+NAMED_AT = 0.5
+"""The confidence at which a class is named; below it the answer is "no class"."""
+
+AMBIGUITY_GAP = 0.1
+"""Two unrelated classes scoring within this of each other on one line make us less sure."""
+
+AMBIGUITY_PENALTY = 0.15
+
+OVERRIDDEN_FACTOR = 0.5
+"""How much an overridden (less specific) class keeps of its score, as a runner-up."""
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One class that matched, with its evidence line."""
+
+    class_id: str
+    confidence: float
+    evidence: str
+    line_start: int
+    """Offset of the evidence line in the text: tells "same line" from "another error"."""
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    """Every candidate, best first, after exclusions, overrides and ambiguity are applied."""
+
+    candidates: tuple[Candidate, ...]
+
+    @property
+    def best(self) -> Candidate | None:
+        """The named cause, when one is confident enough."""
+        if self.candidates and self.candidates[0].confidence >= NAMED_AT:
+            return self.candidates[0]
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    regex: re.Pattern[str]
+    anchors: tuple[str, ...] | None
+    weight: float = 1.0
+    registry_context: bool = False
+    operations: frozenset[str] = frozenset()
+
+    def present(self, lowered: str) -> bool:
+        return self.anchors is None or any(a in lowered for a in self.anchors)
+
+
+@dataclass(frozen=True, slots=True)
+class _Matcher:
+    entry_id: str
+    patterns: tuple[_Rule, ...]
+    excludes: tuple[_Rule, ...]
+    overrides: frozenset[str]
+
+
+def _matcher(entry: Entry) -> _Matcher:
+    return _Matcher(
+        entry_id=entry.id,
+        patterns=tuple(
+            _Rule(
+                re.compile(p.regex, re.IGNORECASE),
+                anchors(p.regex),
+                weight=p.weight,
+                registry_context=p.registry_context,
+                operations=frozenset(p.operations),
+            )
+            for p in entry.match.patterns
+        ),
+        excludes=tuple(
+            _Rule(re.compile(x, re.IGNORECASE), anchors(x)) for x in entry.match.exclude
+        ),
+        overrides=frozenset(entry.match.overrides),
+    )
+
+
+def _line_at(text: str, pos: int) -> tuple[int, str]:
+    start = text.rfind("\n", 0, pos) + 1
+    end = text.find("\n", pos)
+    return start, text[start : end if end >= 0 else len(text)]
+
+
+class Classifier:
+    """Scores pastes against one knowledge base; build once, use for many pastes."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self._matchers = {entry.id: _matcher(entry) for entry in kb}
+
+    def classify(self, text: str, context: Context) -> Classification:
+        """Score ``text`` (normalised, masked) with what ``context`` says about it."""
+        lowered = text.lower()
+        raw: dict[str, Candidate] = {}
+        for matcher in self._matchers.values():
+            candidate = self._score(matcher, text, lowered, context)
+            if candidate is not None:
+                raw[matcher.entry_id] = candidate
+        overridden = {o for cid in raw for o in self._matchers[cid].overrides}
+        ranked = sorted(
+            (
+                Candidate(c.class_id, round(c.confidence * OVERRIDDEN_FACTOR, 3), c.evidence,
+                          c.line_start)
+                if c.class_id in overridden
+                else c
+                for c in raw.values()
+            ),
+            key=lambda c: (-c.confidence, c.class_id),
+        )
+        return Classification(_penalise_ambiguity(ranked))
+
+    @staticmethod
+    def _score(matcher: _Matcher, text: str, lowered: str, context: Context) -> Candidate | None:
+        if any(x.present(lowered) and x.regex.search(text) for x in matcher.excludes):
+            return None
+        miss = 1.0
+        best: tuple[float, int] | None = None
+        for rule in matcher.patterns:
+            if not rule.present(lowered):
+                continue
+            if rule.registry_context and not context.about_registry:
+                continue
+            if rule.operations and context.operation not in rule.operations:
+                continue
+            found = rule.regex.search(text)
+            if found is None:
+                continue
+            miss *= 1.0 - rule.weight
+            if best is None or rule.weight > best[0]:
+                best = (rule.weight, found.start())
+        if best is None:
+            return None
+        line_start, line = _line_at(text, best[1])
+        return Candidate(matcher.entry_id, round(1.0 - miss, 3), peel(line), line_start)
+
+
+def _penalise_ambiguity(ranked: list[Candidate]) -> tuple[Candidate, ...]:
+    # Two unrelated causes claiming the same line almost equally: say so by being less sure.
+    if len(ranked) >= 2:
+        top, second = ranked[0], ranked[1]
+        if (
+            top.line_start == second.line_start
+            and top.confidence - second.confidence < AMBIGUITY_GAP
+        ):
+            ranked[0] = Candidate(
+                top.class_id, round(max(0.0, top.confidence - AMBIGUITY_PENALTY), 3),
+                top.evidence, top.line_start,
+            )
+            ranked.sort(key=lambda c: (-c.confidence, c.class_id))
+    return tuple(ranked)

@@ -1,0 +1,41 @@
+"""A pasted text made safe to work with: normalised, with every credential masked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from knowledge.normalize import normalize
+from knowledge.secrets import mask_secrets
+
+
+@dataclass(frozen=True, slots=True)
+class Redaction:
+    """One kind of secret found in a paste, and how many times it was masked."""
+
+    kind: str
+    """A stable kind id, for example ``github-token`` or ``jwt``."""
+    label: str
+    """What to call it in a sentence: "a GitHub token"."""
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Paste:
+    """The normalised, secret-masked text of a paste, and what masking found."""
+
+    text: str
+    redactions: tuple[Redaction, ...] = ()
+
+    @property
+    def redacted_kinds(self) -> tuple[str, ...]:
+        """The kinds of secret that were masked, in order of first appearance."""
+        return tuple(r.kind for r in self.redactions)
+
+
+def read_paste(raw: str) -> Paste:
+    """Normalise a paste and mask every credential in it.
+
+    Nothing may see ``raw`` before this: callers keep only the returned Paste.
+    """
+    text, redactions = mask_secrets(normalize(raw))
+    return Paste(text=text, redactions=redactions)

@@ -1,0 +1,103 @@
+"""Rules for the regular expressions in the knowledge base, and their literal anchors.
+
+Patterns come from data files that anyone on call may edit, and they run over pasted text of
+any size. Two rules keep every scan linear in the size of the paste: every repeat has an upper
+bound (``.{0,200}``, not ``.*``), and no repeat contains another repeat. A pattern that breaks
+a rule is rejected when the knowledge base loads, with a message that says how to fix it.
+
+Each pattern also yields its *anchors*: literal strings, at least one of which must occur in
+any text the pattern matches. The classifier looks for anchors with plain substring search
+(fast, in C) and runs only the regular expressions whose anchors are present.
+"""
+
+from __future__ import annotations
+
+import re
+
+# re._parser is the parser behind re.compile; the public sre_parse alias warns on import.
+from re import _parser as sre_parse  # type: ignore[attr-defined]
+from typing import Any
+
+MAX_BOUND = 1000
+"""The largest repeat bound a pattern may use."""
+
+MIN_ANCHOR = 3
+"""Shorter literals are too common to be worth a substring search."""
+
+_REPEATS = {"MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"}
+
+
+class PatternError(ValueError):
+    """A knowledge-base pattern that could make classification slow or cannot compile."""
+
+
+def check_pattern(regex: str) -> str:
+    """Validate a knowledge-base pattern; return it unchanged or raise PatternError."""
+    try:
+        re.compile(regex, re.IGNORECASE)
+        tree = sre_parse.parse(regex, re.IGNORECASE)
+    except re.error as exc:
+        raise PatternError(f"not a valid regular expression ({exc}): {regex!r}") from exc
+    _check_repeats(tree, regex, inside_repeat=False)
+    return regex
+
+
+def anchors(regex: str) -> tuple[str, ...] | None:
+    """Lower-case literals one of which every match of ``regex`` contains.
+
+    Returns None when no useful anchor exists (the pattern must then always be run).
+    """
+    tree = sre_parse.parse(regex, re.IGNORECASE)
+    return _anchors_of(list(tree))
+
+
+def _check_repeats(items: Any, regex: str, *, inside_repeat: bool) -> None:
+    for op, arg in items:
+        name = str(op)
+        if name in _REPEATS:
+            _low, high, body = arg
+            if high == sre_parse.MAXREPEAT or high > MAX_BOUND:
+                raise PatternError(
+                    f"unbounded repeat in {regex!r}: give every repeat an upper bound of at most "
+                    f"{MAX_BOUND}, for example .{{0,200}} instead of .* and \\s{{1,10}} instead "
+                    "of \\s+"
+                )
+            if inside_repeat:
+                raise PatternError(
+                    f"nested repeat in {regex!r}: a repeated group must not contain another "
+                    "repeat; spell the inner part out or bound the whole"
+                )
+            _check_repeats(body, regex, inside_repeat=True)
+        elif name == "SUBPATTERN":
+            _check_repeats(arg[-1], regex, inside_repeat=inside_repeat)
+        elif name == "BRANCH":
+            for branch in arg[1]:
+                _check_repeats(branch, regex, inside_repeat=inside_repeat)
+        elif name in {"ASSERT", "ASSERT_NOT"}:
+            _check_repeats(arg[1], regex, inside_repeat=inside_repeat)
+
+
+def _anchors_of(items: list[Any]) -> tuple[str, ...] | None:
+    # A lone alternation (possibly inside a group) needs one anchor per branch.
+    if len(items) == 1:
+        op, arg = items[0]
+        if str(op) == "BRANCH":
+            found: list[str] = []
+            for branch in arg[1]:
+                sub = _anchors_of(list(branch))
+                if sub is None:
+                    return None
+                found.extend(sub)
+            return tuple(dict.fromkeys(found))
+        if str(op) == "SUBPATTERN":
+            return _anchors_of(list(arg[-1]))
+    best = ""
+    run: list[str] = []
+    for op, arg in [*items, ("END", None)]:
+        if str(op) == "LITERAL":
+            run.append(chr(arg).lower())
+            continue
+        if len(run) > len(best):
+            best = "".join(run)
+        run = []
+    return (best,) if len(best) >= MIN_ANCHOR else None
