@@ -11,15 +11,20 @@ Exit codes (documented in the README):
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import IO, Any
 
+from bot.probe import ConfigError, ProbeConfig, ProbeResult, load_registries, probe_image, to_json
 from bot.render.data import diagnosis_data
-from bot.render.terminal import render_terminal
+from bot.render.terminal import render_probe, render_terminal
+from bot.settings import SettingsError, load_settings
 from knowledge.diagnosis import diagnose
 from knowledge.loader import KnowledgeBaseError, knowledge_base
+from knowledge.reference import InvalidReference, parse_reference
 
 EXIT_OK = 0
 EXIT_NOT_SURE = 1
@@ -53,14 +58,52 @@ def _print_json(data: Any, out: IO[str]) -> None:
     out.write(json.dumps(data, ensure_ascii=False) + "\n")
 
 
+NO_IMAGE_TO_PROBE = "Probe: the paste names no image, so there is nothing to probe."
+
+
+def _probe_config() -> ProbeConfig:
+    # The registries file names environment variables holding the probe's credentials.
+    return load_registries(load_settings().registries_file, environ=os.environ)
+
+
 def cmd_explain(args: argparse.Namespace, stdin: IO[bytes], out: IO[str]) -> int:
     """Diagnose one paste and print it for a person or, with --json, for a machine."""
+    config = _probe_config() if args.probe else None
     diagnosis = diagnose(_read_text(args.text, stdin))
+    probe: ProbeResult | None = None
+    if config is not None and diagnosis.context.image is not None:
+        # Only the reference the paste itself named is probed.
+        probe = asyncio.run(
+            probe_image(diagnosis.context.image, suspected=diagnosis.class_id, config=config)
+        )
     if args.json:
-        _print_json(diagnosis_data(diagnosis), out)
+        data = diagnosis_data(diagnosis)
+        if args.probe:
+            data["verdict"] = probe.verdict if probe else None
+            data["verdict_reason"] = (
+                probe.verdict_reason if probe else NO_IMAGE_TO_PROBE
+            )
+            data["probe"] = to_json(probe) if probe else None
+        _print_json(data, out)
     else:
         out.write(render_terminal(diagnosis))
+        if args.probe:
+            out.write("\n" + (render_probe(probe) if probe else NO_IMAGE_TO_PROBE + "\n"))
     return EXIT_OK if diagnosis.class_id else EXIT_NOT_SURE
+
+
+def cmd_probe(args: argparse.Namespace, stdin: IO[bytes], out: IO[str]) -> int:
+    """Probe one image's registry from here and say what it answered."""
+    try:
+        image = parse_reference(args.image)
+    except InvalidReference as exc:
+        raise UsageError(f"{args.image!r} is not an image reference: {exc}") from None
+    result = asyncio.run(probe_image(image, config=_probe_config()))
+    if args.json:
+        _print_json(to_json(result), out)
+    else:
+        out.write(render_probe(result))
+    return EXIT_PROBE if result.refused else EXIT_OK
 
 
 def _classify_line(line: str) -> dict[str, Any]:
@@ -106,7 +149,6 @@ def cmd_kb(args: argparse.Namespace, stdin: IO[bytes], out: IO[str]) -> int:
 def cmd_serve(args: argparse.Namespace, stdin: IO[bytes], out: IO[str]) -> int:
     """Run the Slack bot (Socket Mode with SLACK_APP_TOKEN, else HTTP on PORT)."""
     from bot.server import serve
-    from bot.settings import load_settings
 
     serve(load_settings())
     return EXIT_OK
@@ -123,7 +165,16 @@ def build_parser() -> argparse.ArgumentParser:
     explain = sub.add_parser("explain", help="diagnose a pasted error (argument or stdin)")
     explain.add_argument("text", nargs="?", help="the error text; '-' or absent reads stdin")
     explain.add_argument("--json", action="store_true", help="print JSON fields")
+    explain.add_argument(
+        "--probe", action="store_true",
+        help="also ask the image's registry, and say whether it confirms the cause",
+    )
     explain.set_defaults(handler=cmd_explain)
+
+    probe = sub.add_parser("probe", help="ask an image's registry whether it can be pulled")
+    probe.add_argument("image", help="an image reference, e.g. ghcr.io/org/app:1.2")
+    probe.add_argument("--json", action="store_true", help="print JSON fields")
+    probe.set_defaults(handler=cmd_probe)
 
     classify = sub.add_parser("classify", help="classify JSON lines from stdin")
     classify.add_argument("--jsonl", action="store_true", help='input lines {"id","text"}')
@@ -151,6 +202,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KnowledgeBaseError as exc:
         print(f"registry-why: the knowledge base is broken: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except (SettingsError, ConfigError) as exc:
+        print(f"registry-why: bad configuration: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     except BrokenPipeError:
         return EXIT_OK

@@ -158,16 +158,15 @@ class Classifier:
 
 
 def _penalise_ambiguity(ranked: list[Candidate]) -> tuple[Candidate, ...]:
-    # Two unrelated causes claiming the same line almost equally: say so by being less sure.
+    # Two unrelated causes claiming the same line almost equally: say so by being less sure
+    # of both, keeping their order.
     if len(ranked) >= 2:
         top, second = ranked[0], ranked[1]
-        if (
-            top.line_start == second.line_start
-            and top.confidence - second.confidence < AMBIGUITY_GAP
-        ):
-            ranked[0] = Candidate(
-                top.class_id, round(max(0.0, top.confidence - AMBIGUITY_PENALTY), 3),
-                top.evidence, top.line_start,
+        close = top.confidence - second.confidence < AMBIGUITY_GAP
+        if close and top.line_start == second.line_start:
+            ranked[0], ranked[1] = (
+                Candidate(c.class_id, round(max(0.0, c.confidence - AMBIGUITY_PENALTY), 3),
+                          c.evidence, c.line_start)
+                for c in (top, second)
             )
-            ranked.sort(key=lambda c: (-c.confidence, c.class_id))
     return tuple(ranked)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.probe import ProbeResult
 from knowledge.diagnosis import Diagnosis
 from knowledge.guide import GuideStep
 from knowledge.registries import family_label
@@ -81,4 +82,22 @@ def render_terminal(diagnosis: Diagnosis) -> str:
         lines += ["", "Other possible causes: " + ", ".join(
             f"{a.class_id} ({a.confidence:.0%})" for a in diagnosis.alternatives
         )]
+    return "\n".join(lines) + "\n"
+
+
+def render_probe(result: ProbeResult) -> str:
+    """A probe's answer as plain text: outcome, verdict on the pasted cause, evidence."""
+    lines = [f"Probe of {result.image} ({result.tier}, {result.elapsed_ms} ms"
+             + (", cached)" if result.cached else ")")]
+    if result.refused:
+        lines.append(f"  Not probed: {result.refused}")
+    else:
+        lines.append(f"  Outcome from here: {result.outcome or 'nothing could be named'}")
+    if result.verdict:
+        lines.append(f"  Verdict on {result.suspected}: {result.verdict.upper()}"
+                     + (f" - {result.verdict_reason}" if result.verdict_reason else ""))
+    lines += [f"  | {line}" for line in result.evidence]
+    if result.next_steps:
+        lines.append("  Try yourself:")
+        lines += [f"      $ {command}" for command in result.next_steps]
     return "\n".join(lines) + "\n"

@@ -18,7 +18,7 @@ PUBLIC_CLASS_IDS = {
     "digest-or-layer-corrupt", "manifest-invalid-or-unsupported", "payload-too-large",
     "quota-or-storage-exceeded", "tag-immutable", "token-expired", "no-basic-auth-credentials",
     "credential-helper-error", "invalid-reference-format", "short-name-resolution",
-    "clock-skew", "disk-full-on-pull",
+    "clock-skew", "disk-full-on-pull", "not-a-registry",
 }
 
 GOOD = (ENTRIES_DIR / "no-basic-auth-credentials.toml").read_text()

@@ -1,0 +1,114 @@
+"""Building the Bolt app, and the runtime it sits on, from settings.
+
+No import-time side effects and no environment reads here: everything comes from Settings or
+is injected (tests give their own Slack client or store)::
+
+    runtime = build_runtime(settings)          # client, store, service, app
+    await runtime.app.async_dispatch(request)  # what the server does per request
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
+from slack_bolt.response import BoltResponse
+from slack_sdk.web.async_client import AsyncWebClient
+
+import handlers
+from bot.in_flight import InFlight
+from bot.service import Service
+from bot.settings import Settings
+from bot.slack_retry import retry_handlers
+from bot.store import Store, open_store
+
+log = logging.getLogger(__name__)
+
+SLACK_TIMEOUT = 10
+"""Seconds to wait for one Slack API answer (retries come on top)."""
+
+
+@dataclass
+class Runtime:
+    """Everything one running bot holds."""
+
+    settings: Settings
+    client: AsyncWebClient
+    store: Store
+    service: Service
+    app: AsyncApp
+    in_flight: InFlight
+
+    async def aclose(self) -> None:
+        """Release the store's connections."""
+        await self.store.aclose()
+
+
+def build_client(settings: Settings) -> AsyncWebClient:
+    """A Slack Web API client on ``SLACK_API_URL`` with the bot's retry rules."""
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    return AsyncWebClient(token=token, base_url=settings.slack_api_url, timeout=SLACK_TIMEOUT,
+                          retry_handlers=retry_handlers())
+
+
+class _TokenFromSettings(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN itself and warns that it is unused when a client is given;
+    the client was built from that very token (through Settings), so the warning misleads."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+_BOLT_APP_LOGGER = logging.getLogger("slack_bolt.AsyncApp")
+if not any(isinstance(f, _TokenFromSettings) for f in _BOLT_APP_LOGGER.filters):
+    _BOLT_APP_LOGGER.addFilter(_TokenFromSettings())
+
+
+def _dedupe_events(service: Service) -> Callable[..., Awaitable[BoltResponse]]:
+    async def dedupe_events(
+        body: dict[str, Any], next: Callable[[], Awaitable[BoltResponse]]
+    ) -> BoltResponse:
+        # Slack redelivers an event (same event_id) when an ack was late or lost; every
+        # replica shares the store, so only the first delivery anywhere is handled.
+        event_id = body.get("event_id")
+        if isinstance(event_id, str) and not await service.first_delivery(event_id):
+            log.info("event %s already handled; ignoring the redelivery", event_id)
+            return BoltResponse(status=200, body="")
+        return await next()
+
+    return dedupe_events
+
+
+def create_app(
+    settings: Settings, service: Service, client: AsyncWebClient, in_flight: InFlight
+) -> AsyncApp:
+    """The Bolt app with every listener registered and event de-duplication in front."""
+    secret = settings.slack_signing_secret
+    app = AsyncApp(
+        name="registry-why",
+        client=client,
+        # Socket Mode requests are not signed; HTTP mode always has a secret (require_slack).
+        signing_secret=secret.get_secret_value() if secret else "",
+        request_verification_enabled=secret is not None,
+    )
+    app.middleware(_dedupe_events(service))
+    handlers.register(app, handlers.Deps(service=service, in_flight=in_flight))
+    return app
+
+
+def build_runtime(
+    settings: Settings, *, client: AsyncWebClient | None = None, store: Store | None = None,
+    probe_enabled: bool = False,
+) -> Runtime:
+    """Client, store, service and app for ``settings``; ``client``/``store`` override the
+    defaults (a Slack stand-in, a store shared between two app instances in tests)."""
+    client = client or build_client(settings)
+    store = store or open_store(settings)
+    service = Service(settings, store, probe_enabled=probe_enabled)
+    in_flight = InFlight()
+    app = create_app(settings, service, client, in_flight)
+    return Runtime(settings, client, store, service, app, in_flight)

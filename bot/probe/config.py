@@ -1,0 +1,467 @@
+"""The registries file (``REGISTRY_WHY_REGISTRIES``): which hosts the probe may call, and how.
+
+The file is TOML, one ``[[registry]]`` table per registry, plus an optional ``[probe]`` table of
+limits. It is validated once, at start, with messages that name the table and field to fix.
+Secrets never live in it: a registry names an environment variable (``password_env``) or a file
+(``password_file``) holding its password.
+
+Without a file, only the well-known public registries below are probed, anonymously.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import ipaddress
+import os
+import re
+import ssl
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from bot.probe.policy import Resolver, system_resolver
+
+Scheme = Literal["https", "http"]
+OAuth2Grant = Literal["off", "password", "refresh_token"]
+
+_HOST_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*")
+_SCOPE = re.compile(r"[a-z0-9*?._/-]+")
+_CHANNEL = re.compile(r"[A-Z0-9]+")
+_HOST_HELP = (
+    "{text!r} must be a host name or IP address with an optional port, like "
+    "registry.example.com:5000 (no scheme, path or user)"
+)
+
+
+class ConfigError(Exception):
+    """The registries file cannot be used; the message names the file, table and field to fix."""
+
+
+@dataclass(frozen=True, slots=True)
+class HostPort:
+    """A host (name or IP literal, without brackets) and a TCP port."""
+
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+
+def split_host_port(text: str, default_port: int) -> HostPort:
+    """Split ``name``, ``name:port``, ``[v6]`` or ``[v6]:port``; raise ValueError if malformed."""
+    text = text.strip().lower()
+    if any(mark in text for mark in ("/", "@", "?", "#")):
+        raise ValueError(_HOST_HELP.format(text=text))
+    if text.startswith("["):
+        end = text.find("]")
+        if end < 0:
+            raise ValueError(f"{text!r}: an IPv6 address needs a closing ']'")
+        host, rest = text[1:end], text[end + 1 :]
+        ipaddress.IPv6Address(host)
+    else:
+        host, colon, port_text = text.partition(":")
+        rest = f":{port_text}" if colon else ""
+        try:
+            ipaddress.IPv4Address(host)
+        except ValueError:
+            if not _HOST_NAME.fullmatch(host) or len(host) > 253:
+                raise ValueError(_HOST_HELP.format(text=text)) from None
+    if not rest:
+        return HostPort(host, default_port)
+    if not rest.startswith(":") or not rest[1:].isdigit() or not 0 < int(rest[1:]) < 65536:
+        raise ValueError(f"{text!r}: the port must be a number from 1 to 65535")
+    return HostPort(host, int(rest[1:]))
+
+
+def default_port(scheme: Scheme) -> int:
+    """443 for https, 80 for http."""
+    return 443 if scheme == "https" else 80
+
+
+@dataclass(frozen=True)
+class Credential:
+    """The operator's pull-only credential for one registry; the password is read on use.
+
+    A password file is re-read every time, so a rotated secret (an ECR token refreshed every
+    few hours) is picked up without a restart.
+    """
+
+    username: str
+    source: str
+    """Where the password comes from, for messages: ``env FOO`` or ``file /run/x``."""
+    _env_value: str | None = field(default=None, repr=False)
+    _file: Path | None = field(default=None, repr=False)
+
+    def password(self) -> str:
+        """The password; raise ConfigError if its file has become unreadable or empty."""
+        if self._env_value is not None:
+            return self._env_value
+        if self._file is None:  # pragma: no cover - construction guarantees one source
+            raise ConfigError(f"credential for {self.username!r} has no password source")
+        try:
+            value = self._file.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(f"password_file {self._file}: cannot read it: {exc}") from exc
+        if not value:
+            raise ConfigError(f"password_file {self._file} is empty")
+        return value
+
+
+@dataclass(frozen=True)
+class RegistryProfile:
+    """One registry the probe may call, with everything needed to call it safely."""
+
+    host: str
+    """As image references name it, with port if any (``docker.io``, ``reg.example:5000``)."""
+    endpoint: HostPort
+    """Where its API answers (``registry-1.docker.io:443`` for ``docker.io``)."""
+    scheme: Scheme = "https"
+    credential: Credential | None = None
+    ca_file: Path | None = None
+    allow_private: bool = False
+    realm_hosts: frozenset[HostPort] = frozenset()
+    """Token hosts this registry may send the probe to (its own endpoint is always allowed)."""
+    probe_scopes: tuple[str, ...] = ()
+    allowed_channels: frozenset[str] = frozenset()
+    oauth2: OAuth2Grant = "off"
+    builtin: bool = False
+
+    @property
+    def base_url(self) -> str:
+        """``scheme://endpoint``, without a trailing slash."""
+        return f"{self.scheme}://{self.endpoint}"
+
+    def in_scope(self, repository: str) -> bool:
+        """Whether ``repository`` matches one of ``probe_scopes`` (shell-style patterns)."""
+        return any(fnmatch.fnmatchcase(repository, pattern) for pattern in self.probe_scopes)
+
+    def realm_allowed(self, where: HostPort) -> bool:
+        """Whether a token realm at ``where`` is this registry's own endpoint or a listed host."""
+        return where == self.endpoint or where in self.realm_hosts
+
+
+@dataclass(frozen=True)
+class ProbeOptions:
+    """Time bounds, caps and cache lifetimes (the ``[probe]`` table)."""
+
+    connect_timeout: float = 3.0
+    tls_timeout: float = 5.0
+    read_timeout: float = 5.0
+    total_timeout: float = 20.0
+    body_cap: int = 64 * 1024
+    max_concurrent: int = 8
+    max_per_host: int = 2
+    max_per_user: int = 2
+    user_probes_per_hour: int = 30
+    cache_ok_seconds: float = 300.0
+    cache_failure_seconds: float = 15.0
+
+
+@dataclass(frozen=True)
+class ProbeConfig:
+    """The registries the probe may call and the limits it works within."""
+
+    registries: Mapping[str, RegistryProfile]
+    """By reference host (``docker.io``, ``reg.example:5000``)."""
+    options: ProbeOptions = ProbeOptions()
+    resolver: Resolver = system_resolver
+    """How host names become addresses; tests swap in their own (never the network's)."""
+
+    def profile_for(self, host: str) -> RegistryProfile | None:
+        """The profile for a reference host, or None when the probe must not call it."""
+        return self.registries.get(host.lower())
+
+
+# -- the well-known public registries ---------------------------------------------------------
+
+_PUBLIC: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    # (reference host, API endpoint, token hosts other than the endpoint)
+    ("docker.io", "registry-1.docker.io", ("auth.docker.io",)),
+    ("ghcr.io", "ghcr.io", ()),
+    ("quay.io", "quay.io", ()),
+    ("gcr.io", "gcr.io", ()),
+    ("public.ecr.aws", "public.ecr.aws", ()),
+    ("mcr.microsoft.com", "mcr.microsoft.com", ()),
+    ("registry.gitlab.com", "registry.gitlab.com", ("gitlab.com",)),
+)
+
+
+def public_profiles() -> dict[str, RegistryProfile]:
+    """The registries probed anonymously without any configuration (HTTPS on 443 only)."""
+    return {
+        host: RegistryProfile(
+            host=host,
+            endpoint=HostPort(endpoint, 443),
+            realm_hosts=frozenset(HostPort(h, 443) for h in realms),
+            builtin=True,
+        )
+        for host, endpoint, realms in _PUBLIC
+    }
+
+
+# -- the file's schema ------------------------------------------------------------------------
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class OptionsModel(_Strict):
+    """The optional ``[probe]`` table."""
+
+    connect_timeout: float = Field(default=3.0, gt=0, le=30)
+    tls_timeout: float = Field(default=5.0, gt=0, le=30)
+    read_timeout: float = Field(default=5.0, gt=0, le=60)
+    total_timeout: float = Field(default=20.0, gt=0, le=120)
+    max_concurrent: int = Field(default=8, ge=1, le=256)
+    max_per_host: int = Field(default=2, ge=1, le=64)
+    max_per_user: int = Field(default=2, ge=1, le=64)
+    user_probes_per_hour: int = Field(default=30, ge=1, le=10_000)
+    cache_ok_seconds: float = Field(default=300.0, ge=0, le=3600)
+    cache_failure_seconds: float = Field(default=15.0, ge=0, le=300)
+    public_registries: bool = True
+    """Probe the well-known public registries (anonymously) even when they are not listed."""
+
+
+def _host_text(value: str) -> str:
+    split_host_port(value, 443)
+    return value.strip().lower()
+
+
+HostText = Annotated[str, Field(min_length=1, max_length=300)]
+
+
+class RegistryModel(_Strict):
+    """One ``[[registry]]`` table."""
+
+    host: HostText
+    scheme: Scheme = "https"
+    username: str | None = Field(default=None, min_length=1, max_length=256)
+    password_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    password_file: Path | None = None
+    ca_file: Path | None = None
+    allow_private: bool = False
+    realm_hosts: tuple[HostText, ...] = ()
+    probe_scopes: tuple[str, ...] = ()
+    allowed_channels: tuple[str, ...] = ()
+    oauth2: OAuth2Grant = "off"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_secret_inline(cls, data: object) -> object:
+        if isinstance(data, dict):
+            for key in ("password", "token", "secret", "auth"):
+                if key in data:
+                    raise ValueError(
+                        f"{key!r} must not be in this file: put the secret in an environment "
+                        "variable named by password_env, or a file named by password_file"
+                    )
+        return data
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, value: str) -> str:
+        return _host_text(value)
+
+    @field_validator("realm_hosts")
+    @classmethod
+    def _realms(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(_host_text(v) for v in value)
+
+    @field_validator("probe_scopes")
+    @classmethod
+    def _scopes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for pattern in value:
+            if not _SCOPE.fullmatch(pattern):
+                raise ValueError(
+                    f"{pattern!r} is not a repository pattern; use lower-case repository paths "
+                    "with * wildcards, like team-a/* or demo/hello"
+                )
+        return value
+
+    @field_validator("allowed_channels")
+    @classmethod
+    def _channels(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for channel in value:
+            if not _CHANNEL.fullmatch(channel):
+                raise ValueError(f"{channel!r} is not a Slack channel id (like C0123ABCD)")
+        return value
+
+    @model_validator(mode="after")
+    def _credential_rules(self) -> RegistryModel:
+        sources = [s for s in (self.password_env, self.password_file) if s is not None]
+        if len(sources) > 1:
+            raise ValueError("give password_env or password_file, not both")
+        if self.username is None and sources:
+            raise ValueError("a password_env or password_file needs a username")
+        if self.username is not None:
+            if not sources:
+                raise ValueError(
+                    f"username {self.username!r} needs password_env (an environment variable "
+                    "name) or password_file (a path); the password itself never goes here"
+                )
+            if self.scheme != "https":
+                raise ValueError(
+                    "a credential is only ever sent over HTTPS; remove username/password_* or "
+                    'set scheme = "https"'
+                )
+            if not self.probe_scopes:
+                raise ValueError(
+                    "a credential needs probe_scopes: the repository patterns (like team-a/*) "
+                    "it may be used to probe"
+                )
+        return self
+
+
+class RegistriesFile(_Strict):
+    """The whole file."""
+
+    probe: OptionsModel = OptionsModel()
+    registry: tuple[RegistryModel, ...] = ()
+
+    @model_validator(mode="after")
+    def _unique_hosts(self) -> RegistriesFile:
+        seen: set[str] = set()
+        for entry in self.registry:
+            if entry.host in seen:
+                raise ValueError(f"host {entry.host!r} is listed twice")
+            seen.add(entry.host)
+        return self
+
+
+# -- loading ----------------------------------------------------------------------------------
+
+
+def _describe(error: ValidationError, path: Path, data: Mapping[str, object]) -> str:
+    problems = []
+    for err in error.errors():
+        loc = list(err["loc"])
+        where = ""
+        if loc[:1] == ["registry"] and len(loc) > 1 and isinstance(loc[1], int):
+            entries = data.get("registry")
+            host = None
+            if isinstance(entries, list) and loc[1] < len(entries):
+                item = entries[loc[1]]
+                host = item.get("host") if isinstance(item, dict) else None
+            where = f"[[registry]] #{loc[1] + 1}" + (f" ({host})" if host else "")
+            loc = loc[2:]
+        elif loc[:1] == ["probe"]:
+            where, loc = "[probe]", loc[1:]
+        field_name = ".".join(str(p) for p in loc)
+        message = str(err["msg"]).removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            message = "unknown field (check the spelling)"
+        label = " ".join(p for p in (where, field_name) if p) or "(top level)"
+        problems.append(f"{label}: {message}")
+    return f"{path}: " + "; ".join(problems)
+
+
+def _credential(entry: RegistryModel, environ: Mapping[str, str], where: str) -> Credential | None:
+    if entry.username is None:
+        return None
+    if entry.password_env is not None:
+        value = environ.get(entry.password_env)
+        if not value:
+            raise ConfigError(
+                f"{where}: environment variable {entry.password_env} (password_env) is not set "
+                "or is empty"
+            )
+        return Credential(entry.username, f"env {entry.password_env}", _env_value=value)
+    assert entry.password_file is not None
+    credential = Credential(
+        entry.username, f"file {entry.password_file}", _file=entry.password_file
+    )
+    try:
+        credential.password()
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from exc
+    return credential
+
+
+def _check_ca(path: Path, where: str) -> Path:
+    try:
+        ssl.create_default_context().load_verify_locations(cafile=str(path))
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(
+            f"{where}: ca_file {path} is not a readable PEM CA bundle: {exc}"
+        ) from exc
+    return path
+
+
+def _profile(
+    entry: RegistryModel, builtin: RegistryProfile | None, environ: Mapping[str, str], where: str
+) -> RegistryProfile:
+    port = default_port(entry.scheme)
+    endpoint = builtin.endpoint if builtin else split_host_port(entry.host, port)
+    realms = {split_host_port(h, 443) for h in entry.realm_hosts}
+    if builtin:
+        realms |= builtin.realm_hosts
+    return RegistryProfile(
+        host=entry.host,
+        endpoint=endpoint,
+        scheme=entry.scheme,
+        credential=_credential(entry, environ, where),
+        ca_file=_check_ca(entry.ca_file, where) if entry.ca_file else None,
+        allow_private=entry.allow_private,
+        realm_hosts=frozenset(realms),
+        probe_scopes=entry.probe_scopes,
+        allowed_channels=frozenset(entry.allowed_channels),
+        oauth2=entry.oauth2,
+    )
+
+
+def parse_registries(
+    text: str, *, source: Path, environ: Mapping[str, str] | None = None
+) -> ProbeConfig:
+    """Validate registries-file text; raise ConfigError with every problem named."""
+    env = os.environ if environ is None else environ
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: not valid TOML: {exc}") from exc
+    try:
+        parsed = RegistriesFile.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, source, data)) from exc
+    builtins = public_profiles()
+    registries: dict[str, RegistryProfile] = (
+        dict(builtins) if parsed.probe.public_registries else {}
+    )
+    for number, entry in enumerate(parsed.registry, start=1):
+        where = f"{source}: [[registry]] #{number} ({entry.host})"
+        registries[entry.host] = _profile(entry, builtins.get(entry.host), env, where)
+    opts = parsed.probe
+    options = ProbeOptions(
+        connect_timeout=opts.connect_timeout,
+        tls_timeout=opts.tls_timeout,
+        read_timeout=opts.read_timeout,
+        total_timeout=opts.total_timeout,
+        max_concurrent=opts.max_concurrent,
+        max_per_host=opts.max_per_host,
+        max_per_user=opts.max_per_user,
+        user_probes_per_hour=opts.user_probes_per_hour,
+        cache_ok_seconds=opts.cache_ok_seconds,
+        cache_failure_seconds=opts.cache_failure_seconds,
+    )
+    return ProbeConfig(registries=registries, options=options)
+
+
+def load_registries(path: Path | None, *, environ: Mapping[str, str] | None = None) -> ProbeConfig:
+    """Load the registries file at ``path``; with None, only the public registries, anonymously.
+
+    ``environ`` is where ``password_env`` names are looked up (the process environment when
+    None). Raises ConfigError with a message naming the file, table and field to fix.
+    """
+    if path is None:
+        return ProbeConfig(registries=public_profiles())
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the registries file: {exc}") from exc
+    return parse_registries(text, source=path, environ=environ)

@@ -1,0 +1,170 @@
+"""What the probe saw, named: error class ids, and readings of registry answers.
+
+Outcomes are the class ids of ``error-classes.md`` (the cause as seen from the bot), ``ok`` when
+the image is pullable from here, or None when the probe saw something it cannot name.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from urllib.parse import urljoin, urlsplit
+
+from bot.probe.evidence import sanitize
+from bot.probe.policy import address_category, parse_ip
+from bot.probe.transport import Reply
+
+OK = "ok"
+
+AUTH_REQUIRED = "auth-required"
+AUTH_INVALID = "auth-invalid-credentials"
+ACCESS_DENIED = "access-denied"
+DENIED_OR_MISSING = "pull-access-denied-or-missing"
+REPOSITORY_NOT_FOUND = "repository-not-found"
+MANIFEST_UNKNOWN = "manifest-unknown"
+RATE_LIMITED = "rate-limited"
+TLS_UNKNOWN_AUTHORITY = "tls-unknown-authority"
+TLS_HOSTNAME_MISMATCH = "tls-hostname-mismatch"
+TLS_EXPIRED = "tls-expired"
+PLAIN_HTTP = "http-response-to-https-client"
+DNS = "dns-resolution"
+REFUSED = "connection-refused"
+TIMEOUT = "network-timeout"
+PROXY = "proxy-error"
+SERVER_ERROR = "registry-server-error"
+NOT_A_REGISTRY = "not-a-registry"
+"""Not (yet) in error-classes.md: the host answers, but not as a registry API (HTML, a 404 on
+``/v2/``, a redirect to a login page). Proposed as a new class id."""
+INVALID_REFERENCE = "invalid-reference-format"
+
+TRANSPORT_OUTCOMES = frozenset(
+    {
+        DNS,
+        REFUSED,
+        TIMEOUT,
+        TLS_UNKNOWN_AUTHORITY,
+        TLS_HOSTNAME_MISMATCH,
+        TLS_EXPIRED,
+        PLAIN_HTTP,
+        PROXY,
+        SERVER_ERROR,
+        NOT_A_REGISTRY,
+    }
+)
+"""Outcomes that stop the probe before it can ask about the image itself."""
+
+SUMMARY: Mapping[str, str] = {
+    OK: "the image is pullable from here",
+    AUTH_REQUIRED: "the registry refuses anonymous pulls of this image",
+    AUTH_INVALID: "the registry rejects the credential",
+    ACCESS_DENIED: "the credential is accepted but not allowed to pull this image",
+    DENIED_OR_MISSING: "the image cannot be pulled: it does not exist or needs other access",
+    REPOSITORY_NOT_FOUND: "the repository does not exist",
+    MANIFEST_UNKNOWN: "the tag or digest does not exist",
+    RATE_LIMITED: "the registry is throttling requests",
+    TLS_UNKNOWN_AUTHORITY: "the registry's certificate is not from a trusted authority",
+    TLS_HOSTNAME_MISMATCH: "the registry's certificate is for another name",
+    TLS_EXPIRED: "the registry's certificate is expired or not yet valid",
+    PLAIN_HTTP: "the registry speaks plain HTTP where TLS was expected",
+    DNS: "the registry's host name does not resolve",
+    REFUSED: "nothing accepts connections at the registry's address",
+    TIMEOUT: "the registry does not answer in time",
+    PROXY: "a proxy in front of the registry refused the request",
+    SERVER_ERROR: "the registry answers with a server error",
+    NOT_A_REGISTRY: "the address answers, but not as a container registry",
+    INVALID_REFERENCE: "the image reference is malformed",
+}
+
+MEDIA_TYPES = (
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
+)
+"""Every manifest type a modern client accepts. Leaving OCI out makes registries answer 404
+MANIFEST_UNKNOWN for OCI images, which would look like a missing tag."""
+DOCKER_MEDIA_TYPES = MEDIA_TYPES[2:]
+OCI_MEDIA_TYPES = frozenset(MEDIA_TYPES[:2])
+
+
+def summary(outcome: str | None) -> str:
+    """A short sentence for an outcome."""
+    if outcome is None:
+        return "the probe saw an answer it cannot name"
+    return SUMMARY.get(outcome, outcome)
+
+
+def registry_error(reply: Reply) -> str | None:
+    """``CODE: message`` from a registry's JSON error body (or a token server's), else None."""
+    if not reply.body:
+        return None
+    try:
+        data = json.loads(reply.body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    errors = data.get("errors")
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        code = str(errors[0].get("code") or "").strip()
+        message = str(errors[0].get("message") or "").strip()
+        return sanitize(": ".join(p for p in (code, message) if p)) or None
+    for key in ("details", "error_description", "error", "message"):
+        if isinstance(data.get(key), str):
+            return sanitize(str(data[key]))
+    return None
+
+
+def is_html(reply: Reply) -> bool:
+    """Whether the answer is a web page rather than an API response."""
+    content_type = (reply.header("content-type") or "").lower()
+    return "html" in content_type or reply.body.lstrip()[:15].lower().startswith(
+        (b"<!doctype", b"<html")
+    )
+
+
+def describe_location(reply: Reply) -> str:
+    """Where a redirect points, safe to show: a host name, or the kind of address it is."""
+    location = reply.header("location")
+    if not location:
+        return "no Location given"
+    target = urlsplit(urljoin(str(reply.url), location))
+    host = target.hostname or ""
+    ip = parse_ip(host)
+    if ip is not None:
+        category = address_category(ip)
+        where = f"a {category} address" if category else "an IP address"
+    else:
+        where = host or "an unknown place"
+    path = target.path if ip is None else ""
+    return sanitize(f"{where}{path[:60]}")
+
+
+def ping_outcome(reply: Reply) -> tuple[str | None, str]:
+    """Read ``GET /v2/``: (None, note) when it is a registry, else (class id, why not)."""
+    status = reply.status
+    if status in (200, 401) and not is_html(reply):
+        return None, ""
+    if status == 200:
+        return NOT_A_REGISTRY, "GET /v2/ answered 200 with a web page, not the registry API"
+    if status == 401:
+        return NOT_A_REGISTRY, "GET /v2/ asked for a login with a web page, not the registry API"
+    if 300 <= status < 400:
+        return NOT_A_REGISTRY, (
+            f"GET /v2/ redirects ({status}) to {describe_location(reply)}; "
+            "a registry answers /v2/ itself (redirect not followed)"
+        )
+    if status == 407:
+        return PROXY, "GET /v2/ answered 407 Proxy Authentication Required"
+    if status == 429:
+        return RATE_LIMITED, "GET /v2/ answered 429 Too Many Requests"
+    if status >= 500:
+        message = registry_error(reply)
+        return SERVER_ERROR, f"GET /v2/ answered {status}" + (f" ({message})" if message else "")
+    if status == 400 and b"HTTPS server" in reply.body:
+        return NOT_A_REGISTRY, (
+            "GET /v2/ over plain HTTP got 400 'Client sent an HTTP request to an HTTPS server': "
+            "the registry expects TLS on this port"
+        )
+    kind = "a web page" if is_html(reply) else "not the registry API"
+    return NOT_A_REGISTRY, f"GET /v2/ answered {status} with {kind}"

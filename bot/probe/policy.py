@@ -1,0 +1,226 @@
+"""Which addresses the probe may connect to, decided once per host and pinned.
+
+User text picks the host the server calls, so every connection goes through here: the host
+must be one the operator allowed for this probe, it is resolved once, every address it
+resolves to must pass the address policy, and the connection then goes to that checked address
+(never to a fresh lookup, which a DNS-rebinding attacker would control).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import ipaddress
+import socket
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+"""``resolver(host, port)`` -> the addresses ``host`` resolves to, as text."""
+
+METADATA_ADDRESSES = frozenset(
+    ipaddress.ip_address(a)
+    for a in ("169.254.169.254", "fd00:ec2::254", "168.63.129.16", "100.100.100.200")
+)
+"""Cloud instance-metadata and host-agent endpoints (AWS/GCP/Azure IMDS, Azure WireServer,
+Alibaba): never allowed, whatever the configuration says."""
+
+_CGNAT = ipaddress.ip_network("100.64.0.0/10")
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+PRIVATE_OK = frozenset({"loopback", "private", "shared address space"})
+"""Categories an ``allow_private`` registry may resolve to; all others stay blocked."""
+
+
+class ProbeRefused(Exception):
+    """The policy forbids this connection; nothing was sent. ``reason`` is safe to show."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class DnsFailure(Exception):
+    """A host name did not resolve; ``detail`` says how (no such name, temporary failure)."""
+
+    def __init__(self, host: str, detail: str) -> None:
+        super().__init__(f"{host}: {detail}")
+        self.host = host
+        self.detail = detail
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address hidden in an IPv4-mapped, 6to4, Teredo or NAT64 IPv6 address."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip.teredo is not None:
+        return ip.teredo[1]
+    if any(ip in net for net in _NAT64):
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
+def address_category(ip: IPAddress) -> str | None:
+    """None for a public address, otherwise what kind of non-public address it is.
+
+    IPv6 forms that carry an IPv4 address are judged by that address, so ``::ffff:127.0.0.1``
+    is loopback, not "some IPv6 address".
+    """
+    if isinstance(ip, ipaddress.IPv6Address):
+        inner = _embedded_ipv4(ip)
+        if inner is not None:
+            category = address_category(inner)
+            return f"{category} (IPv4 inside IPv6)" if category else None
+    if ip in METADATA_ADDRESSES:
+        return "cloud metadata"
+    if ip.is_loopback:
+        return "loopback"
+    if ip.is_link_local:
+        return "link-local"
+    if ip.is_multicast:
+        return "multicast"
+    if ip.is_unspecified:
+        return "unspecified"
+    if isinstance(ip, ipaddress.IPv4Address) and ip in _CGNAT:
+        return "shared address space"
+    if ip.is_private:
+        # Python counts documentation, benchmarking and other reserved ranges as private too.
+        return "private" if _rfc1918_or_ula(ip) else "reserved"
+    if ip.is_reserved or not ip.is_global:
+        return "reserved"
+    return None
+
+
+def _rfc1918_or_ula(ip: IPAddress) -> bool:
+    nets = (
+        ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
+        if isinstance(ip, ipaddress.IPv4Address)
+        else ("fc00::/7",)
+    )
+    return any(ip in ipaddress.ip_network(n) for n in nets)
+
+
+def blocked_reason(ip: IPAddress, *, allow_private: bool) -> str | None:
+    """Why connecting to ``ip`` is not allowed, or None if it is.
+
+    ``allow_private`` admits loopback, private (RFC 1918, ULA) and shared (CGNAT) addresses,
+    in plain or IPv4-in-IPv6 form; metadata, link-local, multicast and reserved never pass.
+    """
+    category = address_category(ip)
+    if category is None:
+        return None
+    base = category.removesuffix(" (IPv4 inside IPv6)")
+    if allow_private and base in PRIVATE_OK:
+        return None
+    if base in PRIVATE_OK:
+        return f"it resolves to a {category} address, and this registry is not allow_private"
+    return f"it resolves to a {category} address, which the probe never connects to"
+
+
+def parse_ip(host: str) -> IPAddress | None:
+    """The address if ``host`` is an IP literal (brackets allowed), else None."""
+    try:
+        return ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return None
+
+
+async def system_resolver(host: str, port: int) -> list[str]:
+    """Resolve with the system resolver (A and AAAA), keeping its order, without duplicates."""
+    loop = asyncio.get_running_loop()
+    infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    seen: dict[str, None] = {}
+    for _family, _type, _proto, _name, sockaddr in infos:
+        seen.setdefault(str(sockaddr[0]), None)
+    return list(seen)
+
+
+_DNS_DETAIL = {
+    socket.EAI_NONAME: "the name does not exist (NXDOMAIN)",
+    socket.EAI_AGAIN: "temporary failure in name resolution",
+    socket.EAI_FAIL: "the DNS server failed",
+}
+if hasattr(socket, "EAI_NODATA"):
+    _DNS_DETAIL[socket.EAI_NODATA] = "the name has no addresses"
+
+
+@dataclass(frozen=True, slots=True)
+class Allowance:
+    """A host:port this probe may connect to, and whether private addresses are fine for it."""
+
+    allow_private: bool
+
+
+class AddressPins:
+    """The hosts one probe may reach, each resolved once and checked before any connection."""
+
+    def __init__(
+        self,
+        allowed: Mapping[tuple[str, int], Allowance],
+        resolver: Resolver,
+        *,
+        timeout: float,
+    ) -> None:
+        self._allowed = dict(allowed)
+        self._resolver = resolver
+        self._timeout = timeout
+        self._pinned: dict[tuple[str, int], tuple[str, ...]] = {}
+        self._locks: dict[tuple[str, int], asyncio.Lock] = {}
+
+    async def addresses(self, host: str, port: int) -> tuple[str, ...]:
+        """The checked addresses to connect to for ``host:port``.
+
+        Raises ProbeRefused for a host this probe may not reach or an address the policy
+        blocks, and DnsFailure when the name does not resolve.
+        """
+        key = (host.strip("[]").lower(), port)
+        allowance = self._allowed.get(key)
+        if allowance is None:
+            raise ProbeRefused(f"{_show(key)} is not a host this probe may connect to")
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            if key not in self._pinned:
+                self._pinned[key] = await self._resolve_and_check(key, allowance)
+        return self._pinned[key]
+
+    async def _resolve_and_check(
+        self, key: tuple[str, int], allowance: Allowance
+    ) -> tuple[str, ...]:
+        host, port = key
+        literal = parse_ip(host)
+        if literal is not None:
+            found = [str(literal)]
+        else:
+            found = await self._lookup(host, port)
+        checked: list[str] = []
+        for text in found:
+            ip = ipaddress.ip_address(text.partition("%")[0])
+            reason = blocked_reason(ip, allow_private=allowance.allow_private)
+            if reason is not None:
+                # One bad address refuses the host: a name mixing public and internal
+                # addresses is how rebinding attacks pick their target.
+                raise ProbeRefused(f"{host} is blocked: {reason}")
+            checked.append(str(ip))
+        if not checked:
+            raise DnsFailure(host, "the name has no addresses")
+        return tuple(checked)
+
+    async def _lookup(self, host: str, port: int) -> list[str]:
+        try:
+            async with asyncio.timeout(self._timeout):
+                return await self._resolver(host, port)
+        except TimeoutError:
+            raise DnsFailure(host, f"no DNS answer within {self._timeout:g}s") from None
+        except socket.gaierror as exc:
+            detail = _DNS_DETAIL.get(exc.errno or 0, "the DNS lookup failed")
+            raise DnsFailure(host, detail) from None
+        except OSError as exc:
+            name = errno.errorcode.get(exc.errno or 0, "error")
+            raise DnsFailure(host, f"the DNS lookup failed ({name})") from None
+
+
+def _show(key: tuple[str, int]) -> str:
+    host, port = key
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"

@@ -1,0 +1,258 @@
+"""The probe's front door: one image in, a :class:`ProbeResult` out, safely and audited.
+
+Front ends (the CLI, Slack handlers) call :func:`probe_image` with an image reference they
+took from the user's paste or command argument, the class the paste suggested (if any), who
+is asking, the loaded :class:`~bot.probe.config.ProbeConfig`, and the process's
+:class:`~bot.probe.cache.ProbeCache`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, replace
+from typing import Any
+
+from bot.probe.cache import ProbeCache, ProbeKey
+from bot.probe.config import ProbeConfig, RegistryProfile
+from bot.probe.evidence import sanitize
+from bot.probe.limits import ProbeLimiter
+from bot.probe.observation import Observation, Tier
+from bot.probe.outcome import INVALID_REFERENCE, RATE_LIMITED
+from bot.probe.policy import ProbeRefused
+from bot.probe.sequence import InvalidTarget, observe
+from bot.probe.verdict import Verdict, judge
+from knowledge.reference import ImageReference
+
+audit = logging.getLogger("bot.probe.audit")
+
+DOCKER_HUB_QUOTA_CHECK = (
+    'TOKEN=$(curl -s "https://auth.docker.io/token?service=registry.docker.io'
+    '&scope=repository:ratelimitpreview/test:pull" | jq -r .token) && curl -s --head '
+    '-H "Authorization: Bearer $TOKEN" '
+    "https://registry-1.docker.io/v2/ratelimitpreview/test/manifests/latest | grep -i ratelimit"
+)
+"""Docker's own recipe for checking a pull quota with a HEAD request, which costs no pull.
+Run on the user's machine it shows the user's quota (add ``-u user:token`` to the first curl
+to see an account's quota rather than the address's)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Requester:
+    """Who asked for a probe: a Slack user, in a channel (None for a direct message)."""
+
+    user: str
+    channel: str | None = None
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """What the probe found, ready to render. Every evidence line is already sanitised."""
+
+    image: str
+    """The normalised reference (``docker.io/library/nginx:latest``)."""
+    host: str
+    outcome: str | None
+    """A class id, ``ok`` when the image is pullable from here, None when nothing could be
+    named (including when the probe did not run; see ``refused``)."""
+    verdict: Verdict | None
+    """On ``suspected``; None when nothing was suspected."""
+    verdict_reason: str | None
+    evidence: tuple[str, ...]
+    elapsed_ms: int
+    tier: Tier
+    suspected: str | None = None
+    cached: bool = False
+    """Served from the cache, or from an identical probe someone else started."""
+    refused: str | None = None
+    """Why the probe did not run (host not allowed, address blocked, rate limit), else None."""
+    next_steps: tuple[str, ...] = ()
+    """Commands the user can run themselves (trusted text, not from the registry)."""
+
+    @property
+    def ephemeral(self) -> bool:
+        """Whether to show it only to the asker: credentialed results are never posted openly."""
+        return self.tier == "credentialed"
+
+
+def choose_tier(
+    profile: RegistryProfile, repository: str, requester: Requester | None
+) -> tuple[Tier, bool]:
+    """The tier this request may use, and whether a credential exists but is withheld.
+
+    The operator's credential is used only for a repository matching ``probe_scopes``, asked
+    from the CLI (no requester) or from one of the registry's ``allowed_channels``.
+    """
+    if profile.credential is None:
+        return "anonymous", False
+    allowed_here = requester is None or requester.channel in profile.allowed_channels
+    if profile.in_scope(repository) and allowed_here:
+        return "credentialed", False
+    return "anonymous", True
+
+
+def _next_steps(
+    image: ImageReference, suspected: str | None, obs: Observation | None
+) -> tuple[str, ...]:
+    quota_seen = obs is not None and any(p.ratelimit_limit is not None for p in obs.passes())
+    if image.host == "docker.io" and (suspected == RATE_LIMITED or quota_seen):
+        return (DOCKER_HUB_QUOTA_CHECK,)
+    return ()
+
+
+async def probe_image(
+    image: ImageReference,
+    *,
+    suspected: str | None = None,
+    requester: Requester | None = None,
+    config: ProbeConfig,
+    cache: ProbeCache | None = None,
+) -> ProbeResult:
+    """Probe ``image``'s registry and judge ``suspected`` (a class id) against what it saw.
+
+    Never raises for anything the registry or the network does; a probe the policy forbids
+    comes back with ``refused`` set. Every call is written to the ``bot.probe.audit`` log.
+    """
+    started = time.monotonic()
+    result = await _probe(image, suspected, requester, config, cache)
+    result = _finish(result, started)
+    _audit(result, requester)
+    return result
+
+
+async def _probe(
+    image: ImageReference,
+    suspected: str | None,
+    requester: Requester | None,
+    config: ProbeConfig,
+    cache: ProbeCache | None,
+) -> ProbeResult:
+    profile = config.profile_for(image.host)
+    if profile is None:
+        return _refused(
+            image, suspected, f"{image.host} is not a registry this bot may probe (not listed)"
+        )
+    limiter = (
+        cache.limiter(config.options)
+        if cache is not None
+        else ProbeLimiter(config.options, None, "")
+    )
+    if requester is not None:
+        wait = await limiter.admit(requester.user)
+        if wait is not None:
+            return _refused(
+                image,
+                suspected,
+                f"you have asked for {config.options.user_probes_per_hour} probes within an "
+                f"hour; try again in {max(1, round(wait / 60))} min",
+            )
+    tier, withheld = choose_tier(profile, image.repository, requester)
+    key = ProbeKey(image.host, image.repository, image.reference, tier)
+
+    async def run() -> Observation:
+        async with limiter.slot(image.host, requester.user if requester else None):
+            return await observe(
+                profile,
+                image.repository,
+                image.reference,
+                tier=tier,
+                withheld=withheld,
+                options=config.options,
+                resolver=config.resolver,
+            )
+
+    try:
+        if cache is not None:
+            obs, shared = await cache.get_or_probe(key, run, options=config.options)
+        else:
+            obs, shared = await run(), False
+    except ProbeRefused as refused:
+        return _refused(image, suspected, refused.reason)
+    except InvalidTarget as invalid:
+        return ProbeResult(
+            image=str(image),
+            host=image.host,
+            outcome=INVALID_REFERENCE,
+            verdict="confirmed" if suspected == INVALID_REFERENCE else None,
+            verdict_reason=str(invalid) if suspected else None,
+            evidence=(sanitize(str(invalid)),),
+            elapsed_ms=0,
+            tier=tier,
+            suspected=suspected,
+        )
+    verdict, reason = judge(suspected, obs, image.host) if suspected else (None, None)
+    return ProbeResult(
+        image=str(image),
+        host=image.host,
+        outcome=obs.outcome,
+        verdict=verdict,
+        verdict_reason=reason,
+        evidence=obs.all_evidence(),
+        elapsed_ms=obs.elapsed_ms,
+        tier=tier,
+        suspected=suspected,
+        cached=shared,
+        next_steps=_next_steps(image, suspected, obs),
+    )
+
+
+def _refused(image: ImageReference, suspected: str | None, reason: str) -> ProbeResult:
+    shown = sanitize(f"not probed: {reason}")
+    return ProbeResult(
+        image=str(image),
+        host=image.host,
+        outcome=None,
+        verdict="inconclusive" if suspected else None,
+        verdict_reason=shown if suspected else None,
+        evidence=(shown,),
+        elapsed_ms=0,
+        tier="anonymous",
+        suspected=suspected,
+        refused=sanitize(reason),
+        next_steps=_next_steps(image, suspected, None),
+    )
+
+
+def _finish(result: ProbeResult, started: float) -> ProbeResult:
+    return replace(result, elapsed_ms=round((time.monotonic() - started) * 1000))
+
+
+def _audit(result: ProbeResult, requester: Requester | None) -> None:
+    audit.info(
+        "probe user=%s channel=%s image=%s tier=%s outcome=%s suspected=%s verdict=%s "
+        "cached=%s refused=%s elapsed_ms=%d",
+        requester.user if requester else "cli",
+        (requester.channel or "-") if requester else "-",
+        result.image,
+        result.tier,
+        result.outcome or "-",
+        result.suspected or "-",
+        result.verdict or "-",
+        result.cached,
+        "yes" if result.refused else "no",
+        result.elapsed_ms,
+        extra={
+            "probe_user": requester.user if requester else None,
+            "probe_channel": requester.channel if requester else None,
+            "probe_image": result.image,
+            "probe_outcome": result.outcome,
+        },
+    )
+
+
+def to_json(result: ProbeResult) -> dict[str, Any]:
+    """The ``probe --json`` object (``explain --probe --json`` uses its ``verdict`` fields)."""
+    return {
+        "image": result.image,
+        "host": result.host,
+        "outcome": result.outcome,
+        "verdict": result.verdict,
+        "verdict_reason": result.verdict_reason,
+        "suspected": result.suspected,
+        "evidence": list(result.evidence),
+        "elapsed_ms": result.elapsed_ms,
+        "tier": result.tier,
+        "cached": result.cached,
+        "refused": result.refused,
+        "next_steps": list(result.next_steps),
+    }

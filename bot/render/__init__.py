@@ -1,0 +1,1 @@
+"""Turning a Diagnosis into something to show: Slack Block Kit, terminal text, JSON data."""

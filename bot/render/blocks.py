@@ -1,0 +1,341 @@
+"""Diagnosis -> Slack Block Kit, with a plain ``text`` fallback, within Slack's limits.
+
+Everything that reaches mrkdwn is escaped (``&``, ``<``, ``>``), so a paste containing
+``<!channel>`` or ``<@U123>`` is shown as text and pings no one; the knowledge base's own
+``<placeholders>`` need the same care. Limits enforced here: 50 blocks a message (100 in App
+Home), 3000 characters a section, 150 a header, 10 context elements, 2000 a button value.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.render.button_state import pack
+from bot.render.terminal import redaction_notice
+from bot.stats import HomeStats
+from knowledge.diagnosis import Diagnosis
+from knowledge.entry import Entry, RegistryFamily
+from knowledge.guide import Guide, GuideStep
+from knowledge.loader import knowledge_base
+from knowledge.reference import ImageReference
+from knowledge.registries import family_label
+
+Block = dict[str, Any]
+
+MAX_BLOCKS = 50
+MAX_HOME_BLOCKS = 100
+MAX_SECTION = 3000
+MAX_HEADER = 150
+MAX_CONTEXT_ELEMENTS = 10
+MAX_TEXT = 3000
+"""Fallback ``text`` is kept short: it shows in notifications, Slack allows far more."""
+
+COMMAND = "/registry-why"
+SHORTCUT_CALLBACK = "explain_registry_error"
+ACTION_SHARE = "share_in_channel"
+ACTION_FULL_GUIDE = "show_full_guide"
+ACTION_HELPFUL = "feedback_helpful"
+ACTION_NOT_HELPFUL = "feedback_not_helpful"
+ACTION_PROBE = "probe_registry"
+"""Offered only when a probe service is configured; its listener belongs to the probe."""
+
+_PARTIAL_ENTITY = re.compile(r"&[a-z]{0,3}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A Slack message: blocks plus the plain-text fallback Slack needs."""
+
+    text: str
+    blocks: list[Block] = field(default_factory=list)
+
+    def as_kwargs(self) -> dict[str, Any]:
+        """Arguments for ``chat.postMessage`` / ``respond()``."""
+        return {"text": self.text, "blocks": self.blocks}
+
+
+def escape(text: str) -> str:
+    """Escape text for mrkdwn: only ``&``, ``<`` and ``>``, as Slack asks."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _code(text: str) -> str:
+    # A ``` inside pasted text would close the code block early.
+    return "```" + escape(text).replace("```", "`\u200b``") + "```"
+
+
+def truncate(text: str, limit: int) -> str:
+    """Cut mrkdwn to ``limit`` characters without splitting an escape or leaving a code block
+    open."""
+    if len(text) <= limit:
+        return text
+    cut = _PARTIAL_ENTITY.sub("", text[: limit - 5])
+    if cut.count("```") % 2:
+        cut += "…```"
+    else:
+        cut += "…"
+    return cut
+
+
+def _section(text: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": truncate(text, MAX_SECTION)}}
+
+
+def _header(text: str) -> Block:
+    plain = text if len(text) <= MAX_HEADER else text[: MAX_HEADER - 1] + "…"
+    return {"type": "header", "text": {"type": "plain_text", "text": plain, "emoji": True}}
+
+
+def _context(items: Iterable[str]) -> Block:
+    elements = [{"type": "mrkdwn", "text": truncate(t, MAX_SECTION)} for t in items]
+    return {"type": "context", "elements": elements[:MAX_CONTEXT_ELEMENTS]}
+
+
+def _button(text: str, action_id: str, value: str, style: str | None = None) -> Block:
+    button: Block = {"type": "button", "action_id": action_id, "value": value,
+                     "text": {"type": "plain_text", "text": text, "emoji": True}}
+    if style:
+        button["style"] = style
+    return button
+
+
+def _steps(heading: str, steps: Sequence[GuideStep], *, numbered: bool = True) -> str:
+    lines = [f"*{heading}*"]
+    for number, step in enumerate(steps, 1):
+        lines.append(f"{number}. {escape(step.text)}" if numbered else f"• {escape(step.text)}")
+        if step.commands:
+            lines.append(_code("\n".join(step.commands)))
+    return "\n".join(lines)
+
+
+def _bullets(heading: str, items: Iterable[str]) -> str:
+    return "\n".join([f"*{heading}*", *(f"• {escape(i)}" for i in items)])
+
+
+def _percent(confidence: float) -> str:
+    return f"{confidence:.0%}"
+
+
+def _facts(diagnosis: Diagnosis) -> list[str]:
+    context = diagnosis.context
+    facts = [f"`{diagnosis.class_id}`", f"{_percent(diagnosis.confidence)} confident"]
+    if context.image:
+        facts.append(f"image `{escape(str(context.image))}`")
+    if context.registry:
+        label = family_label(context.registry.family)
+        facts.append(f"{escape(label)} ({escape(context.registry.host)})")
+    if context.tool:
+        facts.append(f"tool: {escape(context.tool)}")
+    return [" · ".join(facts)]
+
+
+def _secret_block(diagnosis: Diagnosis) -> list[Block]:
+    sentence = redaction_notice(diagnosis)
+    return [_section(f":warning: {escape(sentence)}")] if sentence else []
+
+
+def _extras(diagnosis: Diagnosis) -> list[Block]:
+    items = []
+    if diagnosis.others:
+        items.append("Also in this paste: " + ", ".join(
+            f"`{o.class_id}` ({_percent(o.confidence)})" for o in diagnosis.others))
+    if diagnosis.alternatives:
+        items.append("Could also be: " + ", ".join(
+            f"`{a.class_id}` ({_percent(a.confidence)})" for a in diagnosis.alternatives))
+    return [_context(items)] if items else []
+
+
+def _actions(diagnosis: Diagnosis, *, shareable: bool, probe: bool) -> Block:
+    assert diagnosis.class_id is not None
+    state = pack(diagnosis)
+    buttons = [_button("Show full guide", ACTION_FULL_GUIDE, state)]
+    if shareable:
+        buttons.append(_button("Share in channel", ACTION_SHARE, state, "primary"))
+    buttons += [
+        _button(":thumbsup: Helpful", ACTION_HELPFUL, diagnosis.class_id),
+        _button(":thumbsdown: Not helpful", ACTION_NOT_HELPFUL, diagnosis.class_id),
+    ]
+    if probe and diagnosis.context.image:
+        buttons.append(_button("Probe registry", ACTION_PROBE, str(diagnosis.context.image)))
+    return {"type": "actions", "block_id": "registry-why-actions", "elements": buttons}
+
+
+def _fit(blocks: list[Block], limit: int) -> list[Block]:
+    """Keep the last block (the actions) and as many of the others as fit."""
+    if len(blocks) <= limit:
+        return blocks
+    note = _context(["(shortened to fit Slack's limits: use *Show full guide*)"])
+    return [*blocks[: limit - 2], note, blocks[-1]]
+
+
+def render_diagnosis(
+    diagnosis: Diagnosis, *, shareable: bool = False, probe: bool = False,
+    shared_by: str | None = None,
+) -> Message:
+    """A reply for one diagnosis: the cause, evidence, fix-it-fast steps, don'ts, buttons.
+
+    ``shareable`` adds "Share in channel" (for ephemeral answers); ``probe`` adds
+    "Probe registry" when the paste names an image; ``shared_by`` is a user id to credit.
+    """
+    if diagnosis.class_id is None or diagnosis.guide is None:
+        return render_not_sure(diagnosis)
+    guide = diagnosis.guide
+    blocks: list[Block] = [_header(f":mag: {diagnosis.title}")]
+    blocks += _secret_block(diagnosis)
+    blocks.append(_section(escape(diagnosis.meaning or "")))
+    if diagnosis.evidence:
+        blocks.append(_section("*From your paste*\n" + _code(diagnosis.evidence)))
+    blocks.append(_context(_facts(diagnosis)))
+    blocks += _fix_it_fast(guide, diagnosis)
+    blocks += _extras(diagnosis)
+    if shared_by:
+        blocks.append(_context([f"Shared by <@{shared_by}>"]))
+    blocks.append(_actions(diagnosis, shareable=shareable, probe=probe))
+    return Message(_fallback(diagnosis), _fit(blocks, MAX_BLOCKS))
+
+
+def _fix_it_fast(guide: Guide, diagnosis: Diagnosis) -> list[Block]:
+    blocks = []
+    if guide.registry_note and diagnosis.context.registry:
+        label = family_label(diagnosis.context.registry.family)
+        blocks.append(_section(_steps(f"On {label}", (guide.registry_note,), numbered=False)))
+    blocks.append(_section(_steps("Fix it fast", guide.fix)))
+    blocks.append(_section(_steps("Then verify", guide.verify)))
+    if guide.dont:
+        blocks.append(_section(_bullets("Don't", guide.dont)))
+    return blocks
+
+
+def _fallback(diagnosis: Diagnosis) -> str:
+    parts = [f"{diagnosis.title}: {diagnosis.meaning}"]
+    if sentence := redaction_notice(diagnosis):
+        parts.insert(0, sentence)
+    return truncate(escape(" ".join(parts)), MAX_TEXT)
+
+
+def render_not_sure(diagnosis: Diagnosis) -> Message:
+    """The answer when no cause could be named (only for people who asked)."""
+    blocks: list[Block] = [_header("Not sure what this error is")]
+    blocks += _secret_block(diagnosis)
+    blocks.append(_section(
+        "I couldn't name a registry error in that text. Paste the whole error line as the tool "
+        f"printed it (`docker pull`, kubelet events, CI logs), or try `{COMMAND} help`."))
+    blocks += _extras(diagnosis)
+    text = "Not sure: I couldn't name a registry error in that text."
+    if sentence := redaction_notice(diagnosis):
+        text = f"{sentence} {text}"
+    return Message(escape(text), blocks)
+
+
+def render_usage() -> Message:
+    """The short usage card (empty text or ``help``)."""
+    body = (
+        f"*`{COMMAND} <pasted error>`* explains a container registry error and how to fix it "
+        "safely; only you see the answer until you share it.\n"
+        f"*`{COMMAND} <image>`* (for example `ghcr.io/org/app:1.2`) says which registry "
+        "serves it and how to check your access.\n"
+        "*Paste an error in a channel I'm in*: I reply in its thread when I'm sure.\n"
+        "*Mention me in a thread*: I explain the thread's first message.\n"
+        "*Message menu > Explain registry error*: explains any message.\n"
+        "Secrets in pastes are masked; pasted text is never stored."
+    )
+    return Message(
+        escape(f"Usage: {COMMAND} <pasted error> or {COMMAND} <image>"),
+        [_header("registry-why: explain registry errors"), _section(body)],
+    )
+
+
+def render_image(image: ImageReference, family: RegistryFamily, *, probe: bool) -> Message:
+    """What registry serves an image and how to check access to it."""
+    ref = str(image)
+    label = family_label(family)
+    checks = (
+        GuideStep("Read the manifest without pulling (uses your stored login for the host).",
+                  (f"docker manifest inspect {ref}", f"skopeo inspect --raw docker://{ref}")),
+        GuideStep(f"See whether a login is stored for {image.host}.",
+                  ("jq '.auths | keys, .credHelpers, .credsStore' ~/.docker/config.json",)),
+    )
+    blocks: list[Block] = [
+        _header(f"About {ref}"),
+        _section(f"*Registry:* `{escape(image.host)}` ({escape(label)})\n"
+                 f"*Repository:* `{escape(image.repository)}` · "
+                 f"*Reference:* `{escape(image.reference)}`"),
+        _section(_steps("Check your access", checks)),
+    ]
+    if probe:
+        blocks.append({"type": "actions", "block_id": "registry-why-actions",
+                       "elements": [_button("Probe registry", ACTION_PROBE, ref, "primary")]})
+    return Message(escape(f"{ref} is served by {image.host} ({label})."), blocks)
+
+
+def render_full_guide(diagnosis: Diagnosis) -> Message:
+    """The rest of an entry: confirm, check, fix, verify, why, look-alikes, references."""
+    if diagnosis.class_id is None or diagnosis.guide is None:
+        raise ValueError("the full guide needs a named diagnosis")
+    entry, guide = knowledge_base()[diagnosis.class_id], diagnosis.guide
+    blocks: list[Block] = [_header(f"Full guide: {entry.title}")]
+    for heading, steps in (("1. Confirm it is this error", guide.confirm),
+                           ("2. Check the cause", guide.check),
+                           ("3. Apply the safe fix", guide.fix),
+                           ("4. Verify", guide.verify)):
+        blocks.append(_section(_steps(heading, steps, numbered=False)))
+    if guide.registry_note:
+        blocks.append(_section(_steps("For this registry", (guide.registry_note,),
+                                      numbered=False)))
+    blocks.append(_section(_bullets("Don't", guide.dont)))
+    blocks.append(_section("*Why it happens*\n" + escape(guide.why.strip())))
+    if entry.look_alikes:
+        blocks.append(_section(_bullets("Easily confused with", (
+            f"{la.id}: {la.tell}" for la in entry.look_alikes))))
+    links = [f"• <{escape(str(url))}>" for url in entry.references]
+    blocks.append(_section("*References*\n" + "\n".join(links)))
+    blocks.append(_context([f"`{entry.id}`"]))
+    return Message(escape(f"Full guide: {entry.title}"), _fit(blocks, MAX_BLOCKS))
+
+
+def render_repeat_counter(channel: str, class_id: str, title: str, count: int,
+                          window: int) -> Message:
+    """The counter kept under the first answer when one cause keeps being pasted."""
+    minutes = max(1, round(window / 60))
+    text = (f":repeat: *{escape(title)}* (`{class_id}`) seen {count} times in <#{channel}> "
+            f"in the last {minutes} min. The answer above applies to each of them.")
+    return Message(escape(f"{title} seen {count} times in the last {minutes} min"),
+                   [_section(text)])
+
+
+def render_home(entries: Sequence[Entry], stats: HomeStats) -> dict[str, Any]:
+    """The App Home view: how to use the bot, recent activity, the causes it knows."""
+    titles = {e.id: e.title for e in entries}
+
+    def top(items: Sequence[tuple[str, int]]) -> str:
+        if not items:
+            return "_nothing yet_"
+        return "\n".join(f"{n}. {escape(titles.get(c, c))} (`{c}`): {count}"
+                         for n, (c, count) in enumerate(items, 1))
+
+    blocks: list[Block] = [*render_usage().blocks, {"type": "divider"}]
+    blocks.append(_section("*Top causes, last 24 h*\n" + top(stats.last_day)))
+    blocks.append(_section("*Top causes, last 7 days*\n" + top(stats.last_week)))
+    if stats.feedback:
+        blocks.append(_section("*Feedback*\n" + "\n".join(
+            f"`{c}`: :thumbsup: {f.helpful} · :thumbsdown: {f.not_helpful}"
+            for c, f in stats.feedback.items())))
+    blocks.append({"type": "divider"})
+    blocks += _known_classes(entries)
+    return {"type": "home", "blocks": blocks[:MAX_HOME_BLOCKS]}
+
+
+def _known_classes(entries: Sequence[Entry]) -> list[Block]:
+    lines = [f"• {escape(e.title)} (`{e.id}`)" for e in entries]
+    sections: list[Block] = []
+    chunk = [f"*Causes I know ({len(entries)})*"]
+    for line in lines:
+        if sum(len(x) + 1 for x in chunk) + len(line) > MAX_SECTION:
+            sections.append(_section("\n".join(chunk)))
+            chunk = []
+        chunk.append(line)
+    sections.append(_section("\n".join(chunk)))
+    return sections

@@ -1,0 +1,216 @@
+"""The one place Slack front ends call: diagnose, noise control, de-duplication, feedback, stats.
+
+Handlers stay thin: they parse Slack payloads, call a method here, render the outcome and send
+it. Every decision about whether and what to answer is made here. Pasted text is only ever
+handed to ``knowledge.diagnosis.diagnose``; what is kept (in Redis or memory) is class ids,
+counts, fingerprints and message timestamps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from bot.settings import Settings
+from bot.stats import HomeStats, Stats
+from bot.store import Keys, Store
+from knowledge.diagnosis import Diagnosis, diagnose
+from knowledge.entry import Entry, RegistryFamily
+from knowledge.loader import knowledge_base
+from knowledge.reference import ImageReference, InvalidReference, parse_reference
+from knowledge.registries import registry_family
+
+log = logging.getLogger(__name__)
+
+EVENT_TTL = 3600
+"""Slack retries a delivery for about five minutes; an hour leaves a wide margin."""
+MESSAGE_TTL = 24 * 3600
+"""A message is answered once, even when asked again (shortcut, retry) later that day."""
+VOTE_TTL = 30 * 24 * 3600
+HELP_WORDS = frozenset({"help", "-h", "--help", "?", "usage"})
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Show the usage card."""
+
+
+@dataclass(frozen=True, slots=True)
+class ImageInfo:
+    """The text was an image reference alone: say which registry serves it."""
+
+    image: ImageReference
+    family: RegistryFamily
+
+
+@dataclass(frozen=True, slots=True)
+class Explained:
+    """A diagnosis to show (it may be "not sure": ``diagnosis.class_id`` is None)."""
+
+    diagnosis: Diagnosis
+
+    @property
+    def named(self) -> bool:
+        """Whether a cause was named (worth showing to a whole thread)."""
+        return self.diagnosis.class_id is not None
+
+
+Answer = Usage | ImageInfo | Explained
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """Answer this paste in its thread."""
+
+    diagnosis: Diagnosis
+
+
+@dataclass(frozen=True, slots=True)
+class Repeat:
+    """The same cause again in this channel: count it instead of answering again.
+
+    ``counter_ts`` is the counter message to update; when it is None and ``post_counter`` is
+    True this instance posts the counter (under ``thread_ts``) and remembers it.
+    """
+
+    diagnosis: Diagnosis
+    count: int
+    window: int
+    thread_ts: str
+    counter_ts: str | None
+    post_counter: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Quiet:
+    """Say nothing; ``reason`` is for logs."""
+
+    reason: str
+
+
+PasteOutcome = Reply | Repeat | Quiet
+
+
+def _reference(text: str) -> ImageReference | None:
+    # A lone word ("unauthorized") would parse as a Docker Hub image: ask for a tag or path.
+    if not any(mark in text for mark in "/:@"):
+        return None
+    try:
+        return parse_reference(text)
+    except InvalidReference:
+        return None
+
+
+class Service:
+    """Registry-why's behaviour in Slack, independent of how Slack delivered the request."""
+
+    def __init__(self, settings: Settings, store: Store, *, probe_enabled: bool = False) -> None:
+        self.settings = settings
+        self.store = store
+        self.keys = Keys(settings.redis_prefix)
+        self.stats = Stats(store, self.keys)
+        self.probe_enabled = probe_enabled
+        """Whether a registry probe is configured (offers "Probe registry" buttons)."""
+
+    async def warm_up(self) -> None:
+        """Load the knowledge base and build the classifier now, not on the first request
+        (a broken entry file then stops the start, with its name)."""
+        await asyncio.to_thread(diagnose, "warm-up")
+
+    async def first_delivery(self, event_id: str) -> bool:
+        """True the first time an Events API ``event_id`` is seen (by any replica)."""
+        return await self.store.claim(self.keys.event(event_id), EVENT_TTL)
+
+    async def claim_message(self, channel: str, ts: str) -> bool:
+        """True for the first caller about to answer the message ``(channel, ts)``."""
+        return await self.store.claim(self.keys.seen(channel, ts), MESSAGE_TTL)
+
+    async def diagnose(self, text: str) -> Diagnosis:
+        """Diagnose a paste off the event loop, so acks are never held up by a long paste."""
+        diagnosis = await asyncio.to_thread(diagnose, text)
+        log.debug("diagnosed %s as %s (%.2f)", diagnosis.fingerprint, diagnosis.class_id,
+                  diagnosis.confidence)
+        return diagnosis
+
+    async def answer(self, text: str) -> Answer:
+        """The answer to someone who asked (slash command, mention, shortcut)."""
+        stripped = text.strip()
+        if not stripped or stripped.lower() in HELP_WORDS:
+            return Usage()
+        diagnosis = await self.diagnose(stripped)
+        if diagnosis.class_id is not None:
+            await self.stats.record(diagnosis.class_id)
+            return Explained(diagnosis)
+        if not any(ch.isspace() for ch in stripped):
+            image = diagnosis.context.image or _reference(stripped)
+            if image is not None:
+                return ImageInfo(image, registry_family(image.host))
+        return Explained(diagnosis)
+
+    async def consider_paste(self, channel: str, ts: str, thread_ts: str,
+                             text: str) -> PasteOutcome:
+        """Whether and how to answer a message pasted in a channel (noise control included).
+
+        ``thread_ts`` is where an answer would go: the message's thread, or the message.
+        """
+        auto_reply, threshold = self.settings.policy_for(channel)
+        if not auto_reply:
+            return Quiet("auto-reply is off in this channel")
+        diagnosis = await self.diagnose(text)
+        if diagnosis.class_id is None:
+            return Quiet("not a registry error")
+        if diagnosis.confidence < threshold:
+            return Quiet(f"confidence {diagnosis.confidence:.2f} below {threshold:.2f}")
+        if not await self.claim_message(channel, ts):
+            return Quiet("message already answered")
+        await self.stats.record(diagnosis.class_id)
+        return await self._noise_control(channel, thread_ts, diagnosis)
+
+    async def _noise_control(self, channel: str, thread_ts: str,
+                             diagnosis: Diagnosis) -> PasteOutcome:
+        window = self.settings.repeat_window
+        class_id = diagnosis.class_id
+        assert class_id is not None
+        if window == 0:
+            return Reply(diagnosis)
+        count = await self.store.incr(self.keys.repeat(channel, class_id), window)
+        first_thread = (await self.store.get(self.keys.repeat_thread(channel, class_id))
+                        if count > 1 else None)
+        if first_thread is None:
+            # First in the window, or the record of the first answer is gone: answer in full.
+            await self.store.put(self.keys.repeat_thread(channel, class_id), thread_ts, window)
+            return Reply(diagnosis)
+        counter_key = self.keys.repeat_counter(channel, class_id)
+        counter_ts = await self.store.get(counter_key)
+        post = counter_ts is None and await self.store.claim(
+            self.keys.repeat_counter_lock(channel, class_id), window)
+        return Repeat(diagnosis, count, window, first_thread, counter_ts, post)
+
+    async def remember_counter(self, channel: str, class_id: str, ts: str) -> None:
+        """Keep the ts of a counter message, so later repeats update it."""
+        await self.store.put(self.keys.repeat_counter(channel, class_id), ts,
+                             self.settings.repeat_window)
+
+    async def claim_full_guide(self, channel: str, ts: str) -> bool:
+        """True the first time the full guide is asked for under the message ``(channel, ts)``."""
+        return await self.store.claim(self.keys.guide_posted(channel, ts), MESSAGE_TTL)
+
+    async def record_feedback(self, class_id: str, helpful: bool, user: str,
+                              message: str) -> bool:
+        """Count a vote once per person per reply; False when it was already counted or the
+        class is unknown."""
+        if class_id not in knowledge_base():
+            return False
+        if not await self.store.claim(self.keys.vote(message, user), VOTE_TTL):
+            return False
+        await self.stats.record_feedback(class_id, helpful)
+        return True
+
+    async def home(self) -> tuple[list[Entry], HomeStats]:
+        """The known causes and recent activity, for App Home."""
+        return list(knowledge_base()), await self.stats.read()
+
+    async def ready(self) -> bool:
+        """Whether the store answers (always true without Redis)."""
+        return await self.store.ping()

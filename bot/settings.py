@@ -1,0 +1,241 @@
+"""Runtime settings: the only place that reads the environment.
+
+Every value is validated when the bot starts, and a bad value is reported with the variable's
+name and what to do about it (never with a secret's value)::
+
+    settings = load_settings()          # raises SettingsError, one line per bad variable
+    settings.require_slack()            # before serving: the tokens the chosen mode needs
+
+Environment variables:
+
+==================================  ==========================================================
+``SLACK_BOT_TOKEN``                 Bot User OAuth Token (``xoxb-...``)
+``SLACK_SIGNING_SECRET``            Signing secret, checks HTTP-mode requests come from Slack
+``SLACK_APP_TOKEN``                 App-level token (``xapp-...``): selects Socket Mode
+``SLACK_API_URL``                   Base URL of Slack's Web API (default Slack's own)
+``PORT``                            HTTP port (default 3000)
+``REGISTRY_WHY_HOST``               Address to listen on (default 0.0.0.0)
+``REDIS_URL``                       ``redis://`` / ``rediss://`` / ``unix://``; none: in-process
+``REGISTRY_WHY_REDIS_PREFIX``       Key prefix in Redis (default ``registry-why``)
+``REGISTRY_WHY_AUTO_REPLY``         Reply to pasted errors in channels (default true)
+``REGISTRY_WHY_CONFIDENCE``         Confidence an auto-reply needs, 0..1 (default 0.8)
+``REGISTRY_WHY_REPEAT_WINDOW``      Seconds a repeated cause stays counted (default 1800; 0 off)
+``REGISTRY_WHY_CHANNELS``           Per-channel overrides, JSON:
+                                    ``{"C0123": {"auto_reply": false}}``
+``REGISTRY_WHY_REGISTRIES``         Path of the TOML registries file (for the probe)
+==================================  ==========================================================
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+
+_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+_PREFIX = re.compile(r"^[A-Za-z0-9_.-]+(?::[A-Za-z0-9_.-]+)*$")
+
+
+class SettingsError(ValueError):
+    """Settings that cannot be used; the message names each variable and how to fix it."""
+
+
+class ChannelPolicy(BaseModel):
+    """Overrides for one channel; unset fields keep the global setting."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    auto_reply: bool | None = None
+    confidence_threshold: float | None = Field(default=None, ge=0, le=1)
+
+
+def _env(name: str, *fields: str) -> Any:
+    """An alias reading ``name`` from the environment, and the field name from keyword args."""
+    return AliasChoices(name, *fields)
+
+
+class Settings(BaseSettings):
+    """Everything the bot needs to run, read from the environment (or given as arguments)."""
+
+    model_config = SettingsConfigDict(
+        case_sensitive=False, extra="ignore", frozen=True, populate_by_name=True,
+    )
+
+    slack_bot_token: SecretStr | None = Field(
+        default=None, validation_alias=_env("SLACK_BOT_TOKEN", "slack_bot_token"))
+    slack_signing_secret: SecretStr | None = Field(
+        default=None, validation_alias=_env("SLACK_SIGNING_SECRET", "slack_signing_secret"))
+    slack_app_token: SecretStr | None = Field(
+        default=None, validation_alias=_env("SLACK_APP_TOKEN", "slack_app_token"))
+    slack_api_url: str = Field(
+        default=DEFAULT_SLACK_API_URL, validation_alias=_env("SLACK_API_URL", "slack_api_url"))
+    port: int = Field(default=3000, ge=0, le=65535, validation_alias=_env("PORT", "port"))
+    host: str = Field(
+        default="0.0.0.0", min_length=1, validation_alias=_env("REGISTRY_WHY_HOST", "host"))
+    redis_url: SecretStr | None = Field(
+        default=None, validation_alias=_env("REDIS_URL", "redis_url"))
+    redis_prefix: str = Field(
+        default="registry-why",
+        validation_alias=_env("REGISTRY_WHY_REDIS_PREFIX", "redis_prefix"))
+    auto_reply: bool = Field(
+        default=True, validation_alias=_env("REGISTRY_WHY_AUTO_REPLY", "auto_reply"))
+    confidence_threshold: float = Field(
+        default=0.8, ge=0, le=1,
+        validation_alias=_env("REGISTRY_WHY_CONFIDENCE", "confidence_threshold"))
+    repeat_window: int = Field(
+        default=1800, ge=0, le=7 * 24 * 3600,
+        validation_alias=_env("REGISTRY_WHY_REPEAT_WINDOW", "repeat_window"))
+    channels: Annotated[dict[str, ChannelPolicy], NoDecode] = Field(
+        default_factory=dict, validation_alias=_env("REGISTRY_WHY_CHANNELS", "channels"))
+    registries_file: Path | None = Field(
+        default=None, validation_alias=_env("REGISTRY_WHY_REGISTRIES", "registries_file"))
+
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _bot_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith("xoxb-"):
+            hint = (" (this looks like a user token; use the Bot User OAuth Token)"
+                    if value.get_secret_value().startswith("xoxp-") else "")
+            raise ValueError("must be a bot token starting with 'xoxb-' from the app's "
+                             f"OAuth & Permissions page{hint}")
+        return value
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _app_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith("xapp-"):
+            raise ValueError("must be an app-level token starting with 'xapp-' (Basic "
+                             "Information > App-Level Tokens, scope connections:write)")
+        return value
+
+    @field_validator("slack_signing_secret")
+    @classmethod
+    def _signing_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().strip():
+            raise ValueError("is empty; copy it from Basic Information > App Credentials")
+        return value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an http(s) URL such as https://slack.com/api/")
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        scheme = urlsplit(value.get_secret_value()).scheme
+        if scheme not in ("redis", "rediss", "unix"):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("redis_prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        if not _PREFIX.match(value):
+            raise ValueError("must be letters, digits, '.', '_', '-' in ':'-separated parts, "
+                             "for example 'registry-why' or 'team:registry-why'")
+        return value
+
+    @field_validator("channels", mode="before")
+    @classmethod
+    def _channels_json(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        if not value.strip():
+            return {}
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"is not valid JSON ({exc.msg} at character {exc.pos}); "
+                             'expected {"C0123ABCD": {"auto_reply": false}}') from None
+
+    @field_validator("channels")
+    @classmethod
+    def _channels(cls, value: dict[str, ChannelPolicy]) -> dict[str, ChannelPolicy]:
+        bad = [key for key in value if not _CHANNEL_ID.match(key)]
+        if bad:
+            raise ValueError(f"keys must be channel IDs such as C0123ABCD (not names): {bad}")
+        return value
+
+    @property
+    def socket_mode(self) -> bool:
+        """Socket Mode when an app-level token is set; HTTP mode otherwise."""
+        return self.slack_app_token is not None
+
+    def policy_for(self, channel: str) -> tuple[bool, float]:
+        """``(auto_reply, confidence_threshold)`` in effect for a channel."""
+        override = self.channels.get(channel)
+        auto = self.auto_reply
+        threshold = self.confidence_threshold
+        if override is not None:
+            auto = auto if override.auto_reply is None else override.auto_reply
+            if override.confidence_threshold is not None:
+                threshold = override.confidence_threshold
+        return auto, threshold
+
+    def require_slack(self) -> None:
+        """Check that the tokens needed to serve Slack in the chosen mode are present."""
+        missing = []
+        if self.slack_bot_token is None:
+            missing.append("SLACK_BOT_TOKEN: required to serve Slack (the xoxb- Bot User "
+                           "OAuth Token)")
+        if not self.socket_mode and self.slack_signing_secret is None:
+            missing.append("SLACK_SIGNING_SECRET: required in HTTP mode (or set "
+                           "SLACK_APP_TOKEN to use Socket Mode instead)")
+        if missing:
+            raise SettingsError(_report(missing))
+
+
+_ENV_NAMES = {
+    name: str(field.validation_alias.choices[0])  # type: ignore[union-attr]
+    for name, field in Settings.model_fields.items()
+}
+_FIELDS_BY_ENV = {env: name for name, env in _ENV_NAMES.items()}
+_SECRET_FIELDS = frozenset({"slack_bot_token", "slack_signing_secret", "slack_app_token",
+                            "redis_url"})
+
+
+def _report(problems: list[str]) -> str:
+    return "registry-why cannot start; fix these settings:\n" + "\n".join(
+        f"  {p}" for p in problems)
+
+
+def _describe(error: Any) -> str:
+    loc = [str(part) for part in error["loc"]]
+    given = loc[0] if loc else ""
+    field = _FIELDS_BY_ENV.get(given.upper(), given)
+    name = _ENV_NAMES.get(field, given.upper())
+    where = ""
+    if field == "channels" and len(loc) > 2:
+        where = f" (channel {loc[1]}, {'.'.join(loc[2:])})"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    shown = "" if field in _SECRET_FIELDS else f" (got {error.get('input')!r})"
+    return f"{name}{where}: {message}{shown}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read and validate the settings; raise SettingsError naming every bad variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise SettingsError(_report([_describe(e) for e in exc.errors()])) from None

@@ -1,0 +1,135 @@
+"""Calls to Slack that honour its rate limits, retry its hiccups, and never fail silently.
+
+The SDK retries only connection errors by default. Here: 429 waits for ``Retry-After`` (when it
+asks for a reasonable wait), 5xx and dropped connections retry with a short backoff, both with
+a bound; whatever still fails is logged with the request it answered, as a lost reply.
+Timeouts are not retried: the first attempt may have posted, and a reply must not appear twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable
+from typing import Any, TypeVar
+
+from aiohttp import ClientError, ClientOSError, ServerConnectionError, ServerDisconnectedError
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
+from slack_sdk.http_retry.jitter import Jitter
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+MAX_RETRY_AFTER = 60
+"""Longest ``Retry-After`` (seconds) worth waiting for; a reply later than that is logged lost."""
+RATE_LIMIT_RETRIES = 3
+TRANSIENT_RETRIES = 2
+TRANSIENT_STATUSES = frozenset({500, 502, 503, 504})
+
+
+class _ProportionalJitter(Jitter):
+    # The SDK's jitter adds up to a whole second to every wait; scale it with the wait instead.
+    def recalculate(self, duration: float) -> float:
+        return duration * (0.5 + random.random())
+
+
+_BACKOFF = BackoffRetryIntervalCalculator(backoff_factor=0.25, jitter=_ProportionalJitter())
+_CONNECTION_ERRORS = (ServerConnectionError, ServerDisconnectedError, ClientOSError)
+
+
+def retry_after(response: HttpResponse) -> int | None:
+    """The ``Retry-After`` seconds of a response, if it has a usable one."""
+    for name, values in response.headers.items():
+        if name.lower() == "retry-after" and values:
+            value = values[0] if isinstance(values, list) else values
+            try:
+                return max(0, int(str(value).strip()))
+            except ValueError:
+                return None
+    return None
+
+
+class RateLimitRetry(AsyncRetryHandler):
+    """On 429, wait as long as ``Retry-After`` says (1 s when it says nothing), then retry."""
+
+    def __init__(self, max_retry_count: int = RATE_LIMIT_RETRIES) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+
+    async def _can_retry_async(
+        self, *, state: RetryState, request: HttpRequest,
+        response: HttpResponse | None = None, error: Exception | None = None,
+    ) -> bool:
+        if response is None or response.status_code != 429:
+            return False
+        wait = retry_after(response)
+        if wait is not None and wait > MAX_RETRY_AFTER:
+            log.warning("Slack asked to wait %d s before retrying %s; not waiting that long",
+                        wait, request.url)
+            return False
+        return True
+
+    async def prepare_for_next_attempt_async(
+        self, *, state: RetryState, request: HttpRequest,
+        response: HttpResponse | None = None, error: Exception | None = None,
+    ) -> None:
+        wait = retry_after(response) if response is not None else None
+        state.next_attempt_requested = True
+        await asyncio.sleep(1 if wait is None else wait)
+        state.increment_current_attempt()
+
+
+class TransientErrorRetry(AsyncRetryHandler):
+    """Retry 500/502/503/504 answers and dropped connections, with a short backoff."""
+
+    def __init__(self, max_retry_count: int = TRANSIENT_RETRIES) -> None:
+        super().__init__(max_retry_count=max_retry_count, interval_calculator=_BACKOFF)
+
+    async def _can_retry_async(
+        self, *, state: RetryState, request: HttpRequest,
+        response: HttpResponse | None = None, error: Exception | None = None,
+    ) -> bool:
+        if error is not None:
+            return isinstance(error, _CONNECTION_ERRORS)
+        return response is not None and response.status_code in TRANSIENT_STATUSES
+
+
+def retry_handlers() -> list[AsyncRetryHandler]:
+    """The handlers every Slack client of the bot uses."""
+    return [RateLimitRetry(), TransientErrorRetry()]
+
+
+async def deliver(what: str, request_id: str, call: Awaitable[T]) -> T | None:
+    """Await a Slack API call; when it fails after its retries, log the lost reply and return
+    None (the listener has nobody else to tell)."""
+    try:
+        return await call
+    except SlackApiError as exc:
+        error = exc.response.get("error") if exc.response is not None else None
+        log.error("reply lost: %s for %s failed: %s", what, request_id, error or exc)
+    except (ClientError, TimeoutError) as exc:
+        log.error("reply lost: %s for %s failed: %r", what, request_id, exc)
+    return None
+
+
+async def post_to_response_url(url: str, body: dict[str, Any], request_id: str) -> bool:
+    """Post to a ``response_url`` (with the same retries as API calls); False, logged, when it
+    fails."""
+    client = AsyncWebhookClient(url=url, timeout=10, retry_handlers=retry_handlers())
+    try:
+        response = await client.send_dict(body)
+    except (ClientError, TimeoutError) as exc:
+        log.error("reply lost: response_url post for %s failed: %r", request_id, exc)
+        return False
+    if response.status_code != 200:
+        log.error("reply lost: response_url post for %s answered %d: %s", request_id,
+                  response.status_code, response.body[:200])
+        return False
+    return True

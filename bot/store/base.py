@@ -1,0 +1,51 @@
+"""The small storage interface the bot needs, whatever holds the data.
+
+Values are short strings and integers: message timestamps, counters, markers. Never pasted
+text or credentials: callers store hashes and derived facts only. Every key either has a TTL
+or is a counter meant to last (feedback totals).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+
+
+class StoreUnavailable(Exception):
+    """The backing service (Redis) cannot be reached; the message says which and why."""
+
+
+class Store(ABC):
+    """Key/value operations with TTLs, counters and hash counters."""
+
+    @abstractmethod
+    async def claim(self, key: str, ttl: int) -> bool:
+        """Create ``key`` for ``ttl`` seconds unless it exists; True only for the first caller."""
+
+    @abstractmethod
+    async def get(self, key: str) -> str | None:
+        """The value of ``key``, or None when missing or expired."""
+
+    @abstractmethod
+    async def put(self, key: str, value: str, ttl: int) -> None:
+        """Set ``key`` to ``value`` for ``ttl`` seconds."""
+
+    @abstractmethod
+    async def incr(self, key: str, ttl: int | None = None) -> int:
+        """Add one to a counter and return it; a new counter expires after ``ttl`` seconds
+        (counted from its creation, so it measures a fixed window)."""
+
+    @abstractmethod
+    async def hincr(self, key: str, field: str, ttl: int | None = None) -> None:
+        """Add one to ``field`` of the hash ``key``; ``ttl`` (re)sets the hash's expiry."""
+
+    @abstractmethod
+    async def hgetall(self, keys: Sequence[str]) -> list[dict[str, int]]:
+        """The integer fields of each hash in ``keys`` (empty dicts for missing ones)."""
+
+    @abstractmethod
+    async def ping(self) -> bool:
+        """Whether the backing service answers right now."""
+
+    async def aclose(self) -> None:  # noqa: B027 (optional hook: most stores hold nothing)
+        """Release connections."""

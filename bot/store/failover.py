@@ -1,0 +1,108 @@
+"""Redis with a local fallback: keep answering when Redis goes down, recover when it returns.
+
+While Redis is unreachable every operation is served from this instance's memory (so retries
+are still de-duplicated within the instance, but not across replicas); while it is reachable,
+memory holds only what was claimed during an outage, so it stays small. The outage is logged
+once, Redis is tried again at most every ``retry_interval`` seconds, and its return is logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
+
+from bot.store.base import Store, StoreUnavailable
+from bot.store.memory import MemoryStore
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class FailoverStore(Store):
+    """A primary store (Redis) backed by a local MemoryStore."""
+
+    def __init__(
+        self,
+        primary: Store,
+        *,
+        local: MemoryStore | None = None,
+        retry_interval: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.primary = primary
+        self.local = local or MemoryStore()
+        self._retry_interval = retry_interval
+        self._clock = clock
+        self._down_since: float | None = None
+        self._next_try = 0.0
+
+    @property
+    def degraded(self) -> bool:
+        """Whether answers currently come from local memory only."""
+        return self._down_since is not None
+
+    async def _either(
+        self, primary: Callable[[], Awaitable[T]], local: Callable[[], Awaitable[T]]
+    ) -> T:
+        if self._down_since is not None and self._clock() < self._next_try:
+            return await local()
+        try:
+            result = await primary()
+        except StoreUnavailable as exc:
+            self._went_down(exc)
+            return await local()
+        self._came_back()
+        return result
+
+    def _went_down(self, exc: StoreUnavailable) -> None:
+        now = self._clock()
+        self._next_try = now + self._retry_interval
+        if self._down_since is None:
+            self._down_since = now
+            log.warning("%s; answering from this instance's memory, without cross-replica "
+                        "de-duplication, until it is back", exc)
+
+    def _came_back(self) -> None:
+        if self._down_since is not None:
+            log.warning("Redis is reachable again after %.0f s; shared de-duplication resumed",
+                        self._clock() - self._down_since)
+            self._down_since = None
+
+    async def claim(self, key: str, ttl: int) -> bool:
+        # A key claimed here during an outage is not in Redis once it returns: check memory
+        # first, so a late retry of an event answered during the outage is still refused.
+        if await self.local.get(key) is not None:
+            return False
+        return await self._either(lambda: self.primary.claim(key, ttl),
+                                  lambda: self.local.claim(key, ttl))
+
+    async def get(self, key: str) -> str | None:
+        return await self._either(lambda: self.primary.get(key), lambda: self.local.get(key))
+
+    async def put(self, key: str, value: str, ttl: int) -> None:
+        await self._either(lambda: self.primary.put(key, value, ttl),
+                           lambda: self.local.put(key, value, ttl))
+
+    async def incr(self, key: str, ttl: int | None = None) -> int:
+        return await self._either(lambda: self.primary.incr(key, ttl),
+                                  lambda: self.local.incr(key, ttl))
+
+    async def hincr(self, key: str, field: str, ttl: int | None = None) -> None:
+        await self._either(lambda: self.primary.hincr(key, field, ttl),
+                           lambda: self.local.hincr(key, field, ttl))
+
+    async def hgetall(self, keys: Sequence[str]) -> list[dict[str, int]]:
+        return await self._either(lambda: self.primary.hgetall(keys),
+                                  lambda: self.local.hgetall(keys))
+
+    async def ping(self) -> bool:
+        up = await self.primary.ping()
+        if up:
+            self._came_back()
+        return up
+
+    async def aclose(self) -> None:
+        await self.primary.aclose()

@@ -1,0 +1,111 @@
+"""The Redis store (``redis.asyncio``): shared by every replica behind one Redis.
+
+Each operation is one round trip (a pipeline where two commands must go together). Connection
+failures and timeouts surface as StoreUnavailable so the caller can degrade instead of failing;
+timeouts are short because every answer waits on them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from urllib.parse import urlsplit
+
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from bot.store.base import Store, StoreUnavailable
+
+CONNECT_TIMEOUT = 1.0
+COMMAND_TIMEOUT = 1.0
+_OUTAGE_ERRORS = (RedisConnectionError, RedisTimeoutError, OSError)
+
+
+def describe_url(url: str) -> str:
+    """The URL without its password, fit for logs."""
+    parts = urlsplit(url)
+    if parts.scheme == "unix":
+        return f"unix://{parts.path}"
+    return f"{parts.scheme}://{parts.hostname}:{parts.port or 6379}{parts.path}"
+
+
+class RedisStore(Store):
+    """A Store on one Redis database."""
+
+    def __init__(self, url: str) -> None:
+        self.where = describe_url(url)
+        # One quick retry covers a pooled connection that died with a restarted server;
+        # more (with backoff) would only delay the fallback while Redis is really down.
+        self._redis = Redis.from_url(
+            url,
+            decode_responses=True,
+            socket_connect_timeout=CONNECT_TIMEOUT,
+            socket_timeout=COMMAND_TIMEOUT,
+            retry=Retry(NoBackoff(), 1),
+        )
+
+    def _unavailable(self, exc: Exception) -> StoreUnavailable:
+        return StoreUnavailable(f"Redis at {self.where} is unreachable: {exc}")
+
+    async def claim(self, key: str, ttl: int) -> bool:
+        try:
+            return bool(await self._redis.set(key, "1", nx=True, ex=ttl))
+        except _OUTAGE_ERRORS as exc:
+            raise self._unavailable(exc) from exc
+
+    async def get(self, key: str) -> str | None:
+        try:
+            value = await self._redis.get(key)
+        except _OUTAGE_ERRORS as exc:
+            raise self._unavailable(exc) from exc
+        return None if value is None else str(value)
+
+    async def put(self, key: str, value: str, ttl: int) -> None:
+        try:
+            await self._redis.set(key, value, ex=ttl)
+        except _OUTAGE_ERRORS as exc:
+            raise self._unavailable(exc) from exc
+
+    async def incr(self, key: str, ttl: int | None = None) -> int:
+        try:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                if ttl is not None:
+                    # SET NX EX then INCR keeps the first TTL: a fixed window from the first hit
+                    # (EXPIRE NX would need Redis 7).
+                    pipe.set(key, 0, nx=True, ex=ttl)
+                pipe.incr(key)
+                results = await pipe.execute()
+        except _OUTAGE_ERRORS as exc:
+            raise self._unavailable(exc) from exc
+        return int(results[-1])
+
+    async def hincr(self, key: str, field: str, ttl: int | None = None) -> None:
+        try:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.hincrby(key, field, 1)
+                if ttl is not None:
+                    pipe.expire(key, ttl)
+                await pipe.execute()
+        except _OUTAGE_ERRORS as exc:
+            raise self._unavailable(exc) from exc
+
+    async def hgetall(self, keys: Sequence[str]) -> list[dict[str, int]]:
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for key in keys:
+                    pipe.hgetall(key)
+                results = await pipe.execute()
+        except _OUTAGE_ERRORS as exc:
+            raise self._unavailable(exc) from exc
+        return [{str(k): int(v) for k, v in r.items()} for r in results]
+
+    async def ping(self) -> bool:
+        try:
+            return bool(await self._redis.ping())
+        except _OUTAGE_ERRORS:
+            return False
+
+    async def aclose(self) -> None:
+        await self._redis.aclose()

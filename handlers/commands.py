@@ -1,0 +1,29 @@
+"""The ``/registry-why`` slash command: an ephemeral answer, with a button to share it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+
+from bot.render.blocks import COMMAND
+from bot.slack_retry import post_to_response_url
+from handlers.answers import render_answer, request_id
+from handlers.deps import Deps
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    """Listen for the slash command."""
+
+    async def on_command(ack: AsyncAck, command: dict[str, Any]) -> None:
+        await ack()
+        answer = await deps.service.answer(command.get("text") or "")
+        message = render_answer(answer, shareable=True, probe=deps.service.probe_enabled)
+        await post_to_response_url(
+            command["response_url"],
+            {"response_type": "ephemeral", **message.as_kwargs()},
+            request_id(command),
+        )
+
+    app.command(COMMAND)(deps.in_flight.track(on_command))

@@ -1,0 +1,17 @@
+"""What every handler module is given when it registers its listeners."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.in_flight import InFlight
+from bot.service import Service
+
+
+@dataclass(frozen=True, slots=True)
+class Deps:
+    """The runtime objects listeners use (the Slack client comes with each request)."""
+
+    service: Service
+    in_flight: InFlight
+    """Counts listener runs; every listener is registered through ``in_flight.track``."""

@@ -1,0 +1,81 @@
+"""Errors pasted in channels: a reply in the message's thread when the bot is sure, else nothing."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.render.blocks import render_diagnosis, render_repeat_counter
+from bot.service import Quiet, Repeat, Reply, Service
+from bot.slack_retry import deliver
+from handlers.answers import mentions, request_id, thread_of
+from handlers.deps import Deps
+
+log = logging.getLogger(__name__)
+
+PASTE_SUBTYPES = frozenset({None, "thread_broadcast", "file_share"})
+"""Message subtypes a person's paste can have; edits, joins, deletions and bots are others."""
+
+
+def is_paste(event: dict[str, Any], bot_user_id: str | None) -> bool:
+    """Whether a message event is something a person posted that the bot may answer.
+
+    Messages mentioning the bot are left to the mention listener, which answers those.
+    """
+    text = event.get("text") or ""
+    return (
+        event.get("subtype") in PASTE_SUBTYPES
+        and not event.get("bot_id")
+        and not event.get("hidden")
+        and bool(event.get("user"))
+        and event.get("user") != bot_user_id
+        and bool(text.strip())
+        and not mentions(text, bot_user_id)
+    )
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    """Listen for messages in channels the bot is in."""
+    service = deps.service
+
+    async def on_message(
+        event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext,
+        client: AsyncWebClient,
+    ) -> None:
+        if not is_paste(event, context.bot_user_id):
+            return
+        channel, ts, thread_ts = event["channel"], event["ts"], thread_of(event)
+        rid = request_id(body)
+        outcome = await service.consider_paste(channel, ts, thread_ts, event["text"])
+        match outcome:
+            case Reply(diagnosis=diagnosis):
+                message = render_diagnosis(diagnosis, probe=service.probe_enabled)
+                await deliver("thread reply", rid, client.chat_postMessage(
+                    channel=channel, thread_ts=thread_ts, unfurl_links=False,
+                    **message.as_kwargs()))
+            case Repeat() as repeat:
+                await _count(client, service, channel, repeat, rid)
+            case Quiet(reason=reason):
+                log.debug("no reply to %s: %s", rid, reason)
+
+    app.event("message")(deps.in_flight.track(on_message))
+
+
+async def _count(client: AsyncWebClient, service: Service, channel: str, repeat: Repeat,
+                 rid: str) -> None:
+    class_id = repeat.diagnosis.class_id
+    assert class_id is not None
+    counter = render_repeat_counter(channel, class_id, repeat.diagnosis.title or class_id,
+                                    repeat.count, repeat.window)
+    if repeat.counter_ts:
+        await deliver("repeat counter update", rid, client.chat_update(
+            channel=channel, ts=repeat.counter_ts, **counter.as_kwargs()))
+    elif repeat.post_counter:
+        posted = await deliver("repeat counter", rid, client.chat_postMessage(
+            channel=channel, thread_ts=repeat.thread_ts, **counter.as_kwargs()))
+        if posted is not None:
+            await service.remember_counter(channel, class_id, str(posted["ts"]))

@@ -1,0 +1,45 @@
+"""The "Explain registry error" message shortcut: explain any message, on demand."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.render.blocks import SHORTCUT_CALLBACK, render_diagnosis
+from bot.service import Explained
+from bot.slack_retry import deliver, post_to_response_url
+from handlers.answers import render_answer, request_id, thread_of
+from handlers.deps import Deps
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    """Listen for the message shortcut."""
+    service = deps.service
+
+    async def on_shortcut(ack: AsyncAck, shortcut: dict[str, Any],
+                          client: AsyncWebClient) -> None:
+        await ack()
+        rid = request_id(shortcut)
+        message, channel = shortcut["message"], shortcut["channel"]["id"]
+        answer = await service.answer(message.get("text") or "")
+        # A named cause goes in the message's thread for everyone, once; anything else
+        # (not sure, already answered, bot not in the channel) only to the person who asked.
+        if (isinstance(answer, Explained) and answer.named
+                and await service.claim_message(channel, message["ts"])):
+            reply = render_diagnosis(answer.diagnosis, probe=service.probe_enabled)
+            posted = await deliver("shortcut thread reply", rid, client.chat_postMessage(
+                channel=channel, thread_ts=thread_of(message), unfurl_links=False,
+                **reply.as_kwargs()))
+            if posted is not None:
+                return
+        private = render_answer(answer, shareable=False, probe=service.probe_enabled)
+        await post_to_response_url(
+            shortcut["response_url"],
+            {"response_type": "ephemeral", "replace_original": False, **private.as_kwargs()},
+            rid,
+        )
+
+    app.message_shortcut(SHORTCUT_CALLBACK)(deps.in_flight.track(on_shortcut))

@@ -1,0 +1,86 @@
+"""Which registry family a host belongs to, for advice that differs between registries."""
+
+from __future__ import annotations
+
+import re
+
+from knowledge.entry import RegistryFamily
+
+_DOCKER_HUB_HOSTS = frozenset(
+    {
+        "docker.io",
+        "registry-1.docker.io",
+        "index.docker.io",
+        "registry.hub.docker.com",
+        # Docker Hub's token server and blob CDN show up in DNS and TLS errors on their own.
+        "auth.docker.io",
+        "production.cloudflare.docker.com",
+    }
+)
+_ECR = re.compile(
+    r"[0-9]{12}\.(?:dkr\.ecr(?:-fips)?\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?"
+    r"|dkr-ecr(?:-fips)?\.[a-z0-9-]+\.on\.aws)"
+)
+_ARTIFACT_REGISTRY = re.compile(r"[a-z0-9-]+-docker\.pkg\.dev")
+_ACR_SUFFIXES = (".azurecr.io", ".azurecr.cn", ".azurecr.us", ".azurecr.de")
+
+_LABELS: dict[RegistryFamily, str] = {
+    "dockerhub": "Docker Hub",
+    "ghcr": "GitHub Container Registry",
+    "ecr": "Amazon ECR",
+    "ecr-public": "Amazon ECR Public",
+    "gar": "Google Artifact Registry",
+    "acr": "Azure Container Registry",
+    "quay": "Quay.io",
+    "gitlab": "GitLab Container Registry",
+    "harbor": "Harbor",
+    "artifactory": "JFrog Artifactory",
+    "nexus": "Sonatype Nexus",
+    "self-hosted": "self-hosted registry",
+}
+
+
+def host_without_port(host: str) -> str:
+    """The host name of ``host[:port]`` in lower case (``[::1]:5000`` gives ``[::1]``)."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[: host.find("]") + 1] or host
+    return host.partition(":")[0].rstrip(".")
+
+
+def registry_family(host: str) -> RegistryFamily:
+    """The family of a registry host (case-insensitive, port ignored); ``self-hosted`` if none.
+
+    Families with a fixed host or host pattern are recognised exactly; Artifactory, Harbor and
+    Nexus run under any name, so only a name that says so (``harbor.example.com``) counts.
+    """
+    name = host_without_port(host)
+    family: RegistryFamily = "self-hosted"
+    if name in _DOCKER_HUB_HOSTS:
+        family = "dockerhub"
+    elif name == "ghcr.io":
+        family = "ghcr"
+    elif _ECR.fullmatch(name):
+        family = "ecr"
+    elif name == "public.ecr.aws":
+        family = "ecr-public"
+    elif name == "gcr.io" or name.endswith(".gcr.io") or _ARTIFACT_REGISTRY.fullmatch(name):
+        family = "gar"
+    elif name.endswith(_ACR_SUFFIXES):
+        family = "acr"
+    elif name == "quay.io":
+        family = "quay"
+    elif name.startswith("registry.gitlab."):
+        family = "gitlab"
+    elif name.endswith(".jfrog.io") or "artifactory" in name:
+        family = "artifactory"
+    elif "harbor" in name:
+        family = "harbor"
+    elif "nexus" in name:
+        family = "nexus"
+    return family
+
+
+def family_label(family: RegistryFamily) -> str:
+    """What to call a registry family in a sentence: ``Docker Hub``, ``Amazon ECR``."""
+    return _LABELS[family]

@@ -1,0 +1,248 @@
+"""Caching, coalescing (in one process and across replicas via a real Redis) and limits."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from redis.asyncio import Redis
+
+from bot.probe import ProbeCache, ProbeConfig, ProbeResult, Requester, probe_image
+from knowledge.reference import parse_reference
+from tests.bot.probe.conftest import MakeConfig, Scripted
+from tests.support.probe_servers import REGISTRY_HEADERS, Canned, ScriptedRegistry, open_registry
+from tests.support.redis_server import RedisServer
+from tests.support.registry import Registries
+
+DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+
+
+def options(**values: float) -> str:
+    table = {
+        "connect_timeout": 1.0,
+        "tls_timeout": 1.0,
+        "read_timeout": 2.0,
+        "total_timeout": 5.0,
+        **values,
+    }
+    return "[probe]\n" + "".join(f"{k} = {v}\n" for k, v in table.items())
+
+
+def listing(server: ScriptedRegistry, **values: float) -> str:
+    return options(**values) + (
+        f'[[registry]]\nhost = "{server.host}"\nscheme = "http"\nallow_private = true\n'
+    )
+
+
+def pings(server: ScriptedRegistry) -> int:
+    return sum(1 for s in server.requests if s.path == "/v2/")
+
+
+async def probe(
+    config: ProbeConfig,
+    image: str,
+    cache: ProbeCache | None,
+    requester: Requester | None = None,
+) -> ProbeResult:
+    return await probe_image(
+        parse_reference(image), config=config, cache=cache, requester=requester
+    )
+
+
+@pytest.fixture
+async def replicas(clean_redis: RedisServer) -> AsyncIterator[tuple[ProbeCache, ProbeCache]]:
+    """Two processes' caches sharing one real Redis (each with its own connection pool)."""
+    first, second = Redis.from_url(clean_redis.url), Redis.from_url(clean_redis.url)
+    yield ProbeCache(first, prefix="rw-test"), ProbeCache(second, prefix="rw-test")
+    await first.aclose()
+    await second.aclose()
+
+
+async def test_identical_probes_in_flight_run_once(
+    scripted: Scripted, make_config: MakeConfig
+) -> None:
+    server = scripted(open_registry({}))
+    server.delay = 0.05
+    config = make_config(listing(server))
+    cache = ProbeCache()
+    image = f"{server.host}/demo/hello:nope"
+    results = await asyncio.gather(*(probe(config, image, cache) for _ in range(100)))
+    assert pings(server) == 1
+    assert cache.probes_run == 1
+    assert {r.outcome for r in results} == {"repository-not-found"}
+    assert sum(r.cached for r in results) == 99
+
+
+async def test_success_is_kept_for_minutes_and_failure_for_seconds(
+    scripted: Scripted, make_config: MakeConfig
+) -> None:
+    server = scripted(open_registry({}))
+    config = make_config(listing(server, cache_ok_seconds=300, cache_failure_seconds=0.2))
+    cache = ProbeCache()
+    failing = f"{server.host}/demo/hello:nope"
+    first = await probe(config, failing, cache)
+    again = await probe(config, failing, cache)
+    assert (first.cached, again.cached) == (False, True)
+    await asyncio.sleep(0.3)
+    later = await probe(config, failing, cache)
+    assert not later.cached
+    assert pings(server) == 2
+
+
+async def test_cached_result_is_judged_for_each_asker(
+    registry: Registries, real_config: ProbeConfig
+) -> None:
+    cache = ProbeCache()
+    image = registry.plain.image("demo/hello:nope")
+    confirmed = await probe_image(
+        parse_reference(image), suspected="manifest-unknown", config=real_config, cache=cache
+    )
+    refuted = await probe_image(
+        parse_reference(image), suspected="repository-not-found", config=real_config, cache=cache
+    )
+    assert (confirmed.verdict, confirmed.cached) == ("confirmed", False)
+    assert (refuted.verdict, refuted.cached) == ("refuted", True)
+
+
+async def test_the_credential_tier_is_part_of_the_key(
+    registry: Registries, real_config: ProbeConfig
+) -> None:
+    cache = ProbeCache()
+    image = registry.token.image()
+    outsider = await probe(real_config, image, cache, Requester("U1", "CRANDOM"))
+    insider = await probe(real_config, image, cache, Requester("U2", "CPLATFORM"))
+    assert (outsider.tier, outsider.outcome) == ("anonymous", "pull-access-denied-or-missing")
+    assert (insider.tier, insider.outcome, insider.cached) == ("credentialed", "ok", False)
+    assert cache.probes_run == 2
+
+
+async def test_replicas_share_one_probe_through_redis(
+    scripted: Scripted,
+    make_config: MakeConfig,
+    replicas: tuple[ProbeCache, ProbeCache],
+    clean_redis: RedisServer,
+) -> None:
+    server = scripted(open_registry({}))
+    server.delay = 0.05
+    config = make_config(listing(server))
+    image = f"{server.host}/demo/hello:v2"
+    first, second = replicas
+    results = await asyncio.gather(
+        *(probe(config, image, cache) for cache in (first, second) for _ in range(50))
+    )
+    assert pings(server) == 1
+    assert first.probes_run + second.probes_run == 1
+    assert {r.outcome for r in results} == {"repository-not-found"}
+    key = f"rw-test:probe:{server.host}:demo/hello:v2:anonymous"
+    assert clean_redis.key_names("rw-test:probe:*") == [key]
+    # A failure is kept for seconds, not minutes.
+    assert 0 < clean_redis.ttl(key) <= 15
+
+
+async def test_success_is_shared_for_minutes(
+    scripted: Scripted,
+    make_config: MakeConfig,
+    replicas: tuple[ProbeCache, ProbeCache],
+    clean_redis: RedisServer,
+) -> None:
+    manifest = Canned(200, {**REGISTRY_HEADERS, "Content-Type": DOCKER_MANIFEST})
+    server = scripted(open_registry({("HEAD", "/v2/demo/hello/manifests/v1"): manifest}))
+    config = make_config(listing(server))
+    first, second = replicas
+    image = f"{server.host}/demo/hello:v1"
+    fresh = await probe(config, image, first)
+    from_other = await probe(config, image, second)
+    assert (fresh.outcome, fresh.cached) == ("ok", False)
+    assert (from_other.outcome, from_other.cached) == ("ok", True)
+    assert pings(server) == 1
+    key = f"rw-test:probe:{server.host}:demo/hello:v1:anonymous"
+    assert 60 < clean_redis.ttl(key) <= 300
+    assert clean_redis.key_names("rw-test:probe:*:lock") == []
+
+
+async def test_redis_down_means_probing_without_sharing(
+    scripted: Scripted, make_config: MakeConfig, clean_redis: RedisServer
+) -> None:
+    server = scripted(open_registry({}))
+    client = Redis.from_url(clean_redis.url, socket_connect_timeout=0.5)
+    clean_redis.stop()
+    try:
+        result = await probe(
+            make_config(listing(server)),
+            f"{server.host}/demo/hello:nope",
+            ProbeCache(client),
+            Requester("U1", "C1"),
+        )
+    finally:
+        await client.aclose()
+        clean_redis.start()
+    assert result.outcome == "repository-not-found"
+    assert result.refused is None
+
+
+async def test_per_user_rate_limit_is_shared_across_replicas(
+    scripted: Scripted, make_config: MakeConfig, replicas: tuple[ProbeCache, ProbeCache]
+) -> None:
+    server = scripted(open_registry({}))
+    config = make_config(listing(server, user_probes_per_hour=3))
+    first, second = replicas
+    alice = Requester("UALICE", "C1")
+    image = f"{server.host}/demo/hello:nope"
+    allowed = [
+        await probe(config, image, first, alice),
+        await probe(config, image, second, alice),
+        await probe(config, image, first, alice),
+    ]
+    assert all(r.refused is None for r in allowed)
+    limited = await probe(config, image, second, alice)
+    assert limited.refused is not None
+    assert "try again in" in limited.refused
+    other = await probe(config, image, second, Requester("UBOB", "C1"))
+    assert other.refused is None
+
+
+async def test_per_user_rate_limit_without_redis(
+    scripted: Scripted, make_config: MakeConfig
+) -> None:
+    server = scripted(open_registry({}))
+    config = make_config(listing(server, user_probes_per_hour=2))
+    cache = ProbeCache()
+    image = f"{server.host}/demo/hello:nope"
+    outcomes = [
+        (await probe(config, image, cache, Requester("U1"))).refused is None for _ in range(3)
+    ]
+    assert outcomes == [True, True, False]
+    # The operator at the CLI (no requester) is not rate limited.
+    assert (await probe(config, image, cache)).refused is None
+
+
+async def test_per_host_cap(scripted: Scripted, make_config: MakeConfig) -> None:
+    server = scripted(open_registry({}))
+    server.delay = 0.05
+    config = make_config(listing(server, max_per_host=2))
+    cache = ProbeCache()
+    await asyncio.gather(
+        *(probe(config, f"{server.host}/demo/hello:t{n}", cache) for n in range(6))
+    )
+    assert cache.probes_run == 6
+    assert server.peak == 2
+
+
+async def test_per_user_cap(scripted: Scripted, make_config: MakeConfig) -> None:
+    server = scripted(open_registry({}))
+    server.delay = 0.05
+    config = make_config(listing(server, max_per_host=4, max_per_user=1))
+    cache = ProbeCache()
+    same_user = Requester("U1", "C1")
+    await asyncio.gather(
+        *(probe(config, f"{server.host}/demo/a:t{n}", cache, same_user) for n in range(3))
+    )
+    assert server.peak == 1
+    await asyncio.gather(
+        *(
+            probe(config, f"{server.host}/demo/b:t{n}", cache, Requester(f"U{n}", "C1"))
+            for n in range(3)
+        )
+    )
+    assert server.peak >= 2

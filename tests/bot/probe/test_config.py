@@ -1,0 +1,134 @@
+"""The registries file: what it accepts, and the messages for what it refuses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.probe.config import ConfigError, HostPort, load_registries, parse_registries
+from tests.support.certs import TestPki
+
+GOOD = """
+[probe]
+total_timeout = 12
+
+[[registry]]
+host = "registry.example.com:5000"
+username = "robot$puller"
+password_env = "PULL_PASSWORD"
+ca_file = "{ca}"
+realm_hosts = ["auth.example.com"]
+probe_scopes = ["team-a/*", "demo/hello"]
+allowed_channels = ["C0PLATFORM"]
+
+[[registry]]
+host = "docker.io"
+"""
+
+
+def parse(text: str, env: dict[str, str] | None = None) -> object:
+    return parse_registries(text, source=Path("registries.toml"), environ=env or {})
+
+
+def test_a_good_file(pki: TestPki) -> None:
+    config = parse_registries(
+        GOOD.format(ca=pki.ca_cert),
+        source=Path("registries.toml"),
+        environ={"PULL_PASSWORD": "s3cret"},
+    )
+    profile = config.profile_for("Registry.Example.com:5000")
+    assert profile is not None
+    assert profile.endpoint == HostPort("registry.example.com", 5000)
+    assert profile.credential is not None
+    assert profile.credential.password() == "s3cret"
+    assert "s3cret" not in repr(profile)
+    assert profile.realm_allowed(HostPort("auth.example.com", 443))
+    assert not profile.realm_allowed(HostPort("auth.example.com", 8443))
+    assert profile.in_scope("team-a/api")
+    assert not profile.in_scope("team-b/api")
+    assert config.options.total_timeout == 12
+    # Listing docker.io keeps its API endpoint and its token host.
+    hub = config.profile_for("docker.io")
+    assert hub is not None
+    assert hub.endpoint == HostPort("registry-1.docker.io", 443)
+    assert hub.realm_allowed(HostPort("auth.docker.io", 443))
+
+
+def test_no_file_means_public_registries_only_and_anonymously() -> None:
+    config = load_registries(None)
+    assert config.profile_for("ghcr.io") is not None
+    assert config.profile_for("registry.example.com") is None
+    assert all(p.credential is None and not p.allow_private for p in config.registries.values())
+
+
+def test_password_file_is_read_on_use(tmp_path: Path) -> None:
+    secret = tmp_path / "pw"
+    secret.write_text("first\n")
+    config = parse(
+        f'[[registry]]\nhost = "r.example"\nusername = "u"\npassword_file = "{secret}"\n'
+        'probe_scopes = ["*"]\n'
+    )
+    profile = config.profile_for("r.example")  # type: ignore[attr-defined]
+    assert profile.credential.password() == "first"
+    secret.write_text("rotated\n")
+    assert profile.credential.password() == "rotated"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ('host = "r.example"\npassword = "hunter2"', "must not be in this file"),
+        ('host = "https://r.example/v2"', "must be a host name"),
+        ('host = "r.example:99999"', "port must be a number"),
+        ('host = "r.example"\nusername = "u"', "needs password_env"),
+        ('host = "r.example"\npassword_env = "X"', "needs a username"),
+        (
+            'host = "r.example"\nusername = "u"\npassword_env = "X"\npassword_file = "/x"\n'
+            'probe_scopes = ["*"]',
+            "not both",
+        ),
+        (
+            'host = "r.example"\nscheme = "http"\nusername = "u"\npassword_env = "PW"\n'
+            'probe_scopes = ["*"]',
+            "only ever sent over HTTPS",
+        ),
+        ('host = "r.example"\nusername = "u"\npassword_env = "PW"', "needs probe_scopes"),
+        ('host = "r.example"\nprobe_scopes = ["Team A"]', "not a repository pattern"),
+        ('host = "r.example"\nallowed_channels = ["#general"]', "not a Slack channel id"),
+        ('host = "r.example"\nrealm_hosts = ["https://auth.example"]', "must be a host name"),
+        ('host = "r.example"\nallow_privat = true', "unknown field"),
+        (
+            'host = "r.example"\nusername = "u"\npassword_env = "UNSET_VAR"\nprobe_scopes = ["*"]',
+            "UNSET_VAR (password_env) is not set",
+        ),
+        ('host = "r.example"\nca_file = "/nonexistent/ca.pem"', "not a readable PEM"),
+    ],
+)
+def test_mistakes_are_named(body: str, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse(f"[[registry]]\n{body}\n", env={"PW": "x"})
+    text = str(caught.value)
+    assert message in text
+    assert text.startswith("registries.toml")
+    assert "hunter2" not in text
+
+
+def test_a_host_listed_twice() -> None:
+    with pytest.raises(ConfigError, match="listed twice"):
+        parse('[[registry]]\nhost = "r.example"\n[[registry]]\nhost = "R.example"\n')
+
+
+def test_the_table_is_named_in_messages() -> None:
+    with pytest.raises(ConfigError, match=r"\[\[registry\]\] #2 \(bad\.example\)"):
+        parse(
+            '[[registry]]\nhost = "good.example"\n'
+            '[[registry]]\nhost = "bad.example"\nallow_private = "yes please"\n'
+        )
+
+
+def test_not_toml_and_unreadable() -> None:
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        parse("[[registry]\nhost=")
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_registries(Path("/nonexistent/registries.toml"))

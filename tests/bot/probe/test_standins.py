@@ -1,0 +1,432 @@
+"""What a real registry cannot be made to do, played by loopback stand-ins.
+
+Rate limiting with Docker Hub's headers, server errors, web pages and login redirects where
+the API should be, a proxy asking for credentials, oversized answers, and hostile registries
+that point their token realm or a redirect somewhere the bot must not go.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot.probe import ProbeConfig, ProbeResult, probe_image, to_json
+from knowledge.reference import parse_reference
+from tests.bot.probe.conftest import MakeConfig, Scripted
+from tests.support.certs import TestPki
+from tests.support.probe_servers import (
+    REGISTRY_HEADERS,
+    Canned,
+    RecordingListener,
+    Route,
+    ScriptedRegistry,
+    Seen,
+    json_error,
+    open_registry,
+)
+
+MANIFEST = "/v2/demo/hello/manifests/v1"
+TAGS = "/v2/demo/hello/tags/list"
+OCI_OK = Canned(
+    200,
+    {
+        **REGISTRY_HEADERS,
+        "Content-Type": "application/vnd.docker.distribution.manifest.v2+json",
+        "Docker-Content-Digest": "sha256:" + "ab" * 32,
+    },
+)
+
+
+def listed(server: ScriptedRegistry, *, scheme: str = "http", extra: str = "") -> str:
+    return (
+        f'[[registry]]\nhost = "{server.host}"\nscheme = "{scheme}"\nallow_private = true\n{extra}'
+    )
+
+
+async def probe(
+    config: ProbeConfig, server: ScriptedRegistry, suspected: str | None
+) -> ProbeResult:
+    image = parse_reference(f"{server.host}/demo/hello:v1")
+    return await probe_image(image, suspected=suspected, config=config)
+
+
+# -- rate limits ------------------------------------------------------------------------------
+
+HUB_LIMITED = json_error(
+    429,
+    "TOOMANYREQUESTS",
+    "You have reached your pull rate limit.",
+    **{
+        "ratelimit-limit": "100;w=21600",
+        "ratelimit-remaining": "0;w=21600",
+        "docker-ratelimit-source": "198.51.100.23",
+        "Retry-After": "3600",
+    },
+)
+
+
+async def test_429_with_docker_hub_headers(scripted: Scripted, make_config: MakeConfig) -> None:
+    server = scripted(open_registry({("HEAD", MANIFEST): HUB_LIMITED}))
+    result = await probe(make_config(listed(server)), server, "rate-limited")
+    assert (result.outcome, result.verdict) == ("rate-limited", "confirmed")
+    evidence = " | ".join(result.evidence)
+    assert "0 of 100 pulls left per 6 h" in evidence
+    assert "not yours" in evidence
+    assert "Retry-After 3600" in evidence
+    # The bot's egress address (docker-ratelimit-source) is never shown.
+    assert "198.51.100.23" not in json.dumps(to_json(result))
+    assert "ratelimit-source" not in json.dumps(to_json(result))
+
+
+async def test_quota_left_is_the_bots_not_the_users(
+    scripted: Scripted, make_config: MakeConfig
+) -> None:
+    headers = {**OCI_OK.headers, "ratelimit-limit": "100;w=21600", "ratelimit-remaining": "76"}
+    server = scripted(open_registry({("HEAD", MANIFEST): Canned(200, headers)}))
+    result = await probe(make_config(listed(server)), server, "rate-limited")
+    assert (result.outcome, result.verdict) == ("ok", "inconclusive")
+    assert "76 of 100" in (result.verdict_reason or "")
+    assert "bot's quota" in (result.verdict_reason or "")
+
+
+async def test_docker_hub_rate_limit_gives_the_self_check_command() -> None:
+    config = ProbeConfig(registries={})
+    result = await probe_image(
+        parse_reference("nginx:1.27"), suspected="rate-limited", config=config
+    )
+    assert result.refused is not None
+    (command,) = result.next_steps
+    assert "ratelimitpreview/test" in command
+    assert "--head" in command
+
+
+# -- server errors, non-registries, proxies ---------------------------------------------------
+
+
+async def test_5xx_on_the_api_root(scripted: Scripted, make_config: MakeConfig) -> None:
+    server = scripted(open_registry({("GET", "/v2/"): json_error(503, "UNAVAILABLE", "down")}))
+    result = await probe(make_config(listed(server)), server, "registry-server-error")
+    assert (result.outcome, result.verdict) == ("registry-server-error", "confirmed")
+    assert any("503" in line and "UNAVAILABLE" in line for line in result.evidence)
+
+
+async def test_5xx_on_the_manifest(scripted: Scripted, make_config: MakeConfig) -> None:
+    server = scripted(open_registry({("HEAD", MANIFEST): Canned(502, {}, b"")}))
+    result = await probe(make_config(listed(server)), server, "registry-server-error")
+    assert (result.outcome, result.verdict) == ("registry-server-error", "confirmed")
+    mismatched = await probe(make_config(listed(server)), server, "manifest-unknown")
+    assert mismatched.verdict == "inconclusive"
+
+
+async def test_healthy_registry_refutes_a_5xx(scripted: Scripted, make_config: MakeConfig) -> None:
+    server = scripted(open_registry({("HEAD", MANIFEST): OCI_OK}))
+    result = await probe(make_config(listed(server)), server, "registry-server-error")
+    assert (result.outcome, result.verdict) == ("ok", "refuted")
+
+
+@pytest.mark.parametrize(
+    ("answer", "said"),
+    [
+        (
+            Canned(200, {"Content-Type": "text/html"}, b"<!doctype html><h1>Welcome</h1>"),
+            "web page",
+        ),
+        (Canned(404, {"Content-Type": "text/plain"}, b"404 page not found"), "404"),
+        (
+            Canned(302, {"Location": "https://sso.example.com/login?next=/v2/"}),
+            "sso.example.com/login",
+        ),
+    ],
+)
+async def test_not_a_registry(
+    scripted: Scripted, make_config: MakeConfig, answer: Canned, said: str
+) -> None:
+    server = scripted(open_registry({("GET", "/v2/"): answer}))
+    result = await probe(make_config(listed(server)), server, "not-a-registry")
+    assert (result.outcome, result.verdict) == ("not-a-registry", "confirmed")
+    assert said in " ".join(result.evidence)
+    assert [s.path for s in server.requests] == ["/v2/"]
+
+
+async def test_a_proxy_asking_for_credentials(scripted: Scripted, make_config: MakeConfig) -> None:
+    answer = Canned(407, {"Proxy-Authenticate": 'Basic realm="corp-proxy"'})
+    server = scripted(open_registry({("GET", "/v2/"): answer}))
+    result = await probe(make_config(listed(server)), server, "proxy-error")
+    assert (result.outcome, result.verdict) == ("proxy-error", "confirmed")
+
+
+async def test_proxy_environment_variables_are_ignored(
+    scripted: Scripted,
+    make_config: MakeConfig,
+    recorder: RecordingListener,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    proxy = f"http://127.0.0.1:{recorder.port}"
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.setenv(name, proxy)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    server = scripted(open_registry({("HEAD", MANIFEST): OCI_OK}))
+    result = await probe(make_config(listed(server)), server, None)
+    assert result.outcome == "ok"
+    assert recorder.connections == 0
+
+
+# -- bounded answers --------------------------------------------------------------------------
+
+
+async def test_oversized_token_answer_is_cut_at_the_cap(
+    scripted: Scripted, make_config: MakeConfig
+) -> None:
+    def route(seen: Seen) -> Canned:
+        if seen.path.startswith("/token"):
+            return Canned(200, {"Content-Type": "application/json"}, b"[" + b"0," * 1_000_000)
+        return open_registry({("GET", "/v2/"): challenge})(seen)
+
+    server = scripted(route)
+    challenge = Canned(
+        401,
+        {**REGISTRY_HEADERS, "WWW-Authenticate": f'Bearer realm="http://{server.host}/token"'},
+    )
+    result = await probe(make_config(listed(server)), server, None)
+    assert result.outcome is None
+    assert any("over the size cap" in line for line in result.evidence)
+    assert result.elapsed_ms < 2000
+
+
+async def test_oversized_page_on_the_api_root(scripted: Scripted, make_config: MakeConfig) -> None:
+    page = Canned(200, {"Content-Type": "text/html"}, b"<html>" + b"x" * 5_000_000)
+    server = scripted(open_registry({("GET", "/v2/"): page}))
+    result = await probe(make_config(listed(server)), server, None)
+    assert result.outcome == "not-a-registry"
+    assert result.elapsed_ms < 2000
+
+
+# -- authentication flows a stand-in shows best ------------------------------------------------
+
+
+def token_registry(host_holder: list[str], *, head: Canned, post_status: int = 200) -> Route:
+    """A registry whose realm is itself: an anonymous token may pull nothing, and a token
+    issued to a credential gets ``head`` as the manifest answer."""
+
+    def route(seen: Seen) -> Canned:
+        path = seen.path.partition("?")[0]
+        realm = f'Bearer realm="https://{host_holder[0]}/token",service="stand-in"'
+        if path == "/token":
+            if seen.method == "POST" and post_status != 200:
+                return Canned(post_status, {}, b"")
+            authenticated = seen.method == "POST" or "authorization" in seen.headers
+            token = b"tok-1" if authenticated else b"anon-tok"
+            return Canned(
+                200, {"Content-Type": "application/json"}, b'{"access_token": "%s"}' % token
+            )
+        auth = seen.headers.get("authorization")
+        if auth == "Bearer anon-tok" and path != "/v2/":
+            scoped = f'{realm},error="insufficient_scope"'
+            return json_error(
+                401, "UNAUTHORIZED", "authentication required", **{"WWW-Authenticate": scoped}
+            )
+        if auth not in ("Bearer tok-1", "Bearer anon-tok"):
+            return json_error(
+                401, "UNAUTHORIZED", "authentication required", **{"WWW-Authenticate": realm}
+            )
+        if path == "/v2/":
+            return Canned(200, REGISTRY_HEADERS, b"{}")
+        return head
+
+    return route
+
+
+async def test_invalid_token_means_the_credential_is_rejected(
+    scripted: Scripted, make_config: MakeConfig, pki: TestPki
+) -> None:
+    host: list[str] = []
+    rejected = json_error(
+        401,
+        "UNAUTHORIZED",
+        "authentication required",
+        **{"WWW-Authenticate": 'Bearer realm="x",error="invalid_token"'},
+    )
+    server = scripted(token_registry(host, head=rejected), tls=True)
+    host.append(server.host)
+    config = make_config(
+        listed(
+            server,
+            scheme="https",
+            extra=f'ca_file = "{pki.ca_cert}"\nusername = "bot"\npassword_env = "PW"\n'
+            'probe_scopes = ["*"]\n',
+        ),
+        {"PW": "pw"},
+    )
+    result = await probe(config, server, "auth-invalid-credentials")
+    assert (result.outcome, result.verdict) == ("auth-invalid-credentials", "confirmed")
+    # access_token (not token) was accepted, and the token went only to the registry itself.
+    assert any(s.headers.get("authorization") == "Bearer tok-1" for s in server.requests)
+
+
+async def test_oauth2_post_falls_back_to_get(
+    scripted: Scripted, make_config: MakeConfig, pki: TestPki
+) -> None:
+    host: list[str] = []
+    server = scripted(token_registry(host, head=OCI_OK, post_status=404), tls=True)
+    host.append(server.host)
+    config = make_config(
+        listed(
+            server,
+            scheme="https",
+            extra=f'ca_file = "{pki.ca_cert}"\nusername = "bot"\npassword_env = "PW"\n'
+            'probe_scopes = ["*"]\noauth2 = "password"\n',
+        ),
+        {"PW": "pw"},
+    )
+    result = await probe(config, server, None)
+    token_calls = [
+        (s.method, "authorization" in s.headers) for s in server.requests if "/token" in s.path
+    ]
+    assert (result.outcome, result.tier) == ("ok", "credentialed")
+    # Anonymous GET first; then the OAuth2 POST, which this server lacks (404), so GET again.
+    assert token_calls == [("GET", False), ("POST", False), ("GET", True)]
+
+
+async def test_open_api_root_with_a_protected_repository(
+    scripted: Scripted, make_config: MakeConfig
+) -> None:
+    # GET /v2/ is open, but the repository answers 401 with its own challenge: answer it once.
+    def route(seen: Seen) -> Canned:
+        path = seen.path.partition("?")[0]
+        if path == "/v2/":
+            return Canned(200, REGISTRY_HEADERS, b"{}")
+        if path == "/token":
+            return Canned(200, {}, b'{"token": "anon-token"}')
+        if seen.headers.get("authorization") == "Bearer anon-token":
+            return OCI_OK
+        realm = f'Bearer realm="http://{server.host}/token",service="s"'
+        return json_error(401, "UNAUTHORIZED", "auth", **{"WWW-Authenticate": realm})
+
+    server = scripted(route)
+    result = await probe(make_config(listed(server)), server, "auth-required")
+    assert (result.outcome, result.verdict) == ("ok", "refuted")
+
+
+# -- hostile registries -----------------------------------------------------------------------
+
+
+def hostile(realm: str) -> Route:
+    def route(seen: Seen) -> Canned:
+        return json_error(
+            401, "UNAUTHORIZED", "authentication required", **{"WWW-Authenticate": realm}
+        )
+
+    return route
+
+
+@pytest.mark.parametrize("scheme", ["https", "http"])
+async def test_realm_on_another_host_gets_nothing(
+    scripted: Scripted,
+    make_config: MakeConfig,
+    recorder: RecordingListener,
+    pki: TestPki,
+    scheme: str,
+) -> None:
+    realm = f'Bearer realm="{scheme}://127.0.0.1:{recorder.port}/token",service="evil"'
+    server = scripted(hostile(realm), tls=True)
+    config = make_config(
+        listed(
+            server,
+            scheme="https",
+            extra=f'ca_file = "{pki.ca_cert}"\nusername = "bot"\npassword_env = "PW"\n'
+            'probe_scopes = ["*"]\n',
+        ),
+        {"PW": "the-operators-secret"},
+    )
+    result = await probe(config, server, "auth-required")
+    assert recorder.connections == 0
+    assert result.outcome is None
+    assert result.verdict == "inconclusive"
+    assert any("not one of its listed realm_hosts" in line for line in result.evidence)
+    assert "the-operators-secret" not in json.dumps(to_json(result))
+
+
+async def test_listed_realm_over_plain_http_never_gets_the_credential(
+    scripted: Scripted,
+    make_config: MakeConfig,
+    recorder: RecordingListener,
+    pki: TestPki,
+) -> None:
+    realm = f'Bearer realm="http://127.0.0.1:{recorder.port}/token",service="evil"'
+    server = scripted(hostile(realm), tls=True)
+    config = make_config(
+        listed(
+            server,
+            scheme="https",
+            extra=f'ca_file = "{pki.ca_cert}"\nusername = "bot"\npassword_env = "PW"\n'
+            f'probe_scopes = ["*"]\nrealm_hosts = ["127.0.0.1:{recorder.port}"]\n',
+        ),
+        {"PW": "the-operators-secret"},
+    )
+    result = await probe(config, server, None)
+    assert recorder.connections == 0
+    assert any("plain HTTP" in line for line in result.evidence)
+
+
+async def test_anonymous_token_from_a_listed_http_realm_carries_no_credential(
+    scripted: Scripted, make_config: MakeConfig, recorder: RecordingListener
+) -> None:
+    realm = f'Bearer realm="http://127.0.0.1:{recorder.port}/token",service="s"'
+    server = scripted(hostile(realm))
+    config = make_config(listed(server, extra=f'realm_hosts = ["127.0.0.1:{recorder.port}"]\n'))
+    await probe(config, server, None)
+    (request,) = recorder.received
+    assert request.startswith(b"GET /token?service=s&scope=repository%3Ademo%2Fhello%3Apull")
+    assert b"authorization" not in request.lower()
+
+
+async def test_basic_realm_is_a_label_not_a_url(
+    scripted: Scripted,
+    make_config: MakeConfig,
+    recorder: RecordingListener,
+    pki: TestPki,
+) -> None:
+    realm = f'Basic realm="https://127.0.0.1:{recorder.port}/"'
+    server = scripted(hostile(realm), tls=True)
+    config = make_config(
+        listed(
+            server,
+            scheme="https",
+            extra=f'ca_file = "{pki.ca_cert}"\nusername = "bot"\npassword_env = "PW"\n'
+            'probe_scopes = ["*"]\n',
+        ),
+        {"PW": "pw"},
+    )
+    result = await probe(config, server, "auth-invalid-credentials")
+    assert recorder.connections == 0
+    assert result.outcome == "auth-invalid-credentials"
+    # The credential went to the registry itself, over TLS.
+    assert any(s.headers.get("authorization", "").startswith("Basic ") for s in server.requests)
+
+
+async def test_redirect_to_the_metadata_address_is_reported_not_followed(
+    scripted: Scripted, make_config: MakeConfig
+) -> None:
+    to_metadata = Canned(302, {"Location": "http://169.254.169.254/latest/meta-data/iam/"})
+    server = scripted(open_registry({("GET", "/v2/"): to_metadata}))
+    result = await probe(make_config(listed(server)), server, None)
+    assert result.outcome == "not-a-registry"
+    assert any("cloud metadata address" in line for line in result.evidence)
+    assert "169.254" not in json.dumps(to_json(result))
+
+
+async def test_manifest_redirect_is_not_followed(
+    scripted: Scripted, make_config: MakeConfig, recorder: RecordingListener
+) -> None:
+    away = Canned(307, {"Location": f"http://127.0.0.1:{recorder.port}/steal"})
+    server = scripted(open_registry({("HEAD", MANIFEST): away}))
+    # Even a listed, allowed host is not followed to.
+    config = make_config(
+        listed(server) + f'\n[[registry]]\nhost = "127.0.0.1:{recorder.port}"\n'
+        'scheme = "http"\nallow_private = true\n'
+    )
+    result = await probe(config, server, None)
+    assert recorder.connections == 0
+    assert result.outcome is None
+    assert any("not followed" in line for line in result.evidence)

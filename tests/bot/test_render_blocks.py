@@ -1,0 +1,231 @@
+"""Block Kit rendering: Slack's own validators pass, limits hold, pasted text never pings."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
+
+from bot.render.blocks import (
+    ACTION_FULL_GUIDE,
+    ACTION_PROBE,
+    ACTION_SHARE,
+    MAX_BLOCKS,
+    MAX_SECTION,
+    escape,
+    render_diagnosis,
+    render_full_guide,
+    render_home,
+    render_image,
+    render_repeat_counter,
+    render_usage,
+    truncate,
+)
+from bot.render.button_state import MAX_VALUE, ButtonStateError, pack, unpack
+from bot.stats import Feedback, HomeStats
+from knowledge.diagnosis import Diagnosis, diagnose
+from knowledge.loader import knowledge_base
+from knowledge.reference import parse_reference
+from tests.support.pastes import (
+    CHAT,
+    ECR_IMAGE,
+    ECR_NO_CREDENTIALS,
+    ECR_PULL_SESSION,
+    GITHUB_TOKEN,
+    WITH_SECRET,
+)
+
+
+def validated(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Parse every block with slack_sdk's models, whose validators enforce Slack's limits."""
+    for raw in blocks:
+        parsed = Block.parse(raw)
+        assert parsed is not None, raw
+        parsed.validate_json()
+    return blocks
+
+
+def texts(blocks: list[dict[str, Any]]) -> str:
+    """Everything Slack would display (button values are not shown, nor parsed as mrkdwn)."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "text" and isinstance(value, str):
+                    found.append(value)
+                elif key != "value":
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(blocks)
+    return "\n".join(found)
+
+
+def buttons(blocks: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {e["action_id"]: e for b in blocks if b["type"] == "actions" for e in b["elements"]}
+
+
+def test_escape_only_the_three_characters() -> None:
+    assert escape("a & b <!channel> <@U1> *bold* `x`") == (
+        "a &amp; b &lt;!channel&gt; &lt;@U1&gt; *bold* `x`")
+
+
+def test_reply_has_cause_evidence_steps_and_buttons() -> None:
+    diagnosis = diagnose(ECR_PULL_SESSION)
+    message = render_diagnosis(diagnosis)
+    blocks = validated(message.blocks)
+    assert blocks[0]["type"] == "header"
+    assert diagnosis.title
+    assert diagnosis.title in blocks[0]["text"]["text"]
+    body = texts(blocks)
+    assert "no basic auth credentials" in body  # the evidence line
+    assert "Fix it fast" in body
+    assert "Then verify" in body
+    assert "Don't" in body
+    assert f"docker pull {ECR_IMAGE}" in body  # commands filled with the user's image
+    assert "Amazon ECR" in body  # the registry note for the paste's registry family
+    assert set(buttons(blocks)) == {ACTION_FULL_GUIDE, "feedback_helpful",
+                                    "feedback_not_helpful"}
+    assert diagnosis.meaning
+    assert escape(diagnosis.meaning) in message.text
+
+
+def test_share_and_probe_buttons_only_when_asked() -> None:
+    diagnosis = diagnose(ECR_PULL_SESSION)
+    offered = buttons(render_diagnosis(diagnosis, shareable=True, probe=True).blocks)
+    assert ACTION_SHARE in offered
+    assert offered[ACTION_PROBE]["value"] == ECR_IMAGE
+    without_image = diagnose(ECR_NO_CREDENTIALS)
+    assert ACTION_PROBE not in buttons(render_diagnosis(without_image, probe=True).blocks)
+
+
+def test_pasted_mentions_are_escaped_everywhere() -> None:
+    # What Slack delivers when someone types these characters (not a real mention).
+    paste = ECR_NO_CREDENTIALS + " &lt;!channel&gt; &lt;@U0BOSS&gt; &lt;!here|here&gt; &amp; co"
+    diagnosis = diagnose(paste)
+    assert diagnosis.evidence
+    assert "<!channel> <@U0BOSS>" in diagnosis.evidence
+    message = render_diagnosis(diagnosis)
+    raw = message.text + texts(message.blocks)
+    for ping in ("<!channel>", "<@U0BOSS>", "<!here"):
+        assert ping not in raw
+    assert "&lt;!channel&gt; &lt;@U0BOSS&gt;" in raw  # shown, as text
+    assert "&amp; co" in raw
+
+
+def test_masked_secret_is_announced_and_never_shown() -> None:
+    message = render_diagnosis(diagnose(WITH_SECRET))
+    raw = message.text + texts(message.blocks)
+    assert GITHUB_TOKEN not in raw
+    assert "GitHub token" in raw
+    assert "rotate" in raw
+    assert "GitHub token" in message.text  # in the notification text too
+
+
+def test_long_evidence_is_cut_to_the_section_limit() -> None:
+    long_line = ECR_NO_CREDENTIALS + " " + "<x> & " * 2000
+    diagnosis = dataclasses.replace(diagnose(ECR_NO_CREDENTIALS), evidence=long_line)
+    blocks = validated(render_diagnosis(diagnosis).blocks)
+    evidence = next(b for b in blocks if "From your paste" in b.get("text", {}).get("text", ""))
+    text = evidence["text"]["text"]
+    assert len(text) <= MAX_SECTION
+    assert text.endswith("…```")  # the code block is closed after the cut
+
+
+def test_truncate_never_splits_an_escape() -> None:
+    text = escape("<" * 100)
+    cut = truncate(text, 52)
+    assert len(cut) <= 52
+    assert cut.removesuffix("…").endswith("&lt;")
+
+
+def test_block_count_stays_within_the_limit() -> None:
+    diagnosis = diagnose(ECR_PULL_SESSION)
+    assert diagnosis.guide is not None
+    many = tuple(diagnosis.guide.fix * 40)
+    swollen = dataclasses.replace(diagnosis,
+                                  guide=dataclasses.replace(diagnosis.guide, fix=many))
+    blocks = validated(render_diagnosis(swollen).blocks)
+    assert len(blocks) <= MAX_BLOCKS
+    assert blocks[-1]["type"] == "actions"
+
+
+def test_not_sure_answer() -> None:
+    message = render_diagnosis(diagnose(CHAT))
+    validated(message.blocks)
+    assert "Not sure" in message.text
+    assert not buttons(message.blocks)
+
+
+def test_usage_image_and_counter_cards_validate() -> None:
+    validated(render_usage().blocks)
+    image = parse_reference("ghcr.io/acme/billing:1.2")
+    card = render_image(image, "ghcr", probe=True)
+    validated(card.blocks)
+    assert "GitHub Container Registry" in texts(card.blocks)
+    assert "skopeo inspect --raw docker://ghcr.io/acme/billing:1.2" in texts(card.blocks)
+    assert buttons(card.blocks)[ACTION_PROBE]["value"] == "ghcr.io/acme/billing:1.2"
+    assert ACTION_PROBE not in buttons(render_image(image, "ghcr", probe=False).blocks)
+    counter = render_repeat_counter("C0INCIDENT", "rate-limited", "Rate limited", 7, 1800)
+    validated(counter.blocks)
+    assert "seen 7 times in <#C0INCIDENT> in the last 30 min" in counter.blocks[0]["text"]["text"]
+
+
+def test_full_guide_has_the_rest_of_the_entry() -> None:
+    diagnosis = diagnose(ECR_PULL_SESSION)
+    message = render_full_guide(diagnosis)
+    body = texts(validated(message.blocks))
+    entry = knowledge_base()["no-basic-auth-credentials"]
+    for heading in ("Confirm", "Check the cause", "Apply the safe fix", "Verify",
+                    "Why it happens", "References"):
+        assert heading in body
+    assert str(entry.references[0]) in body
+    assert "&lt;user&gt;" in body  # the entry's placeholders are escaped, not read as links
+    with pytest.raises(ValueError, match="named diagnosis"):
+        render_full_guide(diagnose(CHAT))
+
+
+def test_home_view_validates_and_shows_stats() -> None:
+    entries = list(knowledge_base())
+    stats = HomeStats(last_day=(("rate-limited", 3),), last_week=(("rate-limited", 9),),
+                      feedback={"rate-limited": Feedback(2, 1)})
+    view = render_home(entries, stats)
+    View(**view).validate_json()
+    body = texts(view["blocks"])
+    assert "rate-limited" in body
+    assert "(`rate-limited`): 9" in body
+    assert ":thumbsup: 2 · :thumbsdown: 1" in body
+    assert all(e.id in body for e in entries)
+
+
+def test_button_state_round_trip() -> None:
+    original = diagnose(WITH_SECRET.replace(ECR_NO_CREDENTIALS, ECR_PULL_SESSION))
+    value = pack(original)
+    assert len(value) <= MAX_VALUE
+    assert GITHUB_TOKEN not in value
+    restored = unpack(value)
+    assert (restored.class_id, restored.context.image, restored.context.registry) == (
+        original.class_id, original.context.image, original.context.registry)
+    assert restored.guide == original.guide
+    assert restored.redactions == original.redactions
+    assert restored.evidence == original.evidence
+
+
+def test_button_state_keeps_within_slack_limit() -> None:
+    diagnosis: Diagnosis = dataclasses.replace(diagnose(ECR_NO_CREDENTIALS),
+                                               evidence="\u0001" * 5000)
+    value = pack(diagnosis)
+    assert len(value) <= MAX_VALUE
+    assert unpack(value).class_id == diagnosis.class_id
+
+
+@pytest.mark.parametrize("value", ["", "{}", '{"c": "no-such-class", "p": 0.9}', "not json"])
+def test_bad_button_state_is_refused(value: str) -> None:
+    with pytest.raises(ButtonStateError):
+        unpack(value)

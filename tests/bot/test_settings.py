@@ -1,0 +1,132 @@
+"""Settings: read from the environment, validated with one clear line per bad variable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.settings import DEFAULT_SLACK_API_URL, Settings, SettingsError, load_settings
+
+ENV_VARS = (
+    "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL", "PORT",
+    "REGISTRY_WHY_HOST", "REDIS_URL", "REGISTRY_WHY_REDIS_PREFIX", "REGISTRY_WHY_AUTO_REPLY",
+    "REGISTRY_WHY_CONFIDENCE", "REGISTRY_WHY_REPEAT_WINDOW", "REGISTRY_WHY_CHANNELS",
+    "REGISTRY_WHY_REGISTRIES",
+)
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name in ENV_VARS:
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def test_defaults_without_environment() -> None:
+    settings = load_settings()
+    assert settings.port == 3000
+    assert settings.slack_api_url == DEFAULT_SLACK_API_URL
+    assert settings.confidence_threshold == 0.8
+    assert settings.auto_reply is True
+    assert settings.repeat_window == 1800
+    assert settings.redis_url is None
+    assert settings.registries_file is None
+    assert settings.socket_mode is False
+
+
+def test_reads_every_variable(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    values = {
+        "SLACK_BOT_TOKEN": "xoxb-1-2-abc", "SLACK_SIGNING_SECRET": "s3cr3t",
+        "SLACK_APP_TOKEN": "xapp-1-A1-xyz", "SLACK_API_URL": "http://127.0.0.1:9/api",
+        "PORT": "8080", "REGISTRY_WHY_HOST": "127.0.0.1",
+        "REDIS_URL": "redis://:pw@cache:6380/2", "REGISTRY_WHY_REDIS_PREFIX": "team:rw",
+        "REGISTRY_WHY_AUTO_REPLY": "false", "REGISTRY_WHY_CONFIDENCE": "0.9",
+        "REGISTRY_WHY_REPEAT_WINDOW": "600",
+        "REGISTRY_WHY_CHANNELS": '{"C0123ABCD": {"auto_reply": true, '
+                                 '"confidence_threshold": 0.6}}',
+        "REGISTRY_WHY_REGISTRIES": str(tmp_path / "registries.toml"),
+    }
+    for name, value in values.items():
+        clean_env.setenv(name, value)
+    settings = load_settings()
+    assert settings.slack_bot_token is not None
+    assert settings.slack_bot_token.get_secret_value() == "xoxb-1-2-abc"
+    assert settings.socket_mode is True
+    assert settings.slack_api_url == "http://127.0.0.1:9/api/"
+    assert (settings.port, settings.host) == (8080, "127.0.0.1")
+    assert settings.redis_url is not None
+    assert settings.redis_url.get_secret_value() == "redis://:pw@cache:6380/2"
+    assert settings.redis_prefix == "team:rw"
+    assert settings.registries_file == tmp_path / "registries.toml"
+    assert settings.policy_for("C0123ABCD") == (True, 0.6)
+    assert settings.policy_for("C0OTHER") == (False, 0.9)
+    assert settings.repeat_window == 600
+
+
+def test_every_bad_value_is_named_and_secrets_are_not_echoed(
+    clean_env: pytest.MonkeyPatch,
+) -> None:
+    clean_env.setenv("SLACK_BOT_TOKEN", "xoxp-user-token-value")
+    clean_env.setenv("SLACK_APP_TOKEN", "xoxb-wrong-kind-value")
+    clean_env.setenv("SLACK_API_URL", "ftp://slack.example")
+    clean_env.setenv("PORT", "http")
+    clean_env.setenv("REGISTRY_WHY_CONFIDENCE", "1.5")
+    clean_env.setenv("REDIS_URL", "mysql://db")
+    clean_env.setenv("REGISTRY_WHY_CHANNELS", '{"#general": {"auto_reply": false}}')
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    message = str(caught.value)
+    lines = message.splitlines()[1:]
+    named = [line.split(":")[0].strip() for line in lines]
+    assert named == ["SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_API_URL", "PORT",
+                     "REDIS_URL", "REGISTRY_WHY_CONFIDENCE", "REGISTRY_WHY_CHANNELS"]
+    assert "user token" in lines[0]
+    assert "xapp-" in lines[1]
+    assert "channel IDs" in lines[-1]
+    for secret in ("xoxp-user-token-value", "xoxb-wrong-kind-value", "mysql://db"):
+        assert secret not in message
+
+
+def test_invalid_json_for_channels_is_explained(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("REGISTRY_WHY_CHANNELS", "{auto_reply: false}")
+    with pytest.raises(SettingsError, match=r"REGISTRY_WHY_CHANNELS: is not valid JSON"):
+        load_settings()
+
+
+def test_bad_channel_override_names_the_channel() -> None:
+    with pytest.raises(SettingsError, match=r"channel C0123ABCD, confidence_threshold"):
+        load_settings(channels={"C0123ABCD": {"confidence_threshold": 7}})
+
+
+@pytest.mark.parametrize(
+    ("values", "missing"),
+    [
+        pytest.param({}, ["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"], id="nothing"),
+        pytest.param({"slack_bot_token": "xoxb-1"}, ["SLACK_SIGNING_SECRET"], id="http-mode"),
+        pytest.param({"slack_app_token": "xapp-1"}, ["SLACK_BOT_TOKEN"], id="socket-mode"),
+    ],
+)
+def test_require_slack_names_missing_tokens(values: dict[str, str], missing: list[str]) -> None:
+    settings = load_settings(**values)
+    with pytest.raises(SettingsError) as caught:
+        settings.require_slack()
+    named = [line.split(":")[0].strip() for line in str(caught.value).splitlines()[1:]]
+    assert named == missing
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        pytest.param({"slack_bot_token": "xoxb-1", "slack_app_token": "xapp-1"}, id="socket"),
+        pytest.param({"slack_bot_token": "xoxb-1", "slack_signing_secret": "s"}, id="http"),
+    ],
+)
+def test_two_variables_are_enough_to_serve(values: dict[str, str]) -> None:
+    load_settings(**values).require_slack()
+
+
+def test_settings_are_immutable() -> None:
+    settings = Settings(port=1)
+    with pytest.raises(ValueError, match="frozen"):
+        settings.port = 2  # type: ignore[misc]

@@ -1,0 +1,47 @@
+"""``@registry-why`` mentions: the text after the mention, or the thread's first message."""
+
+from __future__ import annotations
+
+from tests.support.pastes import CHAT, DOCKER_HUB_RATE_LIMIT, ECR_NO_CREDENTIALS
+from tests.support.slack_api import BOT_USER_ID, SlackApi
+from tests.support.slack_requests import CHANNEL, event_callback, mention_event, new_ts, running_bot
+
+
+async def test_mention_in_a_thread_explains_the_parent(slack_api: SlackApi) -> None:
+    parent = new_ts()
+    slack_api.set_replies(CHANNEL, parent, [{"ts": parent, "user": "U0SOMEONE",
+                                             "text": DOCKER_HUB_RATE_LIMIT}])
+    async with running_bot(slack_api) as bot:
+        await bot.event(event_callback(mention_event(f"<@{BOT_USER_ID}> what is this?",
+                                                     thread_ts=parent)))
+        [reply] = await slack_api.wait_for("chat.postMessage")
+        [read] = slack_api.calls("conversations.replies")
+        assert (read.body["channel"], read.body["ts"]) == (CHANNEL, parent)
+        assert reply.body["thread_ts"] == parent
+        assert "`rate-limited`" in str(reply.body["blocks"])
+
+
+async def test_mention_with_an_error_explains_it(slack_api: SlackApi) -> None:
+    async with running_bot(slack_api) as bot:
+        event = mention_event(f"<@{BOT_USER_ID}> {ECR_NO_CREDENTIALS}")
+        await bot.event(event_callback(event))
+        [reply] = await slack_api.wait_for("chat.postMessage")
+        assert reply.body["thread_ts"] == event["ts"]
+        assert "No credentials are configured" in reply.body["text"]
+        assert slack_api.calls("conversations.replies") == []
+
+
+async def test_mention_alone_outside_a_thread_shows_usage(slack_api: SlackApi) -> None:
+    async with running_bot(slack_api) as bot:
+        await bot.event(event_callback(mention_event(f"<@{BOT_USER_ID}>")))
+        [reply] = await slack_api.wait_for("chat.postMessage")
+        assert reply.body["text"].startswith("Usage")
+
+
+async def test_mention_about_chat_says_not_sure(slack_api: SlackApi) -> None:
+    parent = new_ts()
+    slack_api.set_replies(CHANNEL, parent, [{"ts": parent, "text": CHAT}])
+    async with running_bot(slack_api) as bot:
+        await bot.event(event_callback(mention_event(f"<@{BOT_USER_ID}>", thread_ts=parent)))
+        [reply] = await slack_api.wait_for("chat.postMessage")
+        assert reply.body["text"].startswith("Not sure")

@@ -1,0 +1,43 @@
+"""Guides are filled with the paste's values, with clear placeholders for what is unknown."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from knowledge.context import Context, Registry
+from knowledge.guide import build_guide, fill
+from knowledge.reference import ImageReference
+from tests.knowledge.kb_builder import build_kb, pattern
+
+
+def test_known_values_fill_and_unknown_ones_get_placeholders() -> None:
+    values = {"host": "ghcr.io"}
+    assert fill("docker login {host} && docker pull {image}", values) == (
+        "docker login ghcr.io && docker pull <image>"
+    )
+
+
+def test_other_braces_are_left_alone() -> None:
+    template = "skopeo inspect --format '{{.Digest}}' {image} {unknown}"
+    assert fill(template, {"image": "x"}) == "skopeo inspect --format '{{.Digest}}' x {unknown}"
+
+
+def test_guide_uses_the_image_and_the_registry_note(tmp_path: Path) -> None:
+    kb = build_kb(tmp_path, {"alpha": ("", [pattern("alpha", 0.9)])})
+    image = ImageReference("ghcr.io", "org/app", "1.2")
+    context = Context(images=(image,), registry=Registry("ghcr.io", "ghcr"), platform="linux/arm64")
+    guide = build_guide(kb["alpha"], context)
+    assert guide.confirm[0].text == "Confirm alpha on ghcr.io."
+    assert guide.confirm[0].commands == ("skopeo inspect docker://ghcr.io/org/app:1.2",)
+    assert guide.fix[0].text == "Fix alpha for org/app at 1.2; leave {unknown} alone."
+    assert guide.verify[0].text == "Verify alpha with platform linux/arm64."
+    assert guide.registry_note is not None
+    assert guide.registry_note.text == "On GHCR, alpha differs."
+
+
+def test_without_context_the_guide_says_what_to_substitute(tmp_path: Path) -> None:
+    kb = build_kb(tmp_path, {"alpha": ("", [pattern("alpha", 0.9)])})
+    guide = build_guide(kb["alpha"], Context())
+    assert guide.confirm[0].commands == ("skopeo inspect docker://<image>",)
+    assert guide.confirm[0].text == "Confirm alpha on <registry-host>."
+    assert guide.registry_note is None
