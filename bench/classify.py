@@ -42,6 +42,17 @@ NEAR_MISSES = [
 ]
 
 
+HOSTILE_UNITS = [
+    # Each repeated to a megabyte: the worst cases found for normalising, masking and extraction.
+    " ", "x \n", "<@U1|", "<http://", '{"errors":[', '\\"errors\\":', "`", "\x1b[",
+    "#5 sha256:", "a2abf6c4d29d: Downloading ", "&amp;", "\u200b\u201c",
+    "eyJ", "eyJabc.eyJ", "-----BEGIN PRIVATE KEY-----\n", "login ", "curl ", "Bearer ",
+    "://a:b", "authorization: ", '\\"auth\\":', "ghp_", "password: \n", "token=abcdefghijkl\n",
+    "a/", "x.y/", "/v2/", 'image "', "docker --x ", "401 Unauthorized ", "status: ", "lookup ",
+    "v: Pulling from a/b ", "UNAUTHORIZED ",
+]
+
+
 def realistic(size: int) -> str:
     """A CI log of about ``size`` characters ending in a registry error."""
     body: list[str] = []
@@ -102,6 +113,17 @@ def main() -> None:
             print(f"{name:<12}{size // 1024:>7}KB{took * 1000:>10.2f}ms{baseline * 1000:>10.3f}ms"
                   f"{took / baseline:>7.1f}x{took * 1e6 / (size / 1024):>9.1f}")
     print("\nus/KB flat across sizes = linear growth; 1 MB target < 100 ms.")
+
+    print(f"\n{'hostile 1 MB of':<32}{'diagnose':>12}{'baseline':>12}{'ratio':>8}")
+    worst = 0.0
+    for unit in HOSTILE_UNITS:
+        text = unit * (1024 * 1024 // len(unit))
+        took = best_of(lambda t=text: diagnose(t), 2)
+        baseline = best_of(lambda t=text: BASELINE.findall(t), 2)
+        worst = max(worst, took)
+        print(f"{unit!r:<32}{took * 1000:>10.1f}ms{baseline * 1000:>10.2f}ms"
+              f"{took / baseline:>7.1f}x")
+    print(f"worst hostile megabyte: {worst * 1000:.0f} ms")
 
 
 if __name__ == "__main__":

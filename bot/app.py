@@ -3,7 +3,7 @@
 No import-time side effects and no environment reads here: everything comes from Settings or
 is injected (tests give their own Slack client or store)::
 
-    runtime = build_runtime(settings)          # client, store, service, app
+    runtime = build_runtime(settings)          # client, store, service, app, prober
     await runtime.app.async_dispatch(request)  # what the server does per request
 """
 
@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from redis.asyncio import Redis
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.response import BoltResponse
@@ -21,10 +22,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
 from bot.in_flight import InFlight
+from bot.probe import ProbeCache, ProbeConfig
+from bot.probing import Prober
 from bot.service import Service
-from bot.settings import Settings
+from bot.settings import Settings, load_probe_config
 from bot.slack_retry import retry_handlers
 from bot.store import Store, open_store
+from bot.store.redis_store import COMMAND_TIMEOUT, CONNECT_TIMEOUT
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +46,14 @@ class Runtime:
     service: Service
     app: AsyncApp
     in_flight: InFlight
+    prober: Prober | None = None
+    """The registry probe, when enabled (``REGISTRY_WHY_PROBE`` / ``REGISTRY_WHY_REGISTRIES``)."""
 
     async def aclose(self) -> None:
-        """Release the store's connections."""
+        """Release the store's and the probe cache's connections."""
         await self.store.aclose()
+        if self.prober is not None and self.prober.cache.redis is not None:
+            await self.prober.cache.redis.aclose()
 
 
 def build_client(settings: Settings) -> AsyncWebClient:
@@ -83,8 +91,22 @@ def _dedupe_events(service: Service) -> Callable[..., Awaitable[BoltResponse]]:
     return dedupe_events
 
 
+def build_prober(settings: Settings, config: ProbeConfig) -> Prober:
+    """The probe with this process's cache; with ``REDIS_URL`` the cache lives in Redis, so
+    identical probes from every replica are coalesced into one."""
+    redis = None
+    if settings.redis_url is not None:
+        # Its own small pool on the store's Redis: the cache degrades on its own (it probes
+        # without sharing while Redis is down) and never holds up the store's operations.
+        redis = Redis.from_url(settings.redis_url.get_secret_value(),
+                               socket_connect_timeout=CONNECT_TIMEOUT,
+                               socket_timeout=COMMAND_TIMEOUT)
+    return Prober(config, ProbeCache(redis, prefix=settings.redis_prefix))
+
+
 def create_app(
-    settings: Settings, service: Service, client: AsyncWebClient, in_flight: InFlight
+    settings: Settings, service: Service, client: AsyncWebClient, in_flight: InFlight,
+    prober: Prober | None = None,
 ) -> AsyncApp:
     """The Bolt app with every listener registered and event de-duplication in front."""
     secret = settings.slack_signing_secret
@@ -96,19 +118,26 @@ def create_app(
         request_verification_enabled=secret is not None,
     )
     app.middleware(_dedupe_events(service))
-    handlers.register(app, handlers.Deps(service=service, in_flight=in_flight))
+    handlers.register(app, handlers.Deps(service=service, in_flight=in_flight, prober=prober))
     return app
 
 
 def build_runtime(
     settings: Settings, *, client: AsyncWebClient | None = None, store: Store | None = None,
-    probe_enabled: bool = False,
+    probe_config: ProbeConfig | None = None,
 ) -> Runtime:
-    """Client, store, service and app for ``settings``; ``client``/``store`` override the
-    defaults (a Slack stand-in, a store shared between two app instances in tests)."""
+    """Client, store, service, probe and app for ``settings``; ``client``/``store`` override
+    the defaults (a Slack stand-in, a store shared between two app instances in tests), and
+    ``probe_config`` enables the probe with that configuration instead of the registries file.
+
+    Raises SettingsError when the probe is enabled and its registries file cannot be used.
+    """
+    if probe_config is None:
+        probe_config = load_probe_config(settings)
     client = client or build_client(settings)
     store = store or open_store(settings)
-    service = Service(settings, store, probe_enabled=probe_enabled)
+    prober = build_prober(settings, probe_config) if probe_config is not None else None
+    service = Service(settings, store, probe_enabled=prober is not None)
     in_flight = InFlight()
-    app = create_app(settings, service, client, in_flight)
-    return Runtime(settings, client, store, service, app, in_flight)
+    app = create_app(settings, service, client, in_flight, prober)
+    return Runtime(settings, client, store, service, app, in_flight, prober)

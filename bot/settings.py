@@ -22,14 +22,24 @@ Environment variables:
 ``REGISTRY_WHY_REPEAT_WINDOW``      Seconds a repeated cause stays counted (default 1800; 0 off)
 ``REGISTRY_WHY_CHANNELS``           Per-channel overrides, JSON:
                                     ``{"C0123": {"auto_reply": false}}``
-``REGISTRY_WHY_REGISTRIES``         Path of the TOML registries file (for the probe)
+``REGISTRY_WHY_REGISTRIES``         Path of the TOML registries file (for the probe, see
+                                    docs/probe.md); giving one turns the probe on
+``REGISTRY_WHY_PROBE``              Offer the registry probe in Slack (default: on exactly
+                                    when a registries file is given; ``true`` without a file
+                                    probes the well-known public registries anonymously;
+                                    ``false`` turns it off even with a file)
 ==================================  ==========================================================
+
+The registries file is read and checked at start too (:func:`load_probe_config`), so a bad
+entry stops the bot with the file, table and field to fix rather than failing on a click.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -44,6 +54,8 @@ from pydantic import (
     field_validator,
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.probe import ConfigError, ProbeConfig, load_registries
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 
@@ -104,6 +116,8 @@ class Settings(BaseSettings):
         default_factory=dict, validation_alias=_env("REGISTRY_WHY_CHANNELS", "channels"))
     registries_file: Path | None = Field(
         default=None, validation_alias=_env("REGISTRY_WHY_REGISTRIES", "registries_file"))
+    probe: bool | None = Field(
+        default=None, validation_alias=_env("REGISTRY_WHY_PROBE", "probe"))
 
     @field_validator("slack_bot_token")
     @classmethod
@@ -182,6 +196,12 @@ class Settings(BaseSettings):
         """Socket Mode when an app-level token is set; HTTP mode otherwise."""
         return self.slack_app_token is not None
 
+    @property
+    def probe_enabled(self) -> bool:
+        """Whether Slack users may probe registries: as ``REGISTRY_WHY_PROBE`` says, and by
+        default exactly when the operator gave a registries file."""
+        return self.probe if self.probe is not None else self.registries_file is not None
+
     def policy_for(self, channel: str) -> tuple[bool, float]:
         """``(auto_reply, confidence_threshold)`` in effect for a channel."""
         override = self.channels.get(channel)
@@ -231,6 +251,24 @@ def _describe(error: Any) -> str:
     message = str(error["msg"]).removeprefix("Value error, ")
     shown = "" if field in _SECRET_FIELDS else f" (got {error.get('input')!r})"
     return f"{name}{where}: {message}{shown}"
+
+
+def load_probe_config(
+    settings: Settings, environ: Mapping[str, str] | None = None
+) -> ProbeConfig | None:
+    """The probe's registries and limits when the probe is enabled, else None.
+
+    ``environ`` is where the file's ``password_env`` names are looked up (this process's
+    environment when None). Raises SettingsError naming ``REGISTRY_WHY_REGISTRIES`` and the
+    file's table and field to fix.
+    """
+    if not settings.probe_enabled:
+        return None
+    try:
+        return load_registries(settings.registries_file,
+                               environ=os.environ if environ is None else environ)
+    except ConfigError as exc:
+        raise SettingsError(_report([f"REGISTRY_WHY_REGISTRIES: {exc}"])) from None
 
 
 def load_settings(**overrides: Any) -> Settings:

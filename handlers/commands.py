@@ -1,4 +1,6 @@
-"""The ``/registry-why`` slash command: an ephemeral answer, with a button to share it."""
+"""The ``/registry-why`` slash command: an ephemeral answer, with a button to share it.
+
+``/registry-why probe <image>`` is answered by the probe (``handlers.probe``)."""
 
 from __future__ import annotations
 
@@ -7,10 +9,12 @@ from typing import Any
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 
+from bot.probing import command_argument
 from bot.render.blocks import COMMAND
 from bot.slack_retry import post_to_response_url
 from handlers.answers import render_answer, request_id
 from handlers.deps import Deps
+from handlers.probe import answer_command
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -18,7 +22,12 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
     async def on_command(ack: AsyncAck, command: dict[str, Any]) -> None:
         await ack()
-        answer = await deps.service.answer(command.get("text") or "")
+        text = command.get("text") or ""
+        argument = command_argument(text)
+        if argument is not None:
+            await answer_command(deps.prober, command, argument)
+            return
+        answer = await deps.service.answer(text)
         message = render_answer(answer, shareable=True, probe=deps.service.probe_enabled)
         await post_to_response_url(
             command["response_url"],

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.in_flight import InFlight
+from bot.probing import Prober
 from bot.service import Service
 
 
@@ -15,3 +16,5 @@ class Deps:
     service: Service
     in_flight: InFlight
     """Counts listener runs; every listener is registered through ``in_flight.track``."""
+    prober: Prober | None = None
+    """The registry probe; None when the operator has not enabled it."""

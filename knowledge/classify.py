@@ -5,9 +5,10 @@ score combines its matching patterns as independent evidence (1 - prod(1 - w)). 
 an entry; ``overrides`` let a more specific cause beat a general one that fires on the same
 text. Below ``NAMED_AT`` we say "not sure" rather than guess.
 
-Cost stays linear in the size of the paste: a pattern's regular expression runs only when one of
-its literal anchors occurs in the text (plain substring search), and every pattern has bounded
-repeats (enforced when the knowledge base loads).
+Cost stays linear in the size of the paste: one Aho-Corasick pass (pyahocorasick, in C) finds
+which of the knowledge base's literal anchors occur in the text, a pattern's regular expression
+runs only when the literals every match must contain are all there, and every pattern has
+bounded repeats (enforced when the knowledge base loads).
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import ahocorasick
+
 from knowledge.context import Context
 from knowledge.entry import Entry
 from knowledge.loader import KnowledgeBase
-from knowledge.patterns import anchors
+from knowledge.patterns import anchor_groups
 from knowledge.wrappers import peel
 
 NAMED_AT = 0.5
@@ -61,13 +64,14 @@ class Classification:
 @dataclass(frozen=True, slots=True)
 class _Rule:
     regex: re.Pattern[str]
-    anchors: tuple[str, ...] | None
+    anchors: tuple[frozenset[str], ...]
     weight: float = 1.0
     registry_context: bool = False
     operations: frozenset[str] = frozenset()
 
-    def present(self, lowered: str) -> bool:
-        return self.anchors is None or any(a in lowered for a in self.anchors)
+    def present(self, found: set[str]) -> bool:
+        """Whether every literal group this rule needs has a member among ``found``."""
+        return all(not group.isdisjoint(found) for group in self.anchors)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,13 +82,17 @@ class _Matcher:
     overrides: frozenset[str]
 
 
+def _anchors(regex: str) -> tuple[frozenset[str], ...]:
+    return tuple(frozenset(group) for group in anchor_groups(regex))
+
+
 def _matcher(entry: Entry) -> _Matcher:
     return _Matcher(
         entry_id=entry.id,
         patterns=tuple(
             _Rule(
                 re.compile(p.regex, re.IGNORECASE),
-                anchors(p.regex),
+                _anchors(p.regex),
                 weight=p.weight,
                 registry_context=p.registry_context,
                 operations=frozenset(p.operations),
@@ -92,7 +100,7 @@ def _matcher(entry: Entry) -> _Matcher:
             for p in entry.match.patterns
         ),
         excludes=tuple(
-            _Rule(re.compile(x, re.IGNORECASE), anchors(x)) for x in entry.match.exclude
+            _Rule(re.compile(x, re.IGNORECASE), _anchors(x)) for x in entry.match.exclude
         ),
         overrides=frozenset(entry.match.overrides),
     )
@@ -110,15 +118,39 @@ class Classifier:
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
         self._matchers = {entry.id: _matcher(entry) for entry in kb}
+        # An entry is worth scoring when the first (rarest) literal group of one of its
+        # patterns is in the text; entries with an unanchored pattern always are.
+        self._always: set[str] = set()
+        self._entries_by_anchor: dict[str, set[str]] = {}
+        self._finder = ahocorasick.Automaton()
+        for matcher in self._matchers.values():
+            for rule in (*matcher.patterns, *matcher.excludes):
+                for anchor in frozenset().union(*rule.anchors):
+                    self._finder.add_word(anchor, anchor)
+            for rule in matcher.patterns:
+                if not rule.anchors:
+                    self._always.add(matcher.entry_id)
+                for anchor in rule.anchors[:1][0] if rule.anchors else ():
+                    self._entries_by_anchor.setdefault(anchor, set()).add(matcher.entry_id)
+        if len(self._finder):
+            self._finder.make_automaton()
+
+    def _found(self, lowered: str) -> set[str]:
+        if not len(self._finder):
+            return set()
+        return {anchor for _end, anchor in self._finder.iter(lowered)}
 
     def classify(self, text: str, context: Context) -> Classification:
         """Score ``text`` (normalised, masked) with what ``context`` says about it."""
-        lowered = text.lower()
+        found = self._found(text.lower())
+        worth = set(self._always)
+        for anchor in found:
+            worth.update(self._entries_by_anchor.get(anchor, ()))
         raw: dict[str, Candidate] = {}
-        for matcher in self._matchers.values():
-            candidate = self._score(matcher, text, lowered, context)
+        for entry_id in worth:
+            candidate = self._score(self._matchers[entry_id], text, found, context)
             if candidate is not None:
-                raw[matcher.entry_id] = candidate
+                raw[entry_id] = candidate
         overridden = {o for cid in raw for o in self._matchers[cid].overrides}
         ranked = sorted(
             (
@@ -133,24 +165,26 @@ class Classifier:
         return Classification(_penalise_ambiguity(ranked))
 
     @staticmethod
-    def _score(matcher: _Matcher, text: str, lowered: str, context: Context) -> Candidate | None:
-        if any(x.present(lowered) and x.regex.search(text) for x in matcher.excludes):
+    def _score(
+        matcher: _Matcher, text: str, found: set[str], context: Context
+    ) -> Candidate | None:
+        if any(x.present(found) and x.regex.search(text) for x in matcher.excludes):
             return None
         miss = 1.0
         best: tuple[float, int] | None = None
         for rule in matcher.patterns:
-            if not rule.present(lowered):
+            if not rule.present(found):
                 continue
             if rule.registry_context and not context.about_registry:
                 continue
             if rule.operations and context.operation not in rule.operations:
                 continue
-            found = rule.regex.search(text)
-            if found is None:
+            match = rule.regex.search(text)
+            if match is None:
                 continue
             miss *= 1.0 - rule.weight
             if best is None or rule.weight > best[0]:
-                best = (rule.weight, found.start())
+                best = (rule.weight, match.start())
         if best is None:
             return None
         line_start, line = _line_at(text, best[1])

@@ -299,7 +299,9 @@ _RULES: Final = (
     _rule("image with reference ", _REF + " was found", _ERROR),
     _rule("No such image: ", _REF, _ERROR),
     _rule("fetching manifest ", _REF, _ERROR),
-    _rule("failed to push ", _REF, _ERROR),
+    # buildx names the image ("failed to push ghcr.io/a/b:1: ..."), but also says
+    # "failed to push because ...": only a token with a path is an image here.
+    _rule("failed to push ", r"(?=[\w.:@-]{0,300}/)" + _REF, _ERROR),
     _rule("resolve reference ", _Q + _REF, _ERROR),
     _rule("checking whether a blob ", r"\S{1,200} exists in " + _REF, _ERROR,
           repository_only=True),
@@ -319,6 +321,7 @@ _OCI_CHART = _rx(r"oci://" + _REF + r"([^\n]{0,300})")
 _HELM_VERSION = _rx(r"--version[= ]([\w.+-]{1,128})")
 _READING_MANIFEST = _rx(r"reading manifest (\S{1,200}) in " + _REF)
 _PULLING_FROM = _rx(r": Pulling from " + _REF)
+_MANIFEST_URL = _rx(r"://" + _HOST + r"/v2/([a-z0-9._/-]{1,255}?)/manifests/([\w.:-]{1,200})")
 _GENERIC_REF = _rx(
     r"(?:^|(?<=[=\"'(<\[,]))((?:\[[0-9A-Fa-f:]{2,39}\]|[A-Za-z0-9][\w.-]{0,252})"
     r"(?::[0-9]{1,5})?/[\w.\-/:@]{1,600})"
@@ -374,6 +377,12 @@ def _rule_candidates(scanned: _Text) -> Iterator[_Candidate]:
             if version and ":" not in chart.rpartition("/")[2] and "@" not in chart:
                 chart += ":" + version[1].replace("+", "_")  # helm stores 1.0+x as tag 1.0_x
             yield _Candidate(_CONTEXT, m.start(1), chart)
+    if scanned["/manifests/"]:
+        # A registry API URL names the image exactly: /v2/<repository>/manifests/<reference>.
+        for m in _matches(_MANIFEST_URL, text):
+            reference = _clean(m[3])
+            separator = "@" if ":" in reference else ":"
+            yield _Candidate(_CONTEXT, m.start(1), f"{m[1]}/{m[2]}{separator}{reference}")
     if scanned["reading manifest "]:
         for m in _matches(_READING_MANIFEST, text):
             reference, repository = m[1], _clean(m[2])
@@ -495,8 +504,9 @@ def _named(tool: str, *phrases: str) -> _ToolSigns:
 # In precedence order: the first tool with a sign is the one that printed the innermost error
 # (kubelet wraps containerd, buildkit runs under docker buildx, CI runners wrap everything).
 _TOOLS: Final = (
+    # kubelet's own journal lines name its CRI client (remote_image.go).
     _named("kubelet", "Failed to pull image", "Back-off pulling image", "ErrImagePull",
-           "ImagePullBackOff"),
+           "ImagePullBackOff", "PullImage from image service failed", "remote_image.go"),
     _ToolSigns(
         "buildkit",
         ("failed to solve", "docker buildx", "load metadata for ", "[internal] load"),
@@ -514,7 +524,7 @@ _TOOLS: Final = (
     _named("buildah"),
     _named("podman", "Trying to pull ", "Error: initializing source", "Error: writing blob",
            "Error: choosing an image", "Error: reading manifest"),
-    _named("crictl", "PullImage from image service failed"),
+    _named("crictl"),
     _named("nerdctl"),
     _ToolSigns(
         "docker",

@@ -132,9 +132,10 @@ _CODE_AND_MESSAGE = re.compile(
     r'(?:[^{}]{0,400}?"message"[ \t]{0,5}:[ \t]{0,5}"((?:[^"\\\n]|\\.){0,500}))?'
 )
 _WHITESPACE = re.compile(r"\s+")
-_MAX_ERROR_BODIES = 32
+_MAX_ERRORS = 32
 _MAX_BODY = 8192
-"""Registry error bodies are a few hundred bytes; these bounds cap the work on hostile text."""
+"""Registry error bodies are a few hundred bytes with an error or two: these bounds (bodies per
+paste, errors per body, characters per body) cap the work on hostile text."""
 _MAX_MESSAGE = 500
 
 
@@ -244,7 +245,7 @@ def _explain_error_bodies(text: str) -> str:
     """Add ``CODE: message`` lines after each line that holds an OCI ``errors`` body."""
     additions: dict[int, list[str]] = {}
     for count, match in enumerate(_ERRORS_KEY.finditer(text)):
-        if count == _MAX_ERROR_BODIES:
+        if count == _MAX_ERRORS:
             break
         level = (len(match.group(1)) + 1).bit_length() - 1
         end, lines = _read_error_body(text, match.end(), level)
@@ -298,7 +299,7 @@ def _read_error_body(text: str, value_start: int, level: int) -> tuple[int, list
 def _error_lines(errors: object) -> Iterator[str]:
     if not isinstance(errors, list):
         return
-    for error in errors[:_MAX_ERROR_BODIES]:
+    for error in errors[:_MAX_ERRORS]:
         if not isinstance(error, dict):
             continue
         code, message = error.get("code"), error.get("message")
@@ -310,7 +311,7 @@ def _error_lines(errors: object) -> Iterator[str]:
 def _salvage(body: str) -> Iterator[str]:
     """Code and message pairs from a body that is not valid JSON (cut short, or mangled)."""
     for count, match in enumerate(_CODE_AND_MESSAGE.finditer(body)):
-        if count == _MAX_ERROR_BODIES:
+        if count == _MAX_ERRORS:
             return
         code, message = match.group(1), match.group(2) or ""
         # A message that does not decode (cut off mid-escape) stays as written: still readable.

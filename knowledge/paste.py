@@ -5,18 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from knowledge.normalize import normalize
-from knowledge.secrets import mask_secrets
+from knowledge.secrets import Redaction, mask_secrets
 
-
-@dataclass(frozen=True, slots=True)
-class Redaction:
-    """One kind of secret found in a paste, and how many times it was masked."""
-
-    kind: str
-    """A stable kind id, for example ``github-token`` or ``jwt``."""
-    label: str
-    """What to call it in a sentence: "a GitHub token"."""
-    count: int
+__all__ = ["Paste", "Redaction", "read_paste"]
 
 
 @dataclass(frozen=True, slots=True)

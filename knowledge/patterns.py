@@ -42,13 +42,14 @@ def check_pattern(regex: str) -> str:
     return regex
 
 
-def anchors(regex: str) -> tuple[str, ...] | None:
-    """Lower-case literals one of which every match of ``regex`` contains.
+def anchor_groups(regex: str) -> tuple[tuple[str, ...], ...]:
+    """Literals a match of ``regex`` must contain, as groups of lower-case alternatives.
 
-    Returns None when no useful anchor exists (the pattern must then always be run).
+    Every match contains at least one literal of every group: ``x509: .{0,9}(?:expired|not
+    yet valid)`` gives ``(("x509: ",), ("expired", "not yet valid"))``. An empty result means
+    no useful literal exists and the pattern must always be run.
     """
-    tree = sre_parse.parse(regex, re.IGNORECASE)
-    return _anchors_of(list(tree))
+    return tuple(_groups(list(sre_parse.parse(regex, re.IGNORECASE))))
 
 
 def _check_repeats(items: Any, regex: str, *, inside_repeat: bool) -> None:
@@ -77,27 +78,40 @@ def _check_repeats(items: Any, regex: str, *, inside_repeat: bool) -> None:
             _check_repeats(arg[1], regex, inside_repeat=inside_repeat)
 
 
-def _anchors_of(items: list[Any]) -> tuple[str, ...] | None:
-    # A lone alternation (possibly inside a group) needs one anchor per branch.
-    if len(items) == 1:
-        op, arg = items[0]
-        if str(op) == "BRANCH":
-            found: list[str] = []
-            for branch in arg[1]:
-                sub = _anchors_of(list(branch))
-                if sub is None:
-                    return None
-                found.extend(sub)
-            return tuple(dict.fromkeys(found))
-        if str(op) == "SUBPATTERN":
-            return _anchors_of(list(arg[-1]))
-    best = ""
+def _groups(items: list[Any]) -> list[tuple[str, ...]]:
+    groups: list[tuple[str, ...]] = []
     run: list[str] = []
-    for op, arg in [*items, ("END", None)]:
-        if str(op) == "LITERAL":
+
+    def flush() -> None:
+        if len(run) >= MIN_ANCHOR:
+            groups.append(("".join(run),))
+        run.clear()
+
+    for op, arg in items:
+        name = str(op)
+        if name == "LITERAL":
             run.append(chr(arg).lower())
             continue
-        if len(run) > len(best):
-            best = "".join(run)
-        run = []
-    return (best,) if len(best) >= MIN_ANCHOR else None
+        flush()
+        if name == "SUBPATTERN":
+            groups.extend(_groups(list(arg[-1])))
+        elif name in _REPEATS and arg[0] >= 1:
+            groups.extend(_groups(list(arg[2])))
+        elif name == "BRANCH":
+            either = _either(arg[1])
+            if either:
+                groups.append(either)
+    flush()
+    # The longest literal first: it is the rarest, so a missing one is found soonest.
+    return sorted(groups, key=lambda group: -min(len(a) for a in group))
+
+
+def _either(branches: list[Any]) -> tuple[str, ...]:
+    """One literal per branch of an alternation, or () when some branch has none."""
+    found: list[str] = []
+    for branch in branches:
+        groups = _groups(list(branch))
+        if not groups:
+            return ()
+        found.extend(groups[0])
+    return tuple(dict.fromkeys(found))

@@ -26,12 +26,19 @@ import functools
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from knowledge.paste import Redaction
+__all__ = ["KINDS", "Redaction", "SecretKind", "mask_secrets"]
 
-__all__ = ["KINDS", "SecretKind", "mask_secrets"]
+
+@dataclass(frozen=True, slots=True)
+class Redaction:
+    """One kind of secret found in a paste, and how many times it was masked."""
+
+    kind: str
+    """A stable kind id, for example ``github-token`` or ``jwt``."""
+    label: str
+    """What to call it in a sentence: "a GitHub token"."""
+    count: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +94,8 @@ _DOUBLE_QUOTED = re.compile(r'"((?:[^"\\\n]|\\.){0,8192})"?')
 _SINGLE_QUOTED = re.compile(r"'([^'\n]{0,8192})'?")
 _ESCAPED_QUOTED = re.compile(r'\\"((?:[^"\\\n]|\\[^"\n]){0,8192})(?:\\")?')
 _BARE_WORD = re.compile(r"[^\s\"'`]{1,8192}")
-_BARE_ASSIGNED = re.compile(r"[^\s\"'`,;&|<>(){}\[\]]{1,8192}")
+# ${VAR} and $( are taken whole so that they read as placeholders, not as a "$" to mask.
+_BARE_ASSIGNED = re.compile(r"\$\{[^}\s]{0,100}\}|\$\(|[^\s\"'`,;&|<>(){}\[\]]{1,8192}")
 _REST_OF_LINE = re.compile(r"[^\n]{1,8192}")
 _YAML_COMMENT = re.compile(r"[ \t]#")
 _PLACEHOLDER = re.compile(
@@ -171,7 +179,7 @@ _PEM_END = re.compile(r"-----END[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----")
 # A key cut off before its END line: mask the header lines and base64 lines that follow it.
 _PEM_CUT_BODY = re.compile(
     r"(?:(?:\r?\n|\\n)(?:(?:Proc-Type|DEK-Info|Comment): [^\n\\]{0,200}"
-    r"|[A-Za-z0-9+/]{16,100}={0,2}|[A-Za-z0-9+/]{1,100}={1,2}|)){0,2000}"
+    r"|[A-Za-z0-9+/]{16,100}={0,2}|[A-Za-z0-9+/]{1,100}={1,2}|(?=\r?\n|\\n))){0,2000}"
 )
 _MAX_PEM = 65536
 
@@ -196,7 +204,8 @@ def _private_keys(text: str, low: str) -> Iterator[_Span]:
 # Other credential headers (PRIVATE-TOKEN, X-Registry-Auth, X-Api-Key) end in a key name that
 # _keyed_values knows.
 _AUTHORIZATION = re.compile(
-    r"authorization[\"']?[ \t]{0,5}[:=][ \t]{0,5}[\"']?(?:(bearer|basic|token)[ \t]{1,5})?"
+    r"authorization[\"']?[ \t]{0,5}[:=][ \t]{0,5}[\"']?"
+    r"(?:(bearer|basic|token|negotiate|ntlm)[ \t]{1,5})?"
 )
 # Where a header name stands: line start (curl -v adds "> "), a quoted key, or after -H.
 _HEADER_AT_LINE_START = re.compile(r"[ \t]{0,20}(?:[<>*][ \t]{0,3})?(?:proxy-)?")
@@ -205,7 +214,7 @@ _HEADER_AFTER = re.compile(
 )
 _HEADER_CREDENTIAL = re.compile(r"[^\s\"',;]{1,8192}")
 _HEADER_VALUE = re.compile(r"[^\s\"'](?:[^\"'\n]{0,8190}[^\s\"'])?")
-_HEADER_KINDS = {"bearer": "bearer-token", "basic": "basic-auth", "token": "authorization-header"}
+_HEADER_KINDS = {"bearer": "bearer-token", "basic": "basic-auth"}
 
 
 def _is_header_name_at(low: str, start: int) -> bool:
@@ -227,7 +236,7 @@ def _authorization_headers(text: str, low: str) -> Iterator[_Span]:
             continue
         if _is_placeholder(value.group()):
             continue
-        kind = _HEADER_KINDS[scheme] if scheme else "authorization-header"
+        kind = _HEADER_KINDS.get(scheme, "authorization-header")
         yield value.start(), value.end(), kind
 
 
@@ -259,20 +268,32 @@ def _passwords_in_urls(text: str, low: str) -> Iterator[_Span]:
             yield match.start(1), match.end(1), "password-in-url"
 
 
-_LOGIN_SHORT_PASSWORD = re.compile(r"login[ \t][^\n]{0,300}?[ \t]-p(?:[ \t]{1,5}|=)?")
+_SHORT_FLAG = re.compile(r"-([pu])(?:[ \t]{1,5}|=)?")
+_SHORT_FLAG_COMMANDS = {"p": "login", "u": "curl"}
+"""-p holds a password after ``login`` (docker, podman, helm registry, skopeo, az acr); -u holds
+user:password for curl. Elsewhere they are other things (docker run -p 8080:80)."""
 
 
-def _login_passwords(text: str, low: str) -> Iterator[_Span]:
-    """``docker|podman|helm registry|skopeo|az acr login ... -p VALUE``."""
-    for match in _LOGIN_SHORT_PASSWORD.finditer(low):
+def _short_flag_values(text: str, low: str) -> Iterator[_Span]:
+    """``docker login -u bob -p VALUE``, ``curl -u bob:VALUE``."""
+    for match in _SHORT_FLAG.finditer(low):
         start = match.start()
-        if start and low[start - 1] in _TOKEN_CHARS:
+        if not start or low[start - 1] not in " \t":
+            continue
+        if _SHORT_FLAG_COMMANDS[match.group(1)] not in low[_line_start(low, start) : start]:
             continue
         if text.startswith("-", match.end()):
-            continue  # "-p" followed by the next option: no value here
+            continue  # followed by the next option: no value here
         span = _value_at(text, match.end())
-        if span is not None:
-            yield span[0], span[1], "password"
+        if span is None:
+            continue
+        begin, end = span
+        if match.group(1) == "u":
+            colon = text.find(":", begin, end)
+            if colon < 0 or _is_placeholder(text[colon + 1 : end]):
+                continue  # a user name alone
+            begin = colon + 1
+        yield begin, end, "password"
 
 
 _LONG_FLAG = re.compile(
@@ -316,25 +337,11 @@ def _flag_values(text: str, low: str) -> Iterator[_Span]:
         yield start, end, _FLAG_KINDS[name]
 
 
-_CURL_USER = re.compile(r"curl[ \t][^\n]{0,300}?[ \t]-u[ \t]{0,5}")
-
-
-def _curl_users(text: str, low: str) -> Iterator[_Span]:
-    """``curl -u user:password``."""
-    for match in _CURL_USER.finditer(low):
-        span = _value_at(text, match.end())
-        if span is None:
-            continue
-        colon = text.find(":", span[0], span[1])
-        if colon >= 0 and colon + 1 < span[1] and not _is_placeholder(text[colon + 1 : span[1]]):
-            yield colon + 1, span[1], "password"
-
-
 _PIPED_SECRET = re.compile(
     r"(?:echo|printf)[ \t]{1,5}(?:-[a-z]{1,3}[ \t]{1,5}|([\"'])%s(?:\\n)?\1[ \t]{1,5})?"
 )
 _PIPE_TO_STDIN = re.compile(r"[ \t]{0,5}\|[^\n|]{0,300}?--password-stdin")
-_HERE_STRING = re.compile(r"--password-stdin[ \t]{0,5}<<<[ \t]{0,5}")
+_HERE_STRING = re.compile(r"--password-stdin[^\n]{0,300}?<<<[ \t]{0,5}")
 _PIPED_BARE = re.compile(r"[^\s\"'`|;&]{1,8192}")
 
 
@@ -492,9 +499,8 @@ _FINDERS: tuple[_Finder, ...] = (
     _authorization_headers,
     _bearer_tokens,
     _passwords_in_urls,
-    _login_passwords,
+    _short_flag_values,
     _flag_values,
-    _curl_users,
     _stdin_passwords,
     _keyed_values,
 )
@@ -515,9 +521,6 @@ def mask_secrets(text: str) -> tuple[str, tuple[Redaction, ...]]:
         return text, ()
     spans.extend(_echoes(text, spans))
     merged = _merge(spans)
-
-    # Imported here: knowledge.paste imports this module to build a Paste.
-    from knowledge.paste import Redaction
 
     counts: dict[str, int] = {}
     parts: list[str] = []

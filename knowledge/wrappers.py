@@ -18,6 +18,7 @@ Every pattern is anchored and bounded, and each step consumes text: linear in th
 
 from __future__ import annotations
 
+import itertools
 import re
 
 __all__ = ["MAX_EVIDENCE", "peel"]
@@ -54,53 +55,54 @@ _KUBELET_SYNC = re.compile(r'failed to "\w{1,64}" for "[^"]{1,253}" with \w{1,64
 
 # --- wrappers (anchored at the start of what is left) -----------------------------------------
 
-_NOISE = re.compile(
-    "|".join(
-        (
-            r"Error response from daemon: ",
-            r"(?:Error|ERROR|error|FATAL|fatal): ",
-            r"(?:FATA|ERRO|WARN)\[\d{1,6}\] ",  # logrus text format: FATA[0000] message
-            r"(?:INSTALLATION|UPGRADE) FAILED: ",
-            r"rpc error: code = \w{1,40} desc = ",
-            r"failed to solve(?: with frontend [\w./-]{1,100})?: ",
-            r"failed to (?:create LLB definition|load cache key|copy|do request): ",
-            r"httpReadSeeker: ",
-            r"failed open: ",
-            r"Failed, retrying in \S{1,20} \.\.\. \(\d{1,4}/\d{1,4}\)\. Error: ",
-            r"Error parsing manifest for image: ",
-            r"choosing image instance: ",
-            r"Error listing repository tags: ",
-            r"errors: ",
-            r"ctr: ",
-        )
-    )
+_END = r":(?: |\Z)"
+"""A wrapper is "context: cause"; at the very end of a line the cause is missing."""
+
+
+def _wrappers(*contexts: str, others: str = "") -> re.Pattern[str]:
+    """One pattern matching any of ``contexts`` followed by ``: `` at the start of a text."""
+    return re.compile("(?:" + "|".join(contexts) + ")" + _END + (f"|{others}" if others else ""))
+
+
+_NOISE = _wrappers(
+    r"Error response from daemon",
+    r"(?:Error|ERROR|error|FATAL|fatal)",
+    r"(?:INSTALLATION|UPGRADE) FAILED",
+    r"failed to solve(?: with frontend [\w./-]{1,100})?",
+    r"failed to (?:create LLB definition|load cache key|copy|do request)",
+    r"httpReadSeeker",
+    r"failed open",
+    r"Failed, retrying in \S{1,20} \.\.\. \(\d{1,4}/\d{1,4}\)\. Error",
+    r"Error parsing manifest for image",
+    r"choosing image instance",
+    r"Error listing repository tags",
+    r"errors",
+    r"ctr",
+    # logrus text format (FATA[0000] message) and gRPC status errors
+    others=r"(?:FATA|ERRO|WARN)\[\d{1,6}\] |rpc error: code = \w{1,40} desc = ",
 )
-_SUBJECT = re.compile(
-    "|".join(
-        (
-            r'(?:Failed|failed) to pull (?:and unpack )?image "[^"]{1,1000}": ',
-            r'failed to resolve reference "[^"]{1,1000}": ',
-            r"failed to resolve source metadata for \S{1,1000}: ",
-            r"failed to push \S{1,1000}: ",
-            r'Error parsing image name "(?:[^"\\]|\\.){0,1000}": ',
-            r"(?:initializing (?:source|destination)|choosing an image from manifest list)"
-            r" \S{1,1000}: ",
-            r"trying to reuse blob \S{1,300} at destination: ",
-            r"checking whether a blob \S{1,300} exists in \S{1,1000}: ",
-            r"reading (?:manifest|blob) \S{1,300} in \S{1,1000}: ",
-            r"fetching (?:tags list|manifest \S{1,1000}): ",
-            r"pinging container registry \S{1,1000}: ",
-            r'(?:logging into|authenticating creds for|reading image) "[^"]{1,1000}": ',
-            r'(?:GET|HEAD|POST|PUT|PATCH|DELETE|Get|Head|Post|Put|Patch|Delete) "[^"\s]{1,2000}": ',
-            r"(?:GET|HEAD|POST|PUT|PATCH|DELETE|Get|Head|Post|Put|Patch|Delete)"
-            r" [a-z]{2,10}://[^\s\"]{1,2000}: ",
-        )
-    )
+_METHOD = r"(?:GET|HEAD|POST|PUT|PATCH|DELETE|Get|Head|Post|Put|Patch|Delete)"
+_SUBJECT = _wrappers(
+    r'(?:Failed|failed) to pull (?:and unpack )?image "[^"]{1,1000}"',
+    r'failed to resolve reference "[^"]{1,1000}"',
+    r"failed to resolve source metadata for \S{1,1000}",
+    r"failed to push \S{1,1000}",
+    r'Error parsing image name "(?:[^"\\]|\\.){0,1000}"',
+    r"(?:initializing (?:source|destination)|choosing an image from manifest list) \S{1,1000}",
+    r"trying to reuse blob \S{1,300} at destination",
+    r"checking whether a blob \S{1,300} exists in \S{1,1000}",
+    r"reading (?:manifest|blob) \S{1,300} in \S{1,1000}",
+    r"fetching (?:tags list|manifest \S{1,1000})",
+    r"pinging container registry \S{1,1000}",
+    r'(?:logging into|authenticating creds for|reading image) "[^"]{1,1000}"',
+    # Go's url.Error: Get "https://...": cause (older Go: Get https://...: cause)
+    rf'{_METHOD} "[^"\s]{{1,2000}}"',
+    rf"{_METHOD} [a-z]{{2,10}}://[^\s\"]{{1,2000}}",
 )
 # buildkit and containerd put a bare reference in front: "docker.io/library/x:1: not found".
 _REFERENCE_PREFIX = re.compile(
     r"[a-z0-9][a-z0-9._-]{0,253}(?::\d{1,5})?(?:/[a-z0-9._-]{1,255}){0,20}"
-    r"(?::\w[\w.-]{0,127})?(?:@sha256:[0-9a-f]{64})?: "
+    r"(?::\w[\w.-]{0,127})?(?:@sha256:[0-9a-f]{64})?" + _END
 )
 
 # --- does the cause name what failed? -----------------------------------------------------------
@@ -183,19 +185,17 @@ def _flatten(text: str) -> str:
     if "\n" not in text and "\r" not in text:
         return text
     parts = [part.strip() for part in text.splitlines() if part.strip()]
-    flat = ""
-    for part in parts:
-        if flat:
-            flat += " " if flat.endswith(":") else "; "
-        flat += part
-    return flat
+    pieces = parts[:1]
+    for before, part in itertools.pairwise(parts):
+        pieces.append((" " if before.endswith(":") else "; ") + part)
+    return "".join(pieces)
 
 
 def _reference_prefix(text: str) -> re.Match[str] | None:
     match = _REFERENCE_PREFIX.match(text)
     if match is None:
         return None
-    reference = match.group()[:-2]
+    reference = match.group().rstrip(": ")
     # "net/http: ..." and "x509: ..." are packages, not references: a reference has a host
     # (with a dot or port), a tag or a digest.
     return match if ("." in reference or ":" in reference or "@" in reference) else None

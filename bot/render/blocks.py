@@ -40,7 +40,11 @@ ACTION_FULL_GUIDE = "show_full_guide"
 ACTION_HELPFUL = "feedback_helpful"
 ACTION_NOT_HELPFUL = "feedback_not_helpful"
 ACTION_PROBE = "probe_registry"
-"""Offered only when a probe service is configured; its listener belongs to the probe."""
+"""Offered only when the probe is enabled; its listener is ``handlers.probe``. Its value is the
+packed diagnosis on a diagnosis reply (see ``button_state``) and the bare image reference on an
+image card."""
+ACTIONS_BLOCK = "registry-why-actions"
+"""The block id of a reply's buttons (probe results go just above it)."""
 
 _PARTIAL_ENTITY = re.compile(r"&[a-z]{0,3}$")
 
@@ -159,8 +163,10 @@ def _actions(diagnosis: Diagnosis, *, shareable: bool, probe: bool) -> Block:
         _button(":thumbsdown: Not helpful", ACTION_NOT_HELPFUL, diagnosis.class_id),
     ]
     if probe and diagnosis.context.image:
-        buttons.append(_button("Probe registry", ACTION_PROBE, str(diagnosis.context.image)))
-    return {"type": "actions", "block_id": "registry-why-actions", "elements": buttons}
+        # The same state as the other buttons: the class to judge and the image to probe, and
+        # enough to rebuild an ephemeral reply (Slack does not send those back with a click).
+        buttons.append(_button("Probe registry", ACTION_PROBE, state))
+    return {"type": "actions", "block_id": ACTIONS_BLOCK, "elements": buttons}
 
 
 def _fit(blocks: list[Block], limit: int) -> list[Block]:
@@ -266,7 +272,7 @@ def render_image(image: ImageReference, family: RegistryFamily, *, probe: bool) 
         _section(_steps("Check your access", checks)),
     ]
     if probe:
-        blocks.append({"type": "actions", "block_id": "registry-why-actions",
+        blocks.append({"type": "actions", "block_id": ACTIONS_BLOCK,
                        "elements": [_button("Probe registry", ACTION_PROBE, ref, "primary")]})
     return Message(escape(f"{ref} is served by {image.host} ({label})."), blocks)
 

@@ -362,8 +362,6 @@ def test_image_extractors(text: str, expected: list[str]) -> None:
         'Error parsing manifest for image: choosing image instance: no image found in image '
         'index for architecture arm64, variant "", OS linux',
         "the field image: nginx is wrong",  # `image:` is a field only at the start of a line
-        'Error response from daemon: Head "https://ghcr.io/v2/acme/api/manifests/1.0": denied',
-        "GET https://index.docker.io/v2/library/nginx/manifests/nope: MANIFEST_UNKNOWN",
         "see https://docs.docker.com/go/rate-limit/ and github.com/containerd/containerd/remotes",
         "github.com/containerd/containerd/remotes/docker/resolver.go:123",
         "allowed networks: 10.0.0.0/8, 192.168.0.0/16",
@@ -373,6 +371,21 @@ def test_image_extractors(text: str, expected: list[str]) -> None:
 )
 def test_urls_paths_and_other_commands_are_not_images(text: str) -> None:
     assert images(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('Error response from daemon: Head "https://ghcr.io/v2/acme/api/manifests/1.0": denied',
+         "ghcr.io/acme/api:1.0"),
+        ("GET https://index.docker.io/v2/library/nginx/manifests/nope: MANIFEST_UNKNOWN",
+         "docker.io/library/nginx:nope"),
+        ("HEAD https://r.example.com:5000/v2/a/b/manifests/sha256:" + "0" * 64 + ": 401",
+         "r.example.com:5000/a/b@sha256:" + "0" * 64),
+    ],
+)
+def test_a_registry_manifest_url_names_the_image(text: str, expected: str) -> None:
+    assert images(text) == [expected]
 
 
 def test_a_bare_host_qualified_reference_is_found_when_nothing_else_is() -> None:
@@ -502,7 +515,7 @@ def test_a_path_v2_is_not_a_registry() -> None:
         ("$ buildah push localhost/app docker://quay.io/a/app:1", "buildah"),
         (PODMAN_TOKEN_DENIED, "podman"),
         ('E1127 remote_image.go:171] "PullImage from image service failed" err="rpc error"',
-         "crictl"),
+         "kubelet"),
         ("$ nerdctl pull ghcr.io/a/b:1\nFATA[0000] failed to resolve reference", "nerdctl"),
         ("Error response from daemon: manifest unknown", "docker"),
         ("failed to resolve reference \"docker.io/library/x:1\": not found", "containerd"),
@@ -688,56 +701,6 @@ def test_no_platform() -> None:
     assert extract_context("linux/amd64 is what we run").platform is None
 
 
-# --- speed ------------------------------------------------------------------------------------
-
-
-def _seconds_per_call(text: str, calls: int) -> float:
-    best = float("inf")
-    for _ in range(3):
-        start = time.process_time()
-        for _ in range(calls):
-            extract_context(text)
-        best = min(best, (time.process_time() - start) / calls)
-    return best
-
-
-def test_a_typical_paste_takes_well_under_a_millisecond() -> None:
-    paste = (KUBELET_DESCRIBE + GITHUB_ACTIONS_BUILDX_PUSH)[:2048]
-    # about 60 us on the 2-core CI machine; the bound leaves room for a loaded machine
-    assert _seconds_per_call(paste, 200) < 0.0005
-
-
-def test_a_megabyte_paste_takes_well_under_a_second() -> None:
-    chunk = "\n".join(
-        (KUBELET_DESCRIBE, GITHUB_ACTIONS_BUILDX_PUSH, DOCKER_SESSION, SKOPEO_PUSH_NO_CREDS,
-         PODMAN_TOKEN_DENIED, SKOPEO_DNS)
-    )
-    paste = (chunk * (1_000_000 // len(chunk) + 1))[:1_000_000]
-    assert _seconds_per_call(paste, 1) < 0.25  # about 30 ms
-
-
-@pytest.mark.parametrize(
-    "hostile",
-    [
-        "a" * 1_000_000,
-        "a/" * 500_000,
-        "x.y/" * 250_000,
-        "/v2/" * 250_000,
-        'image "' * 140_000,
-        "docker --x " * 90_000,
-        "401 Unauthorized " * 58_000,
-        "status: " * 125_000,
-        "lookup " * 140_000,
-        "v: Pulling from a/b " * 50_000,
-        "UNAUTHORIZED " * 76_000,
-        "a" * 500_000 + "/" + "b" * 499_999,
-    ],
-    ids=lambda text: repr(text[:12]),
-)
-def test_hostile_megabytes_stay_fast(hostile: str) -> None:
-    assert _seconds_per_call(hostile, 1) < 0.25  # each is about 1-35 ms
-
-
 # --- real skopeo against a real registry ------------------------------------------------------
 
 
@@ -796,3 +759,19 @@ def test_real_skopeo_token_registry_denies_anonymous_pull(registry: Registries) 
     assert context.images == (ref(token.image()),)
     assert context.registry == Registry(token.host, "self-hosted")
     assert context.operation == "pull"
+
+
+def test_extraction_after_read_paste_strips_ci_and_slack_layers() -> None:
+    from knowledge.paste import read_paste
+
+    raw = (
+        "```\n"
+        "2026-11-27T17:00:01.1234567Z ##[group]Run docker/login-action@v3\n"
+        '2026-11-27T17:00:02.1234567Z ##[error]Error response from daemon: Get "https://ghcr.io'
+        '/v2/": denied: denied\n'
+        "2026-11-27T17:00:03.1234567Z ##[error]Process completed with exit code 1.\n"
+        "```"
+    )
+    context = extract_context(read_paste(raw).text)
+    assert context.registry == Registry("ghcr.io", "ghcr")
+    assert (context.tool, context.operation) == ("docker", "login")

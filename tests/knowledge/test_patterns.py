@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge.patterns import PatternError, anchors, check_pattern
+from knowledge.patterns import PatternError, anchor_groups, check_pattern
 
 
 @pytest.mark.parametrize(
@@ -29,15 +29,20 @@ def test_bounded_patterns_pass_unchanged() -> None:
 @pytest.mark.parametrize(
     ("regex", "expected"),
     [
-        (r"no basic auth credentials", ("no basic auth credentials",)),
-        (r"toomanyrequests|Rate Limit", ("toomanyrequests", "rate limit")),
-        (r"(?:manifest unknown|MANIFEST_UNKNOWN)", ("manifest unknown", "manifest_unknown")),
-        (r"x509: .{0,100} expired", (" expired",)),
-        (r"\b4\d{2}\b", None),
-        (r"ab|\d{3}", None),
+        (r"no basic auth credentials", [("no basic auth credentials",)]),
+        (r"toomanyrequests|Rate Limit", [("toomanyrequests", "rate limit")]),
+        (r"(?:manifest unknown|MANIFEST_UNKNOWN)", [("manifest unknown", "manifest_unknown")]),
+        (r"x509: .{0,100} (?:expired|not yet valid)",
+         [("expired", "not yet valid"), ("x509: ",)]),
+        (r"/v2/[^\s]{0,300}: (?:proxyconnect|Proxy Auth)",
+         [("proxyconnect", "proxy auth"), ("/v2/",)]),
+        (r"(?:ab)?cdef", [("cdef",)]),
+        (r"(?:xyz){1,3}", [("xyz",)]),
+        (r"\b4\d{2}\b", []),
+        (r"abc|\d{3}", []),
     ],
 )
-def test_anchors_are_literals_every_match_contains(
-    regex: str, expected: tuple[str, ...] | None
+def test_anchor_groups_are_literals_every_match_contains(
+    regex: str, expected: list[tuple[str, ...]]
 ) -> None:
-    assert anchors(regex) == expected
+    assert list(anchor_groups(regex)) == expected

@@ -1,0 +1,123 @@
+"""The registry probe in Slack: the "Probe registry" button and ``/registry-why probe <image>``.
+
+A result replaces the reply it was asked from: ``chat.update`` on a reply in a thread, the
+click's ``response_url`` on an ephemeral reply. A result that used the operator's credential,
+and any refusal, goes to the person who asked alone. What may be probed is decided by
+``bot.probing``; the words and blocks by ``bot.render.probe_blocks``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.probe import Requester
+from bot.probing import (
+    PROBE_OFF,
+    NotProbed,
+    Prober,
+    ProbeTarget,
+    target_from_button,
+    target_from_command,
+)
+from bot.render.blocks import ACTION_PROBE, Message, escape
+from bot.render.probe_blocks import (
+    render_probe,
+    render_probe_message,
+    render_probing,
+    render_probing_message,
+    render_reply,
+    with_probe,
+)
+from bot.slack_retry import deliver, post_to_response_url
+from handlers.answers import request_id, thread_of
+from handlers.deps import Deps
+
+
+async def _respond(url: str, message: Message, rid: str, *, replace: bool) -> None:
+    body: dict[str, Any] = {"response_type": "ephemeral", "replace_original": replace,
+                            "text": message.text}
+    if message.blocks:
+        body["blocks"] = message.blocks
+    await post_to_response_url(url, body, rid)
+
+
+async def answer_command(prober: Prober | None, command: dict[str, Any], argument: str) -> None:
+    """``/registry-why probe <argument>``: progress, then the result, for the asker alone."""
+    rid, url = request_id(command), command["response_url"]
+    if prober is None:
+        await _respond(url, Message(escape(PROBE_OFF)), rid, replace=False)
+        return
+    target = target_from_command(argument)
+    if isinstance(target, NotProbed):
+        await _respond(url, Message(escape(target.reason)), rid, replace=False)
+        return
+    await _respond(url, render_probing_message(str(target.image)), rid, replace=False)
+    result = await prober.probe(target, Requester(command["user_id"], command.get("channel_id")))
+    await _respond(url, render_probe_message(result), rid, replace=True)
+
+
+async def _in_ephemeral_reply(prober: Prober, body: dict[str, Any], target: ProbeTarget,
+                              requester: Requester, rid: str) -> None:
+    # Only its reader sees an ephemeral reply, so every result may be shown in it.
+    url, reply = body["response_url"], render_reply(target)
+    probing = with_probe(reply.blocks, render_probing(str(target.image)))
+    await _respond(url, Message(reply.text, probing), rid, replace=True)
+    result = await prober.probe(target, requester)
+    await _respond(url, Message(reply.text, with_probe(reply.blocks, render_probe(result))), rid,
+                   replace=True)
+
+
+async def _in_thread_reply(prober: Prober, client: AsyncWebClient, channel: str,
+                           reply: dict[str, Any], target: ProbeTarget, requester: Requester,
+                           rid: str) -> None:
+    ts = reply["ts"]
+    text, blocks = str(reply.get("text") or ""), list(reply.get("blocks") or [])
+    openly = prober.shows_openly(target, requester)
+    if openly:
+        await deliver("probe progress", rid, client.chat_update(
+            channel=channel, ts=ts, text=text,
+            blocks=with_probe(blocks, render_probing(str(target.image)))))
+    result = await prober.probe(target, requester)
+    if result.ephemeral or result.refused:
+        if openly:
+            await deliver("probe progress removal", rid, client.chat_update(
+                channel=channel, ts=ts, text=text, blocks=blocks))
+        await deliver("private probe result", rid, client.chat_postEphemeral(
+            channel=channel, user=requester.user, thread_ts=thread_of(reply),
+            **render_probe_message(result).as_kwargs()))
+        return
+    await deliver("probe result", rid, client.chat_update(
+        channel=channel, ts=ts, text=text, blocks=with_probe(blocks, render_probe(result))))
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    """Listen for clicks on "Probe registry" (the command is routed here by ``commands``)."""
+
+    async def on_probe(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
+                       client: AsyncWebClient) -> None:
+        await ack()
+        rid, prober = request_id(body), deps.prober
+        if prober is None:  # a button on a reply from before the probe was turned off
+            await _respond(body["response_url"], Message(escape(PROBE_OFF)), rid, replace=False)
+            return
+        reply = body.get("message")
+        if (body.get("container") or {}).get("is_ephemeral"):
+            reply = None
+        target = target_from_button(str(action.get("value") or ""),
+                                    None if reply is None else reply.get("blocks") or [])
+        if isinstance(target, NotProbed):
+            await _respond(body["response_url"], Message(escape(target.reason)), rid,
+                           replace=False)
+            return
+        channel = body["channel"]["id"]
+        requester = Requester(body["user"]["id"], channel)
+        if reply is None:
+            await _in_ephemeral_reply(prober, body, target, requester, rid)
+        else:
+            await _in_thread_reply(prober, client, channel, reply, target, requester, rid)
+
+    app.action(ACTION_PROBE)(deps.in_flight.track(on_probe))

@@ -1,0 +1,187 @@
+"""What a click or a command may probe, and probing it for a Slack user (real registries)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.probe import ProbeCache, ProbeConfig, Requester, load_registries
+from bot.probing import (
+    COMMAND_USAGE,
+    MISMATCHED_BUTTON,
+    STALE_BUTTON,
+    NotProbed,
+    Prober,
+    ProbeTarget,
+    command_argument,
+    probe_values,
+    target_from_button,
+    target_from_command,
+)
+from bot.render.blocks import ACTION_PROBE, render_diagnosis, render_image
+from bot.render.button_state import pack
+from knowledge.diagnosis import diagnose
+from knowledge.reference import parse_reference
+from tests.support.pastes import DOCKER_HUB_RATE_LIMIT, ECR_IMAGE, ECR_PULL_SESSION
+from tests.support.registry import Registries
+
+FAST = """
+[probe]
+connect_timeout = 1.0
+tls_timeout = 1.0
+read_timeout = 1.0
+total_timeout = 5.0
+user_probes_per_hour = 3
+"""
+
+
+@pytest.fixture
+def config(registry: Registries, tmp_path: Path) -> ProbeConfig:
+    """The plain registry (no auth) and the token registry with its pull account."""
+    path = tmp_path / "registries.toml"
+    path.write_text(FAST + f"""
+[[registry]]
+host = "{registry.plain.host}"
+scheme = "http"
+allow_private = true
+
+[[registry]]
+host = "{registry.token.host}"
+ca_file = "{registry.token.ca_file}"
+allow_private = true
+username = "{registry.token.username}"
+password_env = "TOKEN_PASSWORD"
+probe_scopes = ["demo/*"]
+realm_hosts = ["127.0.0.1:{registry.token_server.port}"]
+allowed_channels = ["CPLATFORM"]
+""")
+    assert registry.token.password is not None
+    return load_registries(path, environ={"TOKEN_PASSWORD": registry.token.password})
+
+
+def missing_tag_paste(image: str) -> str:
+    name, _, tag = image.rpartition(":")
+    return (f"Error response from daemon: manifest for {image} not found: "
+            "manifest unknown: manifest unknown")
+
+
+def test_a_click_probes_the_image_and_class_of_its_reply() -> None:
+    diagnosis = diagnose(ECR_PULL_SESSION)
+    reply = render_diagnosis(diagnosis, probe=True).blocks
+    [value] = probe_values(reply)
+    target = target_from_button(value, reply)
+    assert isinstance(target, ProbeTarget)
+    assert target.image == parse_reference(ECR_IMAGE)
+    assert target.suspected == "no-basic-auth-credentials"
+    assert target.diagnosis is not None and target.diagnosis.class_id == target.suspected
+
+
+def test_an_image_card_button_probes_its_image_without_judging_anything() -> None:
+    card = render_image(parse_reference("ghcr.io/acme/billing:1.2"), "ghcr", probe=True).blocks
+    target = target_from_button("ghcr.io/acme/billing:1.2", card)
+    assert target == ProbeTarget(parse_reference("ghcr.io/acme/billing:1.2"))
+
+
+def test_a_value_that_is_not_the_replys_own_is_not_probed() -> None:
+    reply = render_diagnosis(diagnose(ECR_PULL_SESSION), probe=True).blocks
+    other = diagnose(missing_tag_paste("169.254.169.254/latest/meta-data:x"))
+    assert other.context.image is not None
+    assert target_from_button(pack(other), reply) == NotProbed(MISMATCHED_BUTTON)
+    assert target_from_button("169.254.169.254/x:1", reply) == NotProbed(MISMATCHED_BUTTON)
+    # A reply that lost its button (edited, or another app's message) vouches for nothing.
+    assert target_from_button(next(iter(probe_values(reply))), []) == NotProbed(
+        MISMATCHED_BUTTON)
+
+
+def test_an_ephemeral_click_needs_a_value_the_bot_could_have_made() -> None:
+    assert target_from_button('{"c": "no-such-class", "p": 1}', None) == NotProbed(STALE_BUTTON)
+    assert target_from_button("not a reference!", None) == NotProbed(STALE_BUTTON)
+    without_image = pack(diagnose(DOCKER_HUB_RATE_LIMIT))
+    refused = target_from_button(without_image, None)
+    assert isinstance(refused, NotProbed) and "names no image" in refused.reason
+    target = target_from_button(pack(diagnose(ECR_PULL_SESSION)), None)
+    assert isinstance(target, ProbeTarget) and str(target.image) == ECR_IMAGE
+
+
+def test_probe_buttons_are_found_only_by_their_action_id() -> None:
+    blocks = [{"type": "actions", "elements": [
+        {"type": "button", "action_id": "feedback_helpful", "value": "x/y:1"},
+        {"type": "button", "action_id": ACTION_PROBE, "value": "a/b:2"}]},
+        {"type": "section", "text": {"type": "mrkdwn", "text": "c/d:3"}}]
+    assert probe_values(blocks) == {"a/b:2"}
+
+
+@pytest.mark.parametrize(("text", "argument"), [
+    ("probe ghcr.io/a/b:1", "ghcr.io/a/b:1"),
+    ("  PROBE   ghcr.io/a/b:1 ", "ghcr.io/a/b:1"),
+    ("probe", ""),
+    ("probes are fun", None),
+    ("ghcr.io/a/b:1", None),
+    ("Error: probe failed", None),
+])
+def test_the_probe_subcommand_is_recognised(text: str, argument: str | None) -> None:
+    assert command_argument(text) == argument
+
+
+def test_the_command_probes_exactly_the_reference_it_names() -> None:
+    assert target_from_command("ghcr.io/a/b:1") == ProbeTarget(parse_reference("ghcr.io/a/b:1"))
+    # Slack turns a typed host into a link; what was typed is probed, not the link.
+    linked = target_from_command("<http://ghcr.io/a/b:1|ghcr.io/a/b:1>")
+    assert linked == ProbeTarget(parse_reference("ghcr.io/a/b:1"))
+    assert target_from_command("") == NotProbed(COMMAND_USAGE)
+    two = target_from_command("ghcr.io/a/b:1 quay.io/c/d:2")
+    assert isinstance(two, NotProbed) and "one image reference" in two.reason
+    bad = target_from_command("ghcr.io/a/B:1")
+    assert isinstance(bad, NotProbed) and "not an image reference" in bad.reason
+
+
+def test_only_uncredentialed_probes_show_openly(config: ProbeConfig,
+                                                 registry: Registries) -> None:
+    prober = Prober(config, ProbeCache())
+    plain = ProbeTarget(parse_reference(registry.plain.image()))
+    token = ProbeTarget(parse_reference(registry.token.image()))
+    elsewhere = ProbeTarget(parse_reference("10.1.2.3:5000/demo/hello:v1"))
+    assert prober.shows_openly(plain, Requester("U1", "CPLATFORM"))
+    assert not prober.shows_openly(token, Requester("U1", "CPLATFORM"))
+    assert prober.shows_openly(token, Requester("U1", "CRANDOM"))
+    assert not prober.shows_openly(elsewhere, Requester("U1", "CPLATFORM"))
+
+
+async def test_probing_a_missing_tag_confirms_the_paste(config: ProbeConfig,
+                                                        registry: Registries) -> None:
+    diagnosis = diagnose(missing_tag_paste(registry.plain.image("demo/hello:nope")))
+    assert diagnosis.context.image is not None
+    target = ProbeTarget(diagnosis.context.image, diagnosis.class_id, diagnosis)
+    result = await Prober(config, ProbeCache()).probe(target, Requester("U1", "C1"))
+    assert (result.outcome, result.verdict) == ("manifest-unknown", "confirmed")
+    assert not result.ephemeral
+
+
+async def test_probing_an_existing_tag_refutes_a_missing_tag_paste(
+    config: ProbeConfig, registry: Registries
+) -> None:
+    diagnosis = diagnose(missing_tag_paste(registry.plain.image("demo/hello:v1")))
+    assert diagnosis.context.image is not None
+    target = ProbeTarget(diagnosis.context.image, diagnosis.class_id, diagnosis)
+    result = await Prober(config, ProbeCache()).probe(target, Requester("U1", "C1"))
+    assert (result.outcome, result.verdict) == ("ok", "refuted")
+
+
+async def test_a_credentialed_probe_is_marked_private(config: ProbeConfig,
+                                                      registry: Registries) -> None:
+    target = ProbeTarget(parse_reference(registry.token.image()))
+    result = await Prober(config, ProbeCache()).probe(target, Requester("U1", "CPLATFORM"))
+    assert result.outcome == "ok"
+    assert result.ephemeral
+
+
+async def test_the_per_user_rate_limit_refuses_politely(config: ProbeConfig,
+                                                        registry: Registries) -> None:
+    prober = Prober(config, ProbeCache())
+    target = ProbeTarget(parse_reference(registry.plain.image()))
+    for _ in range(3):
+        assert (await prober.probe(target, Requester("U1", "C1"))).refused is None
+    limited = await prober.probe(target, Requester("U1", "C1"))
+    assert limited.refused is not None and "3 probes within an hour" in limited.refused
+    assert (await prober.probe(target, Requester("U2", "C1"))).refused is None

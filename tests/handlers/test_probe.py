@@ -1,0 +1,371 @@
+"""The registry probe in Slack, end to end: signed clicks and commands to the served bot, the
+Slack stand-in recording what it sent, and real registries (or recording stand-ins) probed."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.render.blocks import ACTION_PROBE
+from tests.support.probe_servers import (
+    REGISTRY_HEADERS,
+    Canned,
+    RecordingListener,
+    ScriptedRegistry,
+    json_error,
+    open_registry,
+)
+from tests.support.redis_server import RedisServer
+from tests.support.registry import Registries
+from tests.support.slack_api import RESPONSE_URL_METHOD, Call, SlackApi
+from tests.support.slack_requests import (
+    CHANNEL,
+    USER,
+    BotUnderTest,
+    block_action,
+    command_payload,
+    event_callback,
+    message_event,
+    running_bot,
+)
+
+FAST = """
+[probe]
+connect_timeout = 1.0
+tls_timeout = 1.0
+read_timeout = 1.0
+total_timeout = 5.0
+"""
+PLATFORM = "CPLATFORM"
+"""The one channel where the token registry's pull credential may be used."""
+
+
+def registries_toml(registry: Registries, *, limits: str = "", extra: str = "") -> str:
+    """plain and basic (http, no credential) and token (its pull account, scoped to demo/*,
+    only from #platform)."""
+    return f"""{FAST}{limits}
+[[registry]]
+host = "{registry.plain.host}"
+scheme = "http"
+allow_private = true
+
+[[registry]]
+host = "{registry.basic.host}"
+scheme = "http"
+allow_private = true
+
+[[registry]]
+host = "{registry.token.host}"
+ca_file = "{registry.token.ca_file}"
+allow_private = true
+username = "{registry.token.username}"
+password_env = "RW_TEST_TOKEN_PASSWORD"
+probe_scopes = ["demo/*"]
+realm_hosts = ["127.0.0.1:{registry.token_server.port}"]
+allowed_channels = ["{PLATFORM}"]
+{extra}"""
+
+
+@pytest.fixture
+def registries_file(registry: Registries, tmp_path: Path,
+                    monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A registries file for the real registries; the token account's password in the env."""
+    assert registry.token.password is not None
+    monkeypatch.setenv("RW_TEST_TOKEN_PASSWORD", registry.token.password)
+    path = tmp_path / "registries.toml"
+    path.write_text(registries_toml(registry))
+    return path
+
+
+@pytest.fixture
+def recorder() -> Iterator[RecordingListener]:
+    """A loopback listener that records every connection: proof that nothing was probed."""
+    with RecordingListener() as listener:
+        yield listener
+
+
+def missing_tag(image: str) -> str:
+    return (f"Error response from daemon: manifest for {image} not found: manifest unknown: "
+            "manifest unknown")
+
+
+def unauthorized(scheme: str, host: str) -> str:
+    return (f'Error response from daemon: Head "{scheme}://{host}/v2/demo/hello/manifests/v1": '
+            "unauthorized: authentication required")
+
+
+def probe_value(blocks: list[dict[str, Any]]) -> str:
+    return str(next(e["value"] for b in blocks if b["type"] == "actions"
+                    for e in b["elements"] if e["action_id"] == ACTION_PROBE))
+
+
+def shown(call: Call) -> str:
+    """Everything a message shows (blocks and fallback), for assertions on wording."""
+    return json.dumps(call.body.get("blocks", [])) + "\n" + str(call.body.get("text", ""))
+
+
+async def thread_reply(bot: BotUnderTest, slack_api: SlackApi, paste: str, *,
+                       channel: str = CHANNEL) -> dict[str, Any]:
+    """Paste an error, wait for the bot's thread reply, and return that reply the way Slack
+    sends it back with a click on one of its buttons."""
+    before = len(slack_api.calls("chat.postMessage"))
+    event = message_event(paste, channel=channel)
+    await bot.event(event_callback(event))
+    posted = (await slack_api.wait_for("chat.postMessage", before + 1))[-1]
+    assert posted.response is not None
+    return {**posted.response["message"], "type": "message", "thread_ts": event["ts"],
+            "blocks": posted.body["blocks"], "text": posted.body["text"]}
+
+
+async def click_probe(bot: BotUnderTest, slack_api: SlackApi, reply: dict[str, Any], *,
+                      value: str | None = None, channel: str = CHANNEL,
+                      user: str = USER) -> None:
+    await bot.interact(block_action(
+        ACTION_PROBE, value if value is not None else probe_value(reply["blocks"]),
+        slack_api.response_url(), message=reply, channel=channel, user=user))
+    await bot.settle(10)
+
+
+async def test_probe_button_confirms_a_missing_tag_in_place(
+    slack_api: SlackApi, registry: Registries, registries_file: Path
+) -> None:
+    async with running_bot(slack_api, registries_file=registries_file) as bot:
+        reply = await thread_reply(bot, slack_api,
+                                   missing_tag(registry.plain.image("demo/hello:nope")))
+        await click_probe(bot, slack_api, reply)
+        progress, done = await slack_api.wait_for("chat.update", 2)
+        for update in (progress, done):
+            assert (update.body["channel"], update.body["ts"]) == (CHANNEL, reply["ts"])
+        assert "Probing" in shown(progress)
+        assert "*Confirmed:*" in shown(done) and "`manifest-unknown`" in shown(done)
+        assert "Probing" not in shown(done)
+        # The reply is the same reply, with its buttons still last.
+        assert done.body["blocks"][0] == reply["blocks"][0]
+        assert done.body["blocks"][-1] == reply["blocks"][-1]
+        assert not slack_api.calls("chat.postEphemeral")
+
+
+async def test_probe_button_refutes_a_missing_tag_that_exists(
+    slack_api: SlackApi, registry: Registries, registries_file: Path
+) -> None:
+    async with running_bot(slack_api, registries_file=registries_file) as bot:
+        reply = await thread_reply(bot, slack_api,
+                                   missing_tag(registry.plain.image("demo/hello:v1")))
+        await click_probe(bot, slack_api, reply)
+        _, done = await slack_api.wait_for("chat.update", 2)
+        assert "*Refuted:*" in shown(done)
+        assert "can be pulled from here (`ok`)" in shown(done)
+
+
+async def test_probe_button_sees_the_login_prompt_of_a_basic_auth_registry(
+    slack_api: SlackApi, registry: Registries, registries_file: Path
+) -> None:
+    async with running_bot(slack_api, registries_file=registries_file) as bot:
+        reply = await thread_reply(bot, slack_api, unauthorized("http", registry.basic.host))
+        await click_probe(bot, slack_api, reply)
+        _, done = await slack_api.wait_for("chat.update", 2)
+        assert "*Confirmed:*" in shown(done) and "`auth-required`" in shown(done)
+        assert "anonymous request" in shown(done)
+
+
+async def test_a_second_probe_replaces_the_first_in_the_reply(
+    slack_api: SlackApi, registry: Registries, registries_file: Path
+) -> None:
+    async with running_bot(slack_api, registries_file=registries_file) as bot:
+        reply = await thread_reply(bot, slack_api,
+                                   missing_tag(registry.plain.image("demo/hello:nope")))
+        await click_probe(bot, slack_api, reply)
+        first = (await slack_api.wait_for("chat.update", 2))[-1]
+        await click_probe(bot, slack_api, {**reply, "blocks": first.body["blocks"]},
+                          user="U0SOMEONE")
+        second = (await slack_api.wait_for("chat.update", 4))[-1]
+        assert len(second.body["blocks"]) == len(first.body["blocks"])
+        assert shown(second).count("Registry probe") == 1
+        assert "(shared result)" in shown(second)  # the second click used the cached probe
+
+
+async def test_the_probe_command_answers_privately(
+    slack_api: SlackApi, registry: Registries, registries_file: Path
+) -> None:
+    async with running_bot(slack_api, registries_file=registries_file) as bot:
+        image = registry.plain.image("demo/hello:nope")
+        await bot.command(command_payload(f"probe {image}", slack_api.response_url()))
+        progress, done = await slack_api.wait_for(RESPONSE_URL_METHOD, 2)
+        assert progress.body["response_type"] == done.body["response_type"] == "ephemeral"
+        assert "Probing" in shown(progress) and progress.body["replace_original"] is False
+        assert done.body["replace_original"] is True
+        assert "`manifest-unknown`" in shown(done) and "From here" in shown(done)
+        assert not slack_api.calls("chat.postMessage") and not slack_api.calls("chat.update")
+
+
+async def test_the_probe_command_explains_bad_input(
+    slack_api: SlackApi, registries_file: Path
+) -> None:
+    async with running_bot(slack_api, registries_file=registries_file) as bot:
+        await bot.command(command_payload("probe", slack_api.response_url()))
+        await bot.command(command_payload("probe not/a/Valid:ref", slack_api.response_url()))
+        usage, invalid = await slack_api.wait_for(RESPONSE_URL_METHOD, 2)
+        assert usage.body["text"].startswith("Usage: /registry-why probe &lt;image&gt;")
+        assert "not an image reference" in invalid.body["text"]
+
+
+@pytest.mark.parametrize("host", ["recorder", "169.254.169.254", "[::ffff:127.0.0.1]:{port}"])
+async def test_an_unlisted_host_is_not_allowed_and_never_contacted(
+    slack_api: SlackApi, registries_file: Path, recorder: RecordingListener, host: str
+) -> None:
+    target = {"recorder": f"127.0.0.1:{recorder.port}"}.get(host, host.format(port=recorder.port))
+    async with running_bot(slack_api, registries_file=registries_file) as bot:
+        await bot.command(command_payload(f"probe {target}/demo/hello:v1",
+                                          slack_api.response_url()))
+        _, answer = await slack_api.wait_for(RESPONSE_URL_METHOD, 2)
+        assert ":no_entry: *Not probed:*" in shown(answer)
+        assert "not a registry this bot may probe" in shown(answer)
+    assert recorder.connections == 0
+
+
+async def test_a_refused_click_tells_only_the_clicker_and_leaves_the_reply(
+    slack_api: SlackApi, registries_file: Path, recorder: RecordingListener
+) -> None:
+    async with running_bot(slack_api, registries_file=registries_file) as bot:
+        reply = await thread_reply(bot, slack_api,
+                                   missing_tag(f"127.0.0.1:{recorder.port}/demo/hello:nope"))
+        await click_probe(bot, slack_api, reply)
+        [note] = await slack_api.wait_for("chat.postEphemeral")
+        assert note.body["user"] == USER and note.body["thread_ts"] == reply["thread_ts"]
+        assert "not a registry this bot may probe" in shown(note)
+        assert not slack_api.calls("chat.update")  # no "Probing" for a host it may not call
+    assert recorder.connections == 0
+
+
+async def test_a_credentialed_result_is_shown_only_to_the_asker(
+    slack_api: SlackApi, registry: Registries, registries_file: Path
+) -> None:
+    async with running_bot(slack_api, registries_file=registries_file) as bot:
+        reply = await thread_reply(bot, slack_api, unauthorized("https", registry.token.host),
+                                   channel=PLATFORM)
+        await click_probe(bot, slack_api, reply, channel=PLATFORM)
+        [private] = await slack_api.wait_for("chat.postEphemeral")
+        assert (private.body["channel"], private.body["user"]) == (PLATFORM, USER)
+        assert "shown only to you" in shown(private)
+        assert "(`ok`)" in shown(private)
+        # Nothing about the credentialed probe reached the thread, not even progress.
+        assert not slack_api.calls("chat.update")
+        assert len(slack_api.calls("chat.postMessage")) == 1
+    # The same click outside #platform probes anonymously, in the open.
+    async with running_bot(slack_api, registries_file=registries_file) as bot:
+        reply = await thread_reply(bot, slack_api, unauthorized("https", registry.token.host))
+        await click_probe(bot, slack_api, reply)
+        _, done = await slack_api.wait_for("chat.update", 2)
+        assert "anonymous request" in shown(done) and "shown only to you" not in shown(done)
+
+
+async def test_a_probe_from_an_ephemeral_answer_replaces_that_answer(
+    slack_api: SlackApi, registry: Registries, registries_file: Path
+) -> None:
+    async with running_bot(slack_api, registries_file=registries_file) as bot:
+        paste = missing_tag(registry.plain.image("demo/hello:nope"))
+        await bot.command(command_payload(paste, slack_api.response_url("cmd")))
+        [answer] = await slack_api.wait_for(RESPONSE_URL_METHOD)
+        value = probe_value(answer.body["blocks"])
+        await bot.interact(block_action(ACTION_PROBE, value, slack_api.response_url("click")))
+        await bot.settle(10)
+        progress, done = (await slack_api.wait_for(RESPONSE_URL_METHOD, 3))[1:]
+        for update in (progress, done):
+            assert update.path == "/response/click"
+            assert update.body["replace_original"] is True
+            assert update.body["response_type"] == "ephemeral"
+            assert update.body["blocks"][0] == answer.body["blocks"][0]  # the same answer
+        assert "Probing" in shown(progress)
+        assert "*Confirmed:*" in shown(done)
+        assert not slack_api.calls("chat.update") and not slack_api.calls("chat.postMessage")
+
+
+async def test_a_tampered_button_value_is_not_probed(
+    slack_api: SlackApi, registries_file: Path, registry: Registries,
+    recorder: RecordingListener
+) -> None:
+    async with running_bot(slack_api, registries_file=registries_file) as bot:
+        reply = await thread_reply(bot, slack_api,
+                                   missing_tag(registry.plain.image("demo/hello:nope")))
+        # A value naming another image than the reply's (here, a host that would record it).
+        await click_probe(bot, slack_api, reply,
+                          value=f"127.0.0.1:{recorder.port}/demo/hello:nope")
+        [note] = await slack_api.wait_for(RESPONSE_URL_METHOD)
+        assert "does not match the reply" in note.body["text"]
+        assert note.body["response_type"] == "ephemeral"
+        assert not slack_api.calls("chat.update") and not slack_api.calls("chat.postEphemeral")
+    assert recorder.connections == 0
+
+
+async def test_the_per_user_rate_limit_is_surfaced(
+    slack_api: SlackApi, registry: Registries, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert registry.token.password is not None
+    monkeypatch.setenv("RW_TEST_TOKEN_PASSWORD", registry.token.password)
+    path = tmp_path / "registries.toml"
+    path.write_text(registries_toml(registry, limits="user_probes_per_hour = 1\n"))
+    async with running_bot(slack_api, registries_file=path) as bot:
+        image = registry.plain.image()
+        for _ in range(2):
+            await bot.command(command_payload(f"probe {image}", slack_api.response_url()))
+            await bot.settle(10)
+        await bot.command(command_payload(f"probe {image}", slack_api.response_url()))
+        calls = await slack_api.wait_for(RESPONSE_URL_METHOD, 6)
+        first, second = shown(calls[1]), shown(calls[3])
+        assert "can be pulled from here" in first
+        assert "you have asked for 1 probes within an hour" in second
+        assert ":no_entry: *Not probed:*" in second
+
+
+async def test_without_the_probe_there_is_no_button_and_the_command_says_so(
+    slack_api: SlackApi, registry: Registries
+) -> None:
+    async with running_bot(slack_api) as bot:
+        assert bot.runtime.prober is None
+        reply = await thread_reply(bot, slack_api,
+                                   missing_tag(registry.plain.image("demo/hello:nope")))
+        assert ACTION_PROBE not in json.dumps(reply["blocks"])
+        await bot.command(command_payload(f"probe {registry.plain.image()}",
+                                          slack_api.response_url()))
+        # A button on a reply posted before the probe was turned off.
+        await bot.interact(block_action(ACTION_PROBE, registry.plain.image(),
+                                        slack_api.response_url(), message=reply))
+        notes = await slack_api.wait_for(RESPONSE_URL_METHOD, 2)
+        assert all("not enabled" in n.body["text"] for n in notes)
+        assert not slack_api.calls("chat.update")
+
+
+async def test_two_replicas_pressing_the_same_button_probe_once(
+    slack_api: SlackApi, clean_redis: RedisServer, tmp_path: Path
+) -> None:
+    manifest = "/v2/demo/hello/manifests/nope"
+    with ScriptedRegistry(open_registry({
+        ("HEAD", manifest): json_error(404, "MANIFEST_UNKNOWN", "manifest unknown"),
+        ("GET", "/v2/demo/hello/tags/list"): Canned(
+            200, REGISTRY_HEADERS, b'{"name":"demo/hello","tags":["v1"]}'),
+    })) as scripted:
+        scripted.delay = 0.3  # long enough for both clicks to be probing at once
+        path = tmp_path / "registries.toml"
+        path.write_text(f'{FAST}\n[[registry]]\nhost = "{scripted.host}"\nscheme = "http"\n'
+                        "allow_private = true\n")
+        async with running_bot(slack_api, registries_file=path,
+                               redis_url=clean_redis.url) as one, \
+                running_bot(slack_api, registries_file=path, redis_url=clean_redis.url) as two:
+            reply = await thread_reply(one, slack_api,
+                                       missing_tag(f"{scripted.host}/demo/hello:nope"))
+            await asyncio.gather(click_probe(one, slack_api, reply),
+                                 click_probe(two, slack_api, reply, user="U0SOMEONE"))
+            updates = await slack_api.wait_for("chat.update", 4)
+        heads = [r for r in scripted.requests if r.method == "HEAD"]
+        assert len(heads) == 1, scripted.requests
+        assert len([r for r in scripted.requests if r.path == "/v2/"]) == 1
+        done = [u for u in updates if "Registry probe" in shown(u)]
+        assert len(done) == 2
+        assert all("*Confirmed:*" in shown(u) for u in done)
+        assert sum("(shared result)" in shown(u) for u in done) == 1
