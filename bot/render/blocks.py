@@ -243,6 +243,8 @@ def render_usage() -> Message:
         "safely; only you see the answer until you share it.\n"
         f"*`{COMMAND} <image>`* (for example `ghcr.io/org/app:1.2`) says which registry "
         "serves it and how to check your access.\n"
+        f"*`{COMMAND} probe <image>`* asks the image's registry from the bot's side whether it "
+        "can be pulled (when the operator has enabled the probe).\n"
         "*Paste an error in a channel I'm in*: I reply in its thread when I'm sure.\n"
         "*Mention me in a thread*: I explain the thread's first message.\n"
         "*Message menu > Explain registry error*: explains any message.\n"

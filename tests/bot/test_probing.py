@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -61,7 +62,6 @@ allowed_channels = ["CPLATFORM"]
 
 
 def missing_tag_paste(image: str) -> str:
-    name, _, tag = image.rpartition(":")
     return (f"Error response from daemon: manifest for {image} not found: "
             "manifest unknown: manifest unknown")
 
@@ -74,7 +74,8 @@ def test_a_click_probes_the_image_and_class_of_its_reply() -> None:
     assert isinstance(target, ProbeTarget)
     assert target.image == parse_reference(ECR_IMAGE)
     assert target.suspected == "no-basic-auth-credentials"
-    assert target.diagnosis is not None and target.diagnosis.class_id == target.suspected
+    assert target.diagnosis is not None
+    assert target.diagnosis.class_id == target.suspected
 
 
 def test_an_image_card_button_probes_its_image_without_judging_anything() -> None:
@@ -99,13 +100,15 @@ def test_an_ephemeral_click_needs_a_value_the_bot_could_have_made() -> None:
     assert target_from_button("not a reference!", None) == NotProbed(STALE_BUTTON)
     without_image = pack(diagnose(DOCKER_HUB_RATE_LIMIT))
     refused = target_from_button(without_image, None)
-    assert isinstance(refused, NotProbed) and "names no image" in refused.reason
+    assert isinstance(refused, NotProbed)
+    assert "names no image" in refused.reason
     target = target_from_button(pack(diagnose(ECR_PULL_SESSION)), None)
-    assert isinstance(target, ProbeTarget) and str(target.image) == ECR_IMAGE
+    assert isinstance(target, ProbeTarget)
+    assert str(target.image) == ECR_IMAGE
 
 
 def test_probe_buttons_are_found_only_by_their_action_id() -> None:
-    blocks = [{"type": "actions", "elements": [
+    blocks: list[dict[str, Any]] = [{"type": "actions", "elements": [
         {"type": "button", "action_id": "feedback_helpful", "value": "x/y:1"},
         {"type": "button", "action_id": ACTION_PROBE, "value": "a/b:2"}]},
         {"type": "section", "text": {"type": "mrkdwn", "text": "c/d:3"}}]
@@ -131,9 +134,11 @@ def test_the_command_probes_exactly_the_reference_it_names() -> None:
     assert linked == ProbeTarget(parse_reference("ghcr.io/a/b:1"))
     assert target_from_command("") == NotProbed(COMMAND_USAGE)
     two = target_from_command("ghcr.io/a/b:1 quay.io/c/d:2")
-    assert isinstance(two, NotProbed) and "one image reference" in two.reason
+    assert isinstance(two, NotProbed)
+    assert "one image reference" in two.reason
     bad = target_from_command("ghcr.io/a/B:1")
-    assert isinstance(bad, NotProbed) and "not an image reference" in bad.reason
+    assert isinstance(bad, NotProbed)
+    assert "not an image reference" in bad.reason
 
 
 def test_only_uncredentialed_probes_show_openly(config: ProbeConfig,
@@ -183,5 +188,6 @@ async def test_the_per_user_rate_limit_refuses_politely(config: ProbeConfig,
     for _ in range(3):
         assert (await prober.probe(target, Requester("U1", "C1"))).refused is None
     limited = await prober.probe(target, Requester("U1", "C1"))
-    assert limited.refused is not None and "3 probes within an hour" in limited.refused
+    assert limited.refused is not None
+    assert "3 probes within an hour" in limited.refused
     assert (await prober.probe(target, Requester("U2", "C1"))).refused is None

@@ -31,6 +31,7 @@ from knowledge.loader import knowledge_base
 from knowledge.reference import parse_reference
 from tests.support.pastes import (
     CHAT,
+    DOCKER_HUB_RATE_LIMIT,
     ECR_IMAGE,
     ECR_NO_CREDENTIALS,
     ECR_PULL_SESSION,
@@ -100,8 +101,8 @@ def test_share_and_probe_buttons_only_when_asked() -> None:
     diagnosis = diagnose(ECR_PULL_SESSION)
     offered = buttons(render_diagnosis(diagnosis, shareable=True, probe=True).blocks)
     assert ACTION_SHARE in offered
-    assert offered[ACTION_PROBE]["value"] == ECR_IMAGE
-    without_image = diagnose(ECR_NO_CREDENTIALS)
+    assert unpack(offered[ACTION_PROBE]["value"]).context.image == parse_reference(ECR_IMAGE)
+    without_image = diagnose(DOCKER_HUB_RATE_LIMIT)
     assert ACTION_PROBE not in buttons(render_diagnosis(without_image, probe=True).blocks)
 
 

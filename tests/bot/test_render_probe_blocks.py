@@ -74,14 +74,17 @@ def test_each_verdict_reads_plainly() -> None:
     assert "can be pulled from here (`ok`)" in refuted
     inconclusive = shown(validated(render_probe(result(
         outcome=None, verdict="inconclusive", verdict_reason="the registry timed out"))))
-    assert "*Inconclusive:*" in inconclusive and "the registry timed out" in inconclusive
+    assert "*Inconclusive:*" in inconclusive
+    assert "the registry timed out" in inconclusive
 
 
 def test_without_a_suspected_class_the_outcome_is_the_answer() -> None:
     text = shown(validated(render_probe(result(verdict=None, verdict_reason=None,
                                                suspected=None, outcome="auth-required"))))
-    assert "Confirmed" not in text and "Refuted" not in text
-    assert "From here:" in text and "`auth-required`" in text
+    assert "Confirmed" not in text
+    assert "Refuted" not in text
+    assert "From here:" in text
+    assert "`auth-required`" in text
     assert probe_text(result(verdict=None, suspected=None, outcome="ok")).endswith(": ok")
 
 
@@ -91,7 +94,8 @@ def test_a_refusal_says_why_and_shows_no_evidence() -> None:
                      evidence=("not probed: 169.254.169.254 is not ...",), elapsed_ms=0)
     blocks = validated(render_probe(refusal))
     text = shown(blocks)
-    assert ":no_entry: *Not probed:*" in text and "not listed" in text
+    assert ":no_entry: *Not probed:*" in text
+    assert "not listed" in text
     assert not any(b["block_id"] == f"{PROBE_BLOCK}-evidence" for b in blocks)
     assert "not probed" in probe_text(refusal)
 
@@ -107,8 +111,11 @@ def test_registry_text_is_escaped_and_cannot_ping() -> None:
                      verdict_reason="see <https://evil.example|here>")
     blocks = validated(render_probe(hostile))
     text = shown(blocks)
-    assert "<!channel>" not in text and "<@U0BOSS>" not in text and "<https://" not in text
-    assert "&lt;!channel&gt;" in text and "&amp;" in text
+    assert "<!channel>" not in text
+    assert "<@U0BOSS>" not in text
+    assert "<https://" not in text
+    assert "&lt;!channel&gt;" in text
+    assert "&amp;" in text
     evidence = next(b for b in blocks if b["block_id"] == f"{PROBE_BLOCK}-evidence")
     assert evidence["text"]["text"].count("```") == 2  # the registry's ``` cannot close it
 
@@ -147,7 +154,8 @@ def test_a_full_reply_gives_way_in_the_middle_not_at_the_buttons() -> None:
     probe = render_probe(result())
     merged = with_probe(crowded, probe)
     assert len(merged) == MAX_BLOCKS
-    assert merged[0] == reply[0] and merged[-1] == reply[-1]
+    assert merged[0] == reply[0]
+    assert merged[-1] == reply[-1]
     assert merged[-1 - len(probe):-1] == probe
 
 

@@ -6,13 +6,19 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import DEFAULT_SLACK_API_URL, Settings, SettingsError, load_settings
+from bot.settings import (
+    DEFAULT_SLACK_API_URL,
+    Settings,
+    SettingsError,
+    load_probe_config,
+    load_settings,
+)
 
 ENV_VARS = (
     "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL", "PORT",
     "REGISTRY_WHY_HOST", "REDIS_URL", "REGISTRY_WHY_REDIS_PREFIX", "REGISTRY_WHY_AUTO_REPLY",
     "REGISTRY_WHY_CONFIDENCE", "REGISTRY_WHY_REPEAT_WINDOW", "REGISTRY_WHY_CHANNELS",
-    "REGISTRY_WHY_REGISTRIES",
+    "REGISTRY_WHY_REGISTRIES", "REGISTRY_WHY_PROBE",
 )
 
 
@@ -130,3 +136,59 @@ def test_settings_are_immutable() -> None:
     settings = Settings(port=1)
     with pytest.raises(ValueError, match="frozen"):
         settings.port = 2  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("probe", "with_file", "enabled"),
+    [
+        pytest.param(None, False, False, id="default-off"),
+        pytest.param(None, True, True, id="a-file-turns-it-on"),
+        pytest.param("true", False, True, id="public-registries-only"),
+        pytest.param("false", True, False, id="off-despite-a-file"),
+    ],
+)
+def test_the_probe_is_on_when_asked_or_given_a_registries_file(
+    clean_env: pytest.MonkeyPatch, tmp_path: Path, probe: str | None, with_file: bool,
+    enabled: bool,
+) -> None:
+    path = tmp_path / "registries.toml"
+    path.write_text('[[registry]]\nhost = "registry.example.com"\n')
+    if probe is not None:
+        clean_env.setenv("REGISTRY_WHY_PROBE", probe)
+    if with_file:
+        clean_env.setenv("REGISTRY_WHY_REGISTRIES", str(path))
+    settings = load_settings()
+    assert settings.probe_enabled is enabled
+    config = load_probe_config(settings)
+    assert (config is not None) is enabled
+    if config is not None:
+        assert config.profile_for("ghcr.io") is not None  # the public registries, anonymously
+        assert (config.profile_for("registry.example.com") is not None) is with_file
+
+
+def test_a_bad_registries_file_stops_the_start_with_what_to_fix(
+    clean_env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    path = tmp_path / "registries.toml"
+    path.write_text('[[registry]]\nhost = "reg.example.com"\nusername = "robot"\n'
+                    'password_env = "RW_TEST_UNSET_PASSWORD"\nprobe_scopes = ["team/*"]\n')
+    clean_env.setenv("REGISTRY_WHY_REGISTRIES", str(path))
+    with pytest.raises(SettingsError) as caught:
+        load_probe_config(load_settings(), environ={})
+    message = str(caught.value)
+    assert message.startswith("registry-why cannot start")
+    assert f"REGISTRY_WHY_REGISTRIES: {path}: [[registry]] #1 (reg.example.com)" in message
+    assert "RW_TEST_UNSET_PASSWORD (password_env) is not set" in message
+    # Given the secret, the same file loads; the password itself never shows in messages.
+    config = load_probe_config(load_settings(),
+                               environ={"RW_TEST_UNSET_PASSWORD": "hunter2-secret"})
+    assert config is not None
+    assert "hunter2-secret" not in repr(config)
+
+
+def test_a_missing_registries_file_is_named(clean_env: pytest.MonkeyPatch,
+                                            tmp_path: Path) -> None:
+    clean_env.setenv("REGISTRY_WHY_REGISTRIES", str(tmp_path / "nowhere.toml"))
+    with pytest.raises(SettingsError, match=r"REGISTRY_WHY_REGISTRIES: .*nowhere.toml: cannot "
+                                            r"read the registries file"):
+        load_probe_config(load_settings())

@@ -11,7 +11,11 @@ from typing import Any
 
 import pytest
 
+from bot.app import build_runtime
 from bot.render.blocks import ACTION_PROBE
+from bot.render.button_state import pack
+from bot.settings import SettingsError
+from knowledge.diagnosis import diagnose
 from tests.support.probe_servers import (
     REGISTRY_HEADERS,
     Canned,
@@ -28,6 +32,7 @@ from tests.support.slack_requests import (
     USER,
     BotUnderTest,
     block_action,
+    bot_settings,
     command_payload,
     event_callback,
     message_event,
@@ -142,7 +147,8 @@ async def test_probe_button_confirms_a_missing_tag_in_place(
         for update in (progress, done):
             assert (update.body["channel"], update.body["ts"]) == (CHANNEL, reply["ts"])
         assert "Probing" in shown(progress)
-        assert "*Confirmed:*" in shown(done) and "`manifest-unknown`" in shown(done)
+        assert "*Confirmed:*" in shown(done)
+        assert "`manifest-unknown`" in shown(done)
         assert "Probing" not in shown(done)
         # The reply is the same reply, with its buttons still last.
         assert done.body["blocks"][0] == reply["blocks"][0]
@@ -169,7 +175,8 @@ async def test_probe_button_sees_the_login_prompt_of_a_basic_auth_registry(
         reply = await thread_reply(bot, slack_api, unauthorized("http", registry.basic.host))
         await click_probe(bot, slack_api, reply)
         _, done = await slack_api.wait_for("chat.update", 2)
-        assert "*Confirmed:*" in shown(done) and "`auth-required`" in shown(done)
+        assert "*Confirmed:*" in shown(done)
+        assert "`auth-required`" in shown(done)
         assert "anonymous request" in shown(done)
 
 
@@ -197,10 +204,13 @@ async def test_the_probe_command_answers_privately(
         await bot.command(command_payload(f"probe {image}", slack_api.response_url()))
         progress, done = await slack_api.wait_for(RESPONSE_URL_METHOD, 2)
         assert progress.body["response_type"] == done.body["response_type"] == "ephemeral"
-        assert "Probing" in shown(progress) and progress.body["replace_original"] is False
+        assert "Probing" in shown(progress)
+        assert progress.body["replace_original"] is False
         assert done.body["replace_original"] is True
-        assert "`manifest-unknown`" in shown(done) and "From here" in shown(done)
-        assert not slack_api.calls("chat.postMessage") and not slack_api.calls("chat.update")
+        assert "`manifest-unknown`" in shown(done)
+        assert "From here" in shown(done)
+        assert not slack_api.calls("chat.postMessage")
+        assert not slack_api.calls("chat.update")
 
 
 async def test_the_probe_command_explains_bad_input(
@@ -214,11 +224,13 @@ async def test_the_probe_command_explains_bad_input(
         assert "not an image reference" in invalid.body["text"]
 
 
-@pytest.mark.parametrize("host", ["recorder", "169.254.169.254", "[::ffff:127.0.0.1]:{port}"])
+@pytest.mark.parametrize("host", [
+    "127.0.0.1:{port}", "localhost:{port}", "[::1]:{port}", "169.254.169.254",
+])
 async def test_an_unlisted_host_is_not_allowed_and_never_contacted(
     slack_api: SlackApi, registries_file: Path, recorder: RecordingListener, host: str
 ) -> None:
-    target = {"recorder": f"127.0.0.1:{recorder.port}"}.get(host, host.format(port=recorder.port))
+    target = host.format(port=recorder.port)
     async with running_bot(slack_api, registries_file=registries_file) as bot:
         await bot.command(command_payload(f"probe {target}/demo/hello:v1",
                                           slack_api.response_url()))
@@ -236,7 +248,8 @@ async def test_a_refused_click_tells_only_the_clicker_and_leaves_the_reply(
                                    missing_tag(f"127.0.0.1:{recorder.port}/demo/hello:nope"))
         await click_probe(bot, slack_api, reply)
         [note] = await slack_api.wait_for("chat.postEphemeral")
-        assert note.body["user"] == USER and note.body["thread_ts"] == reply["thread_ts"]
+        assert note.body["user"] == USER
+        assert note.body["thread_ts"] == reply["thread_ts"]
         assert "not a registry this bot may probe" in shown(note)
         assert not slack_api.calls("chat.update")  # no "Probing" for a host it may not call
     assert recorder.connections == 0
@@ -261,7 +274,8 @@ async def test_a_credentialed_result_is_shown_only_to_the_asker(
         reply = await thread_reply(bot, slack_api, unauthorized("https", registry.token.host))
         await click_probe(bot, slack_api, reply)
         _, done = await slack_api.wait_for("chat.update", 2)
-        assert "anonymous request" in shown(done) and "shown only to you" not in shown(done)
+        assert "anonymous request" in shown(done)
+        assert "shown only to you" not in shown(done)
 
 
 async def test_a_probe_from_an_ephemeral_answer_replaces_that_answer(
@@ -282,24 +296,36 @@ async def test_a_probe_from_an_ephemeral_answer_replaces_that_answer(
             assert update.body["blocks"][0] == answer.body["blocks"][0]  # the same answer
         assert "Probing" in shown(progress)
         assert "*Confirmed:*" in shown(done)
-        assert not slack_api.calls("chat.update") and not slack_api.calls("chat.postMessage")
+        assert not slack_api.calls("chat.update")
+        assert not slack_api.calls("chat.postMessage")
 
 
+@pytest.mark.parametrize("forged", ["reference", "reply state"])
 async def test_a_tampered_button_value_is_not_probed(
-    slack_api: SlackApi, registries_file: Path, registry: Registries,
-    recorder: RecordingListener
+    slack_api: SlackApi, registry: Registries, registries_file: Path,
+    recorder: RecordingListener, forged: str
 ) -> None:
+    # The recorder is a listed registry here: only the check of the value can keep it quiet.
+    other = f"127.0.0.1:{recorder.port}"
+    registries_file.write_text(registries_toml(registry, extra=(
+        f'\n[[registry]]\nhost = "{other}"\nscheme = "http"\nallow_private = true\n')))
     async with running_bot(slack_api, registries_file=registries_file) as bot:
         reply = await thread_reply(bot, slack_api,
                                    missing_tag(registry.plain.image("demo/hello:nope")))
-        # A value naming another image than the reply's (here, a host that would record it).
-        await click_probe(bot, slack_api, reply,
-                          value=f"127.0.0.1:{recorder.port}/demo/hello:nope")
+        value = (f"{other}/demo/hello:nope" if forged == "reference"
+                 else pack(diagnose(missing_tag(f"{other}/demo/hello:nope"))))
+        await click_probe(bot, slack_api, reply, value=value)
         [note] = await slack_api.wait_for(RESPONSE_URL_METHOD)
         assert "does not match the reply" in note.body["text"]
         assert note.body["response_type"] == "ephemeral"
-        assert not slack_api.calls("chat.update") and not slack_api.calls("chat.postEphemeral")
-    assert recorder.connections == 0
+        assert not slack_api.calls("chat.update")
+        assert not slack_api.calls("chat.postEphemeral")
+        assert recorder.connections == 0
+        # Control: a probe of that host, asked for by name, does reach the recorder.
+        await bot.command(command_payload(f"probe {other}/demo/hello:nope",
+                                          slack_api.response_url()))
+        await slack_api.wait_for(RESPONSE_URL_METHOD, 3)
+    assert recorder.connections >= 1
 
 
 async def test_the_per_user_rate_limit_is_surfaced(
@@ -321,6 +347,15 @@ async def test_the_per_user_rate_limit_is_surfaced(
         assert "can be pulled from here" in first
         assert "you have asked for 1 probes within an hour" in second
         assert ":no_entry: *Not probed:*" in second
+
+
+def test_a_bad_registries_file_stops_the_bot_before_it_serves(
+    slack_api: SlackApi, tmp_path: Path
+) -> None:
+    path = tmp_path / "registries.toml"
+    path.write_text('[[registry]]\nhost = "https://reg.example.com"\n')
+    with pytest.raises(SettingsError, match=r"REGISTRY_WHY_REGISTRIES: .*\[\[registry\]\] #1"):
+        build_runtime(bot_settings(slack_api, registries_file=path))
 
 
 async def test_without_the_probe_there_is_no_button_and_the_command_says_so(

@@ -1,0 +1,56 @@
+"""Facts in a pasted registry error: the images, registry, tool, operation, status and platform.
+
+This runs on every paste, so it is built to be fast. A substring search or a regex scan costs
+one pass over the paste, and extraction asks about a hundred literals. So the paste is split
+into its words once (lower case, every character but a-z and 0-9 a separator). A literal is
+searched for only when the words inside it all occur, so most literals cost a set lookup.
+Every regular expression starts with a literal, so the engine jumps from one occurrence to the
+next. No pattern repeats a group that itself repeats, and at most ``MAX_MATCHES`` matches of a
+pattern are looked at, so the time is linear in the size of the paste.
+
+One module per fact: ``scan`` (the paste split into words), ``commands``, ``hosts``,
+``images``, ``tools``, ``operations``, ``status``, ``oci`` and ``platform``.
+"""
+
+from __future__ import annotations
+
+from knowledge.context import Context, Registry
+from knowledge.extract.commands import find_commands
+from knowledge.extract.hosts import first_host
+from knowledge.extract.images import find_images
+from knowledge.extract.oci import OCI_ERROR_CODES, oci_codes
+from knowledge.extract.operations import find_operation
+from knowledge.extract.platform import find_platform
+from knowledge.extract.scan import ScannedText
+from knowledge.extract.status import http_status
+from knowledge.extract.tools import find_tool
+from knowledge.registries import registry_family
+
+__all__ = ["OCI_ERROR_CODES", "extract_context"]
+
+
+def extract_context(text: str) -> Context:
+    """Extract what a (normalised, secret-masked) paste says about the failed operation.
+
+    Images are in order of evidence: references named by the error line itself first, then
+    those from the surrounding output and command lines, each in order of appearance; bare
+    host-qualified tokens (``registry.example.com/team/app:1``) only when nothing else names an
+    image. Invalid references are skipped (telling the user about them is the classifier's job).
+    The registry is the first image's, else the first host the paste names in a registry URL,
+    DNS lookup, ``pinging container registry`` or login, else a token server's.
+    """
+    scanned = ScannedText(text)
+    commands = find_commands(scanned)
+    named_host = first_host(scanned, commands)
+    images = find_images(scanned, commands, named_host)
+    host = images[0].host if images else named_host
+    tool = find_tool(scanned, commands)
+    return Context(
+        images=images,
+        registry=Registry(host, registry_family(host)) if host else None,
+        tool=tool,
+        operation=find_operation(scanned, commands, tool),
+        http_status=http_status(scanned),
+        oci_codes=oci_codes(scanned),
+        platform=find_platform(scanned),
+    )
