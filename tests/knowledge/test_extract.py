@@ -7,7 +7,6 @@ The integration tests at the end run the real skopeo against the real registry f
 
 from __future__ import annotations
 
-
 import pytest
 
 from knowledge.context import Context, Registry
