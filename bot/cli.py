@@ -13,15 +13,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
 from collections.abc import Sequence
 from typing import IO, Any
 
-from bot.probe import ConfigError, ProbeConfig, ProbeResult, load_registries, probe_image, to_json
+from bot.probe import ProbeConfig, ProbeResult, probe_image, to_json
 from bot.render.data import diagnosis_data
 from bot.render.terminal import render_probe, render_terminal
-from bot.settings import SettingsError, load_settings
+from bot.settings import SettingsError, load_probe_config, load_settings
 from knowledge.diagnosis import diagnose
 from knowledge.loader import KnowledgeBaseError, knowledge_base
 from knowledge.reference import InvalidReference, parse_reference
@@ -62,8 +61,11 @@ NO_IMAGE_TO_PROBE = "Probe: the paste names no image, so there is nothing to pro
 
 
 def _probe_config() -> ProbeConfig:
-    # The registries file names environment variables holding the probe's credentials.
-    return load_registries(load_settings().registries_file, environ=os.environ)
+    # At the command line the operator is asking: the probe is on whatever REGISTRY_WHY_PROBE
+    # says for Slack.
+    config = load_probe_config(load_settings(probe=True))
+    assert config is not None, "the probe is enabled, so a configuration is loaded"
+    return config
 
 
 def cmd_explain(args: argparse.Namespace, stdin: IO[bytes], out: IO[str]) -> int:
@@ -203,7 +205,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KnowledgeBaseError as exc:
         print(f"registry-why: the knowledge base is broken: {exc}", file=sys.stderr)
         return EXIT_CONFIG
-    except (SettingsError, ConfigError) as exc:
+    except SettingsError as exc:
         print(f"registry-why: bad configuration: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     except BrokenPipeError:

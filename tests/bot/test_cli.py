@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from knowledge.loader import knowledge_base
+from tests.support.registry import Registries, RunningRegistry, skopeo
 
 CLI = [sys.executable, "-m", "bot.cli"]
 ROOT = Path(__file__).parents[2]
@@ -21,9 +23,12 @@ NO_CREDS = (
 GITHUB_TOKEN = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
 
 
-def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, stdin: bytes | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     completed = subprocess.run(
         [*CLI, *args], input=stdin, capture_output=True, cwd=ROOT, timeout=60, check=False,
+        env={**os.environ, **(env or {})},
     )
     return subprocess.CompletedProcess(
         completed.args, completed.returncode,
@@ -112,3 +117,74 @@ def test_bad_usage_exits_2_with_a_message(args: tuple[str, ...]) -> None:
     assert result.returncode == 2
     assert result.stderr.strip()
     assert "Traceback" not in result.stderr
+
+
+# --- the probe, against real registries on loopback ------------------------------------------
+
+
+def registries_file(tmp_path: Path, *registries: RunningRegistry) -> dict[str, str]:
+    """Environment naming a registries file that lists ``registries`` (loopback allowed)."""
+    tables = [
+        f'[[registry]]\nhost = "{r.host}"\nscheme = "{r.scheme}"\nallow_private = true\n'
+        + (f'ca_file = "{r.ca_file}"\n' if r.ca_file else "")
+        for r in registries
+    ]
+    path = tmp_path / "registries.toml"
+    path.write_text("\n".join(tables))
+    return {"REGISTRY_WHY_REGISTRIES": str(path)}
+
+
+@pytest.mark.integration
+def test_probe_json_of_a_pullable_image(registry: Registries, tmp_path: Path) -> None:
+    env = registries_file(tmp_path, registry.plain)
+    result = run("probe", "--json", registry.plain.image(), env=env)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["image"] == registry.plain.image()
+    assert data["host"] == registry.plain.host
+    assert data["outcome"] == "ok"
+    assert isinstance(data["evidence"], list)
+    assert isinstance(data["elapsed_ms"], int)
+
+
+@pytest.mark.integration
+def test_probe_names_a_missing_credential(registry: Registries, tmp_path: Path) -> None:
+    env = registries_file(tmp_path, registry.basic)
+    data = json.loads(run("probe", "--json", registry.basic.image(), env=env).stdout)
+    assert data["outcome"] == "auth-required"
+
+
+@pytest.mark.parametrize("image", ["169.254.169.254/latest/meta-data:v1", "127.0.0.1:1/x:y"])
+def test_probe_of_a_blocked_or_unlisted_host_is_refused(image: str) -> None:
+    result = run("probe", "--json", image)
+    assert result.returncode == 4
+    assert json.loads(result.stdout)["refused"]
+
+
+@pytest.mark.integration
+def test_explain_probe_confirms_a_matching_paste(registry: Registries, tmp_path: Path) -> None:
+    env = registries_file(tmp_path, registry.plain)
+    missing = registry.plain.image("demo/hello:no-such-tag")
+    paste = skopeo("inspect", "--tls-verify=false", f"docker://{missing}").stderr
+    data = json.loads(run("explain", "--probe", "--json", stdin=paste.encode(), env=env).stdout)
+    assert (data["class"], data["verdict"]) == ("manifest-unknown", "confirmed")
+    assert data["probe"]["outcome"] == "manifest-unknown"
+
+
+@pytest.mark.integration
+def test_explain_probe_refutes_a_mismatched_paste(registry: Registries, tmp_path: Path) -> None:
+    # The paste says "authentication required", but the registry serves the image to anyone.
+    env = registries_file(tmp_path, registry.plain)
+    paste = (
+        f'Error response from daemon: Head "http://{registry.plain.host}/v2/demo/hello/manifests/'
+        'v1": unauthorized: authentication required'
+    )
+    data = json.loads(run("explain", "--probe", "--json", paste, env=env).stdout)
+    assert (data["class"], data["verdict"]) == ("auth-required", "refuted")
+    assert data["verdict_reason"]
+
+
+def test_explain_probe_without_an_image_says_so() -> None:
+    data = json.loads(run("explain", "--probe", "--json", "no basic auth credentials").stdout)
+    assert data["verdict"] is None
+    assert "names no image" in data["verdict_reason"]
