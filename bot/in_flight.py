@@ -1,7 +1,9 @@
 """Listener runs still working after their ack, so a stopping bot can let them finish.
 
 Bolt acknowledges a request and then runs the listener detached from it; on shutdown those
-runs would be cut short, losing replies. Listeners wrapped with ``track`` are counted.
+runs would be cut short, losing replies. Listeners wrapped with ``track`` are counted (and
+close their request's log record when they end, see ``bot.observe``); runs still going when
+the shutdown's bound is reached are cancelled.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import asyncio
 import functools
 from collections.abc import Awaitable, Callable
 from typing import ParamSpec, TypeVar
+
+from bot.observe import listener_run
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -22,6 +26,7 @@ class InFlight:
         self._running = 0
         self._idle = asyncio.Event()
         self._idle.set()
+        self._tasks: set[asyncio.Task[object]] = set()
 
     @property
     def running(self) -> int:
@@ -35,9 +40,15 @@ class InFlight:
         async def tracked(*args: P.args, **kwargs: P.kwargs) -> T:
             self._running += 1
             self._idle.clear()
+            task = asyncio.current_task()
+            if task is not None:
+                self._tasks.add(task)
             try:
-                return await func(*args, **kwargs)
+                with listener_run():
+                    return await func(*args, **kwargs)
             finally:
+                if task is not None:
+                    self._tasks.discard(task)
                 self._running -= 1
                 if self._running == 0:
                     self._idle.set()
@@ -51,3 +62,11 @@ class InFlight:
         except TimeoutError:
             return False
         return True
+
+    async def cancel(self, timeout: float = 1.0) -> None:
+        """Cancel the runs still in progress and wait (up to ``timeout``) for them to end."""
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=timeout)

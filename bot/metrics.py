@@ -23,11 +23,14 @@ from prometheus_client import (
     Counter,
     Gauge,
     Histogram,
+    disable_created_metrics,
 )
 from prometheus_client.exposition import choose_encoder
 
 from bot.store import FailoverStore, Store
 
+# ``*_created`` timestamps only add a series per label set; rates need the counters alone.
+disable_created_metrics()  # type: ignore[no-untyped-call]
 REGISTRY = CollectorRegistry(auto_describe=True)
 """The bot's own registry: its metrics plus the process's CPU, memory and GC figures."""
 for _collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):

@@ -69,9 +69,10 @@ class RequestRecord:
     probe: str | None = None
     replies: int = 0
     lost: int = 0
-    _runs: int = 0
-    _ran: bool = False
-    _written: bool = False
+    _runs: int = field(default=0, init=False, repr=False)
+    """Listener runs in progress for this request."""
+    _ran: bool = field(default=False, init=False, repr=False)
+    _written: bool = field(default=False, init=False, repr=False)
 
     @classmethod
     def from_body(cls, body: Mapping[str, Any], *, mode: str, redelivery: int) -> RequestRecord:
@@ -117,7 +118,6 @@ class RequestRecord:
                 extra={FIELDS: self.fields()})
 
 
-
 def current() -> RequestRecord | None:
     """The record of the request being handled here, if any."""
     return _current.get()
@@ -142,6 +142,9 @@ def answered(record: RequestRecord, status: int) -> None:
     record.status = status
     record.ack_ms = round((time.monotonic() - record.received) * 1000, 2)
     metrics.ACK_SECONDS.observe(record.ack_ms / 1000)
+    if status in (401, 403):
+        # Not from Slack: nothing in the body can be trusted, not even to look like an id.
+        record.event_id = record.trigger_id = record.channel = None
     if status >= 400:
         metrics.REJECTED.labels(str(status)).inc()
         record.outcome = {401: "rejected: bad signature", 404: "unhandled"}.get(

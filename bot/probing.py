@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bot import observe
 from bot.probe import ProbeCache, ProbeConfig, ProbeResult, Requester, probe_image
 from bot.probe.probe import choose_tier
 from bot.render.blocks import ACTION_PROBE
@@ -144,10 +145,12 @@ class Prober:
         Never raises for what the registry or network does; refusals (host not allowed,
         address blocked, rate limit) come back with ``refused`` set.
         """
-        return await probe_image(
+        result = await probe_image(
             target.image,
             suspected=target.suspected,
             requester=requester,
             config=self.config,
             cache=self.cache,
         )
+        observe.probed(result)
+        return result

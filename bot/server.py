@@ -2,10 +2,15 @@
 
 HTTP mode (no ``SLACK_APP_TOKEN``) serves Slack's events, commands and interactivity at
 ``/slack/events`` on ``PORT``. Socket Mode connects out to Slack instead (no public URL), and
-still serves the health endpoints on ``PORT`` for orchestrators::
+still serves the health endpoints and ``/metrics`` on ``PORT`` for orchestrators::
 
     serve(load_settings())                # blocking, for ``registry-why serve``
     bot = await start(settings, port=0)   # non-blocking, for tests: bot.port, bot.stop()
+
+Every request from Slack, in either mode, opens a record (``bot.observe``) that becomes one
+JSON log line once handled. On SIGTERM the bot stops taking requests (the listening socket, or
+the Socket Mode connection, is closed: Slack redelivers what was not acknowledged), lets the
+replies in progress finish for up to ``DRAIN_TIMEOUT`` seconds, cancels what is left, and exits.
 """
 
 from __future__ import annotations
@@ -14,14 +19,24 @@ import asyncio
 import contextlib
 import logging
 import signal
+import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from aiohttp import ClientError, web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.adapter.socket_mode.async_internals import (
+    run_async_bolt_app,
+    send_async_response,
+)
 from slack_sdk.errors import SlackApiError
+from slack_sdk.socket_mode.aiohttp import SocketModeClient
+from slack_sdk.socket_mode.request import SocketModeRequest
 
+from bot import metrics, observe
 from bot.app import Runtime, build_runtime
+from bot.logs import configure_logging, settings_secrets
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -29,6 +44,30 @@ log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 DRAIN_TIMEOUT = 10.0
 """Seconds a stopping bot waits for replies already being worked on."""
+ANSWER_TIMEOUT = 5.0
+"""Seconds a stopping HTTP server waits for requests it is answering (acks take under 3 s)."""
+
+
+def _redelivery(headers: Mapping[str, Sequence[str]]) -> int:
+    values = headers.get("x-slack-retry-num") or ["0"]
+    return int(values[0]) if values[0].isdigit() else 0
+
+
+class ObservedSocketModeHandler(AsyncSocketModeHandler):
+    """Bolt's Socket Mode handler, opening each envelope's request record and timing its ack."""
+
+    async def handle(  # type: ignore[override]
+        self, client: SocketModeClient, req: SocketModeRequest
+    ) -> None:
+        """Dispatch one envelope to the app and acknowledge it (as Bolt's own handler does)."""
+        started = time.time()
+        with observe.receiving(req.payload, mode="socket",
+                               redelivery=req.retry_attempt or 0) as record:
+            response = await run_async_bolt_app(self.app, req)
+            try:
+                await send_async_response(client, req, response, started)
+            finally:
+                observe.answered(record, response.status)
 
 
 class Health:
@@ -67,7 +106,11 @@ def web_application(runtime: Runtime, health: Health, *, slack_events: bool) -> 
     """The aiohttp application: health endpoints, and Slack's endpoint in HTTP mode."""
 
     async def events(request: web.Request) -> web.Response:
-        response = await runtime.app.async_dispatch(await to_bolt_request(request))
+        bolt_request = await to_bolt_request(request)
+        with observe.receiving(bolt_request.body, mode="http",
+                               redelivery=_redelivery(bolt_request.headers)) as record:
+            response = await runtime.app.async_dispatch(bolt_request)
+            observe.answered(record, response.status)
         return await to_aiohttp_response(response)
 
     async def healthz(request: web.Request) -> web.Response:
@@ -78,11 +121,16 @@ def web_application(runtime: Runtime, health: Health, *, slack_events: bool) -> 
         ready = all(state == "ok" for state in checks.values())
         return web.json_response({"ready": ready, **checks}, status=200 if ready else 503)
 
+    async def metrics_page(request: web.Request) -> web.Response:
+        body, content_type = metrics.exposition(request.headers.get("Accept", ""))
+        return web.Response(body=body, headers={"Content-Type": content_type})
+
     application = web.Application()
     if slack_events:
         application.router.add_post(EVENTS_PATH, events)
     application.router.add_get("/healthz", healthz)
     application.router.add_get("/readyz", readyz)
+    application.router.add_get("/metrics", metrics_page)
     return application
 
 
@@ -96,13 +144,22 @@ class RunningBot:
     _runner: web.AppRunner
     _socket: AsyncSocketModeHandler | None
 
-    async def stop(self) -> None:
-        """Stop taking requests, let replies in progress finish, release connections."""
+    async def stop(self, drain_timeout: float = DRAIN_TIMEOUT) -> None:
+        """Stop taking requests, let replies in progress finish (for up to ``drain_timeout``
+        seconds, then cancel them), release connections."""
+        in_flight = self.runtime.in_flight
         if self._socket is not None:
+            # A clean WebSocket close: Slack sends what comes next to the other replicas.
             await self._socket.close_async()  # type: ignore[no-untyped-call]
+            log.info("Socket Mode connection closed")
         await self._runner.cleanup()
-        if not await self.runtime.in_flight.wait_idle(DRAIN_TIMEOUT):
-            log.error("stopped with %d replies still in progress", self.runtime.in_flight.running)
+        if in_flight.running:
+            log.info("waiting up to %.0f s for %d replies in progress", drain_timeout,
+                     in_flight.running)
+        if not await in_flight.wait_idle(drain_timeout):
+            log.error("%d replies still in progress after %.0f s; cancelling them (lost)",
+                      in_flight.running, drain_timeout)
+            await in_flight.cancel()
         await self.runtime.aclose()
 
 
@@ -114,7 +171,7 @@ async def start(
     runtime = runtime or build_runtime(settings)
     socket = None
     if settings.slack_app_token is not None:
-        socket = AsyncSocketModeHandler(
+        socket = ObservedSocketModeHandler(
             runtime.app, app_token=settings.slack_app_token.get_secret_value(),
             web_client=runtime.client)
     health = Health(runtime, socket)
@@ -123,8 +180,10 @@ async def start(
     if socket is not None:
         await socket.connect_async()  # type: ignore[no-untyped-call]
         log.info("Socket Mode connected")
+    metrics.watch(store=runtime.store, in_flight=runtime.in_flight)
     runner = web.AppRunner(web_application(runtime, health, slack_events=socket is None),
-                           handle_signals=False, access_log=None)
+                           handle_signals=False, access_log=None,
+                           shutdown_timeout=ANSWER_TIMEOUT)
     await runner.setup()
     site = web.TCPSite(runner, host or settings.host, settings.port if port is None else port)
     await site.start()
@@ -144,15 +203,14 @@ async def _serve(settings: Settings) -> None:
     try:
         await stopping.wait()
     finally:
-        log.info("stopping")
+        log.info("stopping: no new requests from now on")
         await bot.stop()
+        log.info("stopped")
 
 
 def serve(settings: Settings) -> None:
     """Run the bot until SIGINT/SIGTERM (``registry-why serve``); raises SettingsError when a
     token the chosen mode needs is missing."""
     settings.require_slack()
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO,
-                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(secrets=settings_secrets(settings))
     asyncio.run(_serve(settings))

@@ -12,6 +12,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
+from bot import observe
 from bot.settings import Settings
 from bot.stats import HomeStats, Stats
 from bot.store import Keys, Store
@@ -91,6 +92,8 @@ class Quiet:
 
 PasteOutcome = Reply | Repeat | Quiet
 
+_ANSWER_OUTCOMES: dict[type, str] = {Usage: "usage", ImageInfo: "image", Explained: "explained"}
+
 
 def _reference(text: str) -> ImageReference | None:
     # A lone word ("unauthorized") would parse as a Docker Hub image: ask for a tag or path.
@@ -120,21 +123,33 @@ class Service:
 
     async def first_delivery(self, event_id: str) -> bool:
         """True the first time an Events API ``event_id`` is seen (by any replica)."""
-        return await self.store.claim(self.keys.event(event_id), EVENT_TTL)
+        first = await self.store.claim(self.keys.event(event_id), EVENT_TTL)
+        if not first:
+            observe.redelivery_ignored()
+        return first
 
     async def claim_message(self, channel: str, ts: str) -> bool:
         """True for the first caller about to answer the message ``(channel, ts)``."""
-        return await self.store.claim(self.keys.seen(channel, ts), MESSAGE_TTL)
+        first = await self.store.claim(self.keys.seen(channel, ts), MESSAGE_TTL)
+        if not first:
+            observe.noted("message already answered")
+        return first
 
     async def diagnose(self, text: str) -> Diagnosis:
         """Diagnose a paste off the event loop, so acks are never held up by a long paste."""
         diagnosis = await asyncio.to_thread(diagnose, text)
         log.debug("diagnosed %s as %s (%.2f)", diagnosis.fingerprint, diagnosis.class_id,
                   diagnosis.confidence)
+        observe.diagnosed(diagnosis.class_id, diagnosis.confidence)
         return diagnosis
 
     async def answer(self, text: str) -> Answer:
         """The answer to someone who asked (slash command, mention, shortcut)."""
+        answer = await self._answer(text)
+        observe.noted(_ANSWER_OUTCOMES[type(answer)])
+        return answer
+
+    async def _answer(self, text: str) -> Answer:
         stripped = text.strip()
         if not stripped or stripped.lower() in HELP_WORDS:
             return Usage()
@@ -154,6 +169,18 @@ class Service:
 
         ``thread_ts`` is where an answer would go: the message's thread, or the message.
         """
+        outcome = await self._consider_paste(channel, ts, thread_ts, text)
+        match outcome:
+            case Quiet(reason=reason):
+                observe.paste_outcome("quiet", reason)
+            case Repeat():
+                observe.paste_outcome("repeat")
+            case Reply():
+                observe.paste_outcome("reply")
+        return outcome
+
+    async def _consider_paste(self, channel: str, ts: str, thread_ts: str,
+                              text: str) -> PasteOutcome:
         auto_reply, threshold = self.settings.policy_for(channel)
         if not auto_reply:
             return Quiet("auto-reply is off in this channel")

@@ -4,6 +4,7 @@ The SDK retries only connection errors by default. Here: 429 waits for ``Retry-A
 asks for a reasonable wait), 5xx and dropped connections retry with a short backoff, both with
 a bound; whatever still fails is logged with the request it answered, as a lost reply.
 Timeouts are not retried: the first attempt may have posted, and a reply must not appear twice.
+Retries, replies posted and calls failed are counted in the metrics (``bot.observe``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,10 @@ from slack_sdk.http_retry.jitter import Jitter
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from bot import observe
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +37,8 @@ MAX_RETRY_AFTER = 60
 RATE_LIMIT_RETRIES = 3
 TRANSIENT_RETRIES = 2
 TRANSIENT_STATUSES = frozenset({500, 502, 503, 504})
+RESPONSE_URL = "response_url"
+"""The method name metrics give posts to a ``response_url``."""
 
 
 class _ProportionalJitter(Jitter):
@@ -82,6 +88,7 @@ class RateLimitRetry(AsyncRetryHandler):
     ) -> None:
         wait = retry_after(response) if response is not None else None
         state.next_attempt_requested = True
+        observe.slack_retry("rate_limited")
         await asyncio.sleep(1 if wait is None else wait)
         state.increment_current_attempt()
 
@@ -100,22 +107,47 @@ class TransientErrorRetry(AsyncRetryHandler):
             return isinstance(error, _CONNECTION_ERRORS)
         return response is not None and response.status_code in TRANSIENT_STATUSES
 
+    async def prepare_for_next_attempt_async(
+        self, *, state: RetryState, request: HttpRequest,
+        response: HttpResponse | None = None, error: Exception | None = None,
+    ) -> None:
+        observe.slack_retry("connection" if error is not None else "server_error")
+        await super().prepare_for_next_attempt_async(
+            state=state, request=request, response=response, error=error)
+
 
 def retry_handlers() -> list[AsyncRetryHandler]:
     """The handlers every Slack client of the bot uses."""
     return [RateLimitRetry(), TransientErrorRetry()]
 
 
+def _method(response: object) -> str:
+    """The API method a response answered (``chat.postMessage``), from its URL."""
+    url = getattr(response, "api_url", None)
+    return url.rstrip("/").rsplit("/", 1)[-1] if isinstance(url, str) and url else "unknown"
+
+
+REPLY_METHODS = frozenset({"chat.postMessage", "chat.postEphemeral", "chat.update",
+                           "views.publish"})
+"""API methods whose success is a reply posted (reads such as conversations.replies are not)."""
+
+
 async def deliver(what: str, request_id: str, call: Awaitable[T]) -> T | None:
     """Await a Slack API call; when it fails after its retries, log the lost reply and return
     None (the listener has nobody else to tell)."""
     try:
-        return await call
+        result = await call
     except SlackApiError as exc:
         error = exc.response.get("error") if exc.response is not None else None
+        observe.call_failed(_method(exc.response), str(error or "error"))
         log.error("reply lost: %s for %s failed: %s", what, request_id, error or exc)
     except (ClientError, TimeoutError) as exc:
+        observe.call_failed("unknown", type(exc).__name__)
         log.error("reply lost: %s for %s failed: %r", what, request_id, exc)
+    else:
+        if isinstance(result, AsyncSlackResponse) and _method(result) in REPLY_METHODS:
+            observe.reply_posted(_method(result))
+        return result
     return None
 
 
@@ -126,10 +158,14 @@ async def post_to_response_url(url: str, body: dict[str, Any], request_id: str) 
     try:
         response = await client.send_dict(body)
     except (ClientError, TimeoutError) as exc:
+        observe.call_failed(RESPONSE_URL, type(exc).__name__)
         log.error("reply lost: response_url post for %s failed: %r", request_id, exc)
         return False
     if response.status_code != 200:
+        observe.call_failed(RESPONSE_URL, f"http_{response.status_code}")
         log.error("reply lost: response_url post for %s answered %d: %s", request_id,
                   response.status_code, response.body[:200])
         return False
+    if not body.get("delete_original"):
+        observe.reply_posted(RESPONSE_URL)
     return True

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from bot.metrics import REGISTRY
 from bot.probe import ProbeCache, ProbeConfig, Requester, load_registries
 from bot.probing import (
     COMMAND_USAGE,
@@ -35,6 +36,11 @@ read_timeout = 1.0
 total_timeout = 5.0
 user_probes_per_hour = 3
 """
+
+
+def probes_counted(outcome: str) -> float:
+    """The probe counter on /metrics for one outcome."""
+    return REGISTRY.get_sample_value("registry_why_probes_total", {"outcome": outcome}) or 0.0
 
 
 @pytest.fixture
@@ -158,9 +164,11 @@ async def test_probing_a_missing_tag_confirms_the_paste(config: ProbeConfig,
     diagnosis = diagnose(missing_tag_paste(registry.plain.image("demo/hello:nope")))
     assert diagnosis.context.image is not None
     target = ProbeTarget(diagnosis.context.image, diagnosis.class_id, diagnosis)
+    probes_before = probes_counted("manifest-unknown")
     result = await Prober(config, ProbeCache()).probe(target, Requester("U1", "C1"))
     assert (result.outcome, result.verdict) == ("manifest-unknown", "confirmed")
     assert not result.ephemeral
+    assert probes_counted("manifest-unknown") == probes_before + 1
 
 
 async def test_probing_an_existing_tag_refutes_a_missing_tag_paste(
