@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 from dataclasses import dataclass
@@ -67,6 +68,26 @@ def default_classifier() -> Classifier:
     return Classifier(knowledge_base())
 
 
+def _focus(context: Context, text: str, line_start: int) -> Context:
+    """The context with the registry and image of the deciding line first.
+
+    A paste can show several failures; the guide's commands (and a probe) must be about the
+    one that was named, not about the first image the paste happens to mention.
+    """
+    end = text.find("\n", line_start)
+    line = extract_context(text[line_start : end if end >= 0 else len(text)])
+    registry = line.registry or context.registry
+    if registry is None:
+        return context
+    images = tuple(dict.fromkeys((*line.images, *context.images)))
+    on_host = tuple(i for i in images if i.host == registry.host)
+    return dataclasses.replace(
+        context,
+        registry=registry,
+        images=(*on_host, *(i for i in images if i not in on_host)),
+    )
+
+
 def diagnose(raw: str, classifier: Classifier | None = None) -> Diagnosis:
     """Read a pasted text and say what registry error it shows, if any."""
     classifier = classifier or default_classifier()
@@ -85,6 +106,8 @@ def diagnose(raw: str, classifier: Classifier | None = None) -> Diagnosis:
         if c not in others
     )[:MAX_ALTERNATIVES]
     entry = classifier.kb[best.class_id] if best else None
+    if best:
+        context = _focus(context, text, best.line_start)
     return Diagnosis(
         class_id=best.class_id if best else None,
         confidence=best.confidence if best else 0.0,

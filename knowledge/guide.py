@@ -7,10 +7,13 @@ from dataclasses import dataclass
 
 from knowledge.context import Context
 from knowledge.entry import Entry, Step
+from knowledge.registries import host_without_port
 
 PLACEHOLDERS: dict[str, str] = {
     "image": "<image>",
     "host": "<registry-host>",
+    "hostname": "<registry-hostname>",
+    "port": "<port>",
     "repository": "<repository>",
     "reference": "<tag-or-digest>",
     "tag": "<tag>",
@@ -43,15 +46,31 @@ class Guide:
     """The note for the paste's registry family, when the entry has one."""
 
 
+DOCKER_HUB_ENDPOINT = "registry-1.docker.io"
+"""Where ``docker.io`` images are served from: the name to resolve or connect to."""
+
+
+def _network_values(host: str) -> dict[str, str]:
+    """``hostname`` and ``port`` of a registry host: what DNS, ``nc`` and ``openssl`` need."""
+    name = host_without_port(host)
+    port = host[len(name) :].lstrip(":")
+    if name == "docker.io":
+        name = DOCKER_HUB_ENDPOINT
+    return {"host": host, "hostname": name, "port": port or "443"}
+
+
 def values_from(context: Context) -> dict[str, str]:
     """The placeholder values a context provides (only those it knows)."""
     values: dict[str, str] = {}
     if context.registry:
-        values["host"] = context.registry.host
+        values.update(_network_values(context.registry.host))
     image = context.image
     if image:
+        # The registry of the deciding line wins over the image's when they differ.
+        if not context.registry:
+            values.update(_network_values(image.host))
         values.update(
-            image=str(image), host=image.host, repository=image.repository,
+            image=str(image), repository=image.repository,
             reference=image.reference, tag=image.tag or "latest",
         )
     if context.platform:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from knowledge.context import Context, Registry
-from knowledge.guide import build_guide, fill
+from knowledge.guide import build_guide, fill, values_from
 from knowledge.reference import ImageReference
 from tests.knowledge.kb_builder import build_kb, pattern
 
@@ -41,3 +41,16 @@ def test_without_context_the_guide_says_what_to_substitute(tmp_path: Path) -> No
     assert guide.confirm[0].commands == ("skopeo inspect docker://<image>",)
     assert guide.confirm[0].text == "Confirm alpha on <registry-host>."
     assert guide.registry_note is None
+
+
+def test_network_commands_get_the_host_name_and_port() -> None:
+    def network(host: str) -> str:
+        context = Context(registry=Registry(host, "self-hosted"))
+        return fill("openssl s_client -connect {hostname}:{port} # {host}", values_from(context))
+
+    assert network("registry.example.com:5000") == (
+        "openssl s_client -connect registry.example.com:5000 # registry.example.com:5000"
+    )
+    assert network("ghcr.io") == "openssl s_client -connect ghcr.io:443 # ghcr.io"
+    # Docker Hub images name docker.io; the registry answers at its API endpoint.
+    assert network("docker.io") == "openssl s_client -connect registry-1.docker.io:443 # docker.io"

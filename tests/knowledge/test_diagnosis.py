@@ -1,0 +1,55 @@
+"""diagnose(): the whole reading of a paste, from raw text to the filled guide."""
+
+from __future__ import annotations
+
+from knowledge.diagnosis import diagnose
+
+GHCR_DENIED = (
+    'Error response from daemon: Head "https://ghcr.io/v2/acme/api/manifests/1.4.2": '
+    "denied: denied"
+)
+ECR_HOST = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
+ECR_DNS = (
+    f'Error response from daemon: Get "https://{ECR_HOST}/v2/": dial tcp: lookup {ECR_HOST} '
+    "on 10.0.0.2:53: no such host"
+)
+TWO_FAILURES = (
+    f"$ docker pull ghcr.io/acme/api:1.4.2\n{GHCR_DENIED}\n"
+    f"$ docker pull {ECR_HOST}/web:3\n{ECR_DNS}\n"
+)
+
+
+def test_several_failures_name_the_primary_and_list_the_others() -> None:
+    diagnosis = diagnose(TWO_FAILURES)
+    assert diagnosis.class_id == "dns-resolution"
+    assert [f.class_id for f in diagnosis.others] == ["auth-invalid-credentials"]
+    assert diagnosis.others[0].evidence.endswith("denied: denied")
+
+
+def test_the_guide_and_context_are_about_the_named_failure() -> None:
+    diagnosis = diagnose(TWO_FAILURES)
+    assert diagnosis.context.registry is not None
+    assert diagnosis.context.registry.host == ECR_HOST
+    assert str(diagnosis.context.image) == f"{ECR_HOST}/web:3"
+    assert diagnosis.guide is not None
+    commands = " ".join(c for step in diagnosis.guide.check for c in step.commands)
+    assert ECR_HOST in commands
+    assert "ghcr.io" not in commands
+
+
+def test_one_failure_keeps_its_own_image() -> None:
+    diagnosis = diagnose(f"$ docker pull ghcr.io/acme/api:1.4.2\n{GHCR_DENIED}")
+    assert str(diagnosis.context.image) == "ghcr.io/acme/api:1.4.2"
+
+
+def test_a_pasted_secret_is_named_never_shown() -> None:
+    token = "glpat-" + "Zx8vQ2mN4pL6rT0yW1aB"
+    diagnosis = diagnose(f"$ echo {token} | docker login registry.gitlab.com --password-stdin\n"
+                         f"{GHCR_DENIED}")
+    assert [r.kind for r in diagnosis.redactions] == ["gitlab-token"]
+    assert token not in repr(diagnosis)
+
+
+def test_chat_gets_no_class_and_no_guide() -> None:
+    diagnosis = diagnose("the registry migration is scheduled for Tuesday, ping me if denied")
+    assert (diagnosis.class_id, diagnosis.guide, diagnosis.confidence) == (None, None, 0.0)
