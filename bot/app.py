@@ -83,10 +83,14 @@ def _dedupe_events(service: Service) -> Callable[..., Awaitable[BoltResponse]]:
         # Slack redelivers an event (same event_id) when an ack was late or lost; every
         # replica shares the store, so only the first delivery anywhere is handled.
         event_id = body.get("event_id")
-        if isinstance(event_id, str) and not await service.first_delivery(event_id):
+        if not isinstance(event_id, str):
+            return await next()
+        if not await service.first_delivery(event_id):
             log.info("event %s already handled; ignoring the redelivery", event_id)
             return BoltResponse(status=200, body="")
-        return await next()
+        response = await next()
+        await service.acked(event_id)
+        return response
 
     return dedupe_events
 
@@ -135,7 +139,7 @@ def build_runtime(
     if probe_config is None:
         probe_config = load_probe_config(settings)
     client = client or build_client(settings)
-    store = store or open_store(settings)
+    store = store if store is not None else open_store(settings)
     prober = build_prober(settings, probe_config) if probe_config is not None else None
     service = Service(settings, store, probe_enabled=prober is not None)
     in_flight = InFlight()

@@ -26,6 +26,10 @@ log = logging.getLogger(__name__)
 
 EVENT_TTL = 3600
 """Slack retries a delivery for about five minutes; an hour leaves a wide margin."""
+EVENT_LEASE = 45
+"""How long a claimed event stays claimed before its ack is known to be on its way. A replica
+killed between claiming an event and acking it leaves only this lease behind, so Slack's
+redelivery a minute later is handled instead of being ignored as a duplicate."""
 MESSAGE_TTL = 24 * 3600
 """A message is answered once, even when asked again (shortcut, retry) later that day."""
 VOTE_TTL = 30 * 24 * 3600
@@ -122,11 +126,18 @@ class Service:
         await asyncio.to_thread(diagnose, "warm-up")
 
     async def first_delivery(self, event_id: str) -> bool:
-        """True the first time an Events API ``event_id`` is seen (by any replica)."""
-        first = await self.store.claim(self.keys.event(event_id), EVENT_TTL)
+        """True the first time an Events API ``event_id`` is seen (by any replica).
+
+        The claim is a lease until ``acked`` confirms it: see ``EVENT_LEASE``.
+        """
+        first = await self.store.claim(self.keys.event(event_id), EVENT_LEASE)
         if not first:
             observe.redelivery_ignored()
         return first
+
+    async def acked(self, event_id: str) -> None:
+        """The event claimed by ``first_delivery`` is acked: keep it claimed for good."""
+        await self.store.put(self.keys.event(event_id), "1", EVENT_TTL)
 
     async def claim_message(self, channel: str, ts: str) -> bool:
         """True for the first caller about to answer the message ``(channel, ts)``."""

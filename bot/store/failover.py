@@ -33,7 +33,7 @@ class FailoverStore(Store):
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.primary = primary
-        self.local = local or MemoryStore()
+        self.local = local if local is not None else MemoryStore()
         self._retry_interval = retry_interval
         self._clock = clock
         self._down_since: float | None = None

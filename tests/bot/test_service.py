@@ -7,9 +7,20 @@ from typing import Any
 
 import pytest
 
-from bot.service import Explained, ImageInfo, Quiet, Repeat, Reply, Service, Usage
+from bot.service import (
+    EVENT_LEASE,
+    EVENT_TTL,
+    Explained,
+    ImageInfo,
+    Quiet,
+    Repeat,
+    Reply,
+    Service,
+    Usage,
+)
 from bot.settings import Settings
 from bot.store import MemoryStore, RedisStore, Store
+from tests.support.clock import FakeClock
 from tests.support.pastes import (
     CHAT,
     DOCKER_HUB_RATE_LIMIT,
@@ -27,7 +38,7 @@ def make(store: Store | None = None, **values: Any) -> Service:
     settings = Settings(**{"redis_prefix": "svc", "repeat_window": 1800,
                            "confidence_threshold": 0.8, "auto_reply": True, "channels": {},
                            **values})
-    return Service(settings, store or MemoryStore())
+    return Service(settings, store if store is not None else MemoryStore())
 
 
 @pytest.fixture
@@ -187,3 +198,25 @@ async def test_redis_holds_no_pasted_text_and_every_key_expires(
         assert fragment not in dump
     lasting = {k for k in keys if clean_redis.ttl(k) == -1}
     assert lasting == {"svc:feedback:helpful"}
+
+
+async def test_an_event_claimed_but_never_acked_is_handled_when_slack_redelivers() -> None:
+    clock = FakeClock()
+    service = make(MemoryStore(clock=clock))
+    assert await service.first_delivery("Ev1")
+    # Slack's immediate retry, while the first delivery is still being handled: ignored.
+    assert not await service.first_delivery("Ev1")
+    # The replica died before acking; a minute later Slack redelivers and it is handled.
+    clock.now += EVENT_LEASE + 1
+    assert await service.first_delivery("Ev1")
+
+
+async def test_an_acked_event_stays_claimed_past_the_lease() -> None:
+    clock = FakeClock()
+    service = make(MemoryStore(clock=clock))
+    assert await service.first_delivery("Ev2")
+    await service.acked("Ev2")
+    clock.now += EVENT_LEASE + 1
+    assert not await service.first_delivery("Ev2")
+    clock.now += EVENT_TTL
+    assert await service.first_delivery("Ev2")

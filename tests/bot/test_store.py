@@ -8,15 +8,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.store import FailoverStore, MemoryStore, RedisStore, Store
+from tests.support.clock import FakeClock
 from tests.support.redis_server import RedisServer
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture(params=["memory", "redis"])

@@ -7,7 +7,10 @@ import logging
 
 import pytest
 
-from bot.store import FailoverStore, RedisStore
+from bot.metrics import REGISTRY
+from bot.service import EVENT_LEASE
+from bot.store import FailoverStore, MemoryStore, RedisStore
+from tests.support.clock import FakeClock
 from tests.support.pastes import (
     CHAT,
     DOCKER_HUB_RATE_LIMIT,
@@ -84,6 +87,25 @@ async def test_slack_retries_produce_one_reply(slack_api: SlackApi) -> None:
         assert statuses == [200, 200, 200, 200]
         await slack_api.wait_for("chat.postMessage")
         await bot.settle()
+        assert len(slack_api.calls("chat.postMessage")) == 1
+
+
+async def test_an_acked_event_is_claimed_for_good_not_just_for_the_lease(
+    slack_api: SlackApi,
+) -> None:
+    clock = FakeClock()
+    store = MemoryStore(clock=clock)
+    async with running_bot(slack_api, store=store) as bot:
+        payload = event_callback(message_event(ECR_NO_CREDENTIALS))
+        assert await bot.event(payload) == 200
+        await slack_api.wait_for("chat.postMessage")
+        await bot.settle()
+        # Past the lease a claim that was never confirmed would lapse; this one was acked.
+        clock.now += EVENT_LEASE + 1
+        ignored = REGISTRY.get_sample_value("registry_why_redeliveries_ignored_total") or 0.0
+        assert await bot.event(payload, retry_num=1) == 200
+        await bot.settle()
+        assert REGISTRY.get_sample_value("registry_why_redeliveries_ignored_total") == ignored + 1
         assert len(slack_api.calls("chat.postMessage")) == 1
 
 
