@@ -21,23 +21,23 @@ sends, so each token answer waits ~40 ms for a delayed ACK (Nagle). Real token s
 from __future__ import annotations
 
 import asyncio
-import shutil
 import ssl
 import statistics
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 
 import httpx
 from redis.asyncio import Redis
 
-from bot.probe import ProbeCache, ProbeConfig, probe_image
+from bot.probe import ProbeCache, ProbeConfig, ProbeResult, probe_image
 from bot.probe.config import parse_registries
 from bot.probe.outcome import MEDIA_TYPES
 from knowledge.reference import parse_reference
 from tests.support.oci_layout import write_oci_layout
-from tests.support.redis_server import RedisServer
+from tests.support.redis_server import running_redis
+from tests.support.registries_toml import loopback_entry, token_entry
 from tests.support.registry import Registries, start_registries
 
 RUNS = 30
@@ -46,25 +46,12 @@ CONCURRENT = 100
 
 def config_for(regs: Registries) -> ProbeConfig:
     """Probe configuration for the open and the token registry."""
-    token = regs.token
-    text = f"""
-[[registry]]
-host = "{regs.plain.host}"
-scheme = "http"
-allow_private = true
-
-[[registry]]
-host = "{token.host}"
-ca_file = "{token.ca_file}"
-allow_private = true
-username = "{token.username}"
-password_env = "TOKEN_PASSWORD"
-probe_scopes = ["demo/*"]
-realm_hosts = ["127.0.0.1:{regs.token_server.port}"]
-"""
-    assert token.password is not None
+    text = "\n".join(
+        (loopback_entry(regs.plain.host), token_entry(regs, password_env="TOKEN_PASSWORD"))
+    )
+    assert regs.token.password is not None
     return parse_registries(
-        text, source=Path("bench.toml"), environ={"TOKEN_PASSWORD": token.password}
+        text, source=Path("bench.toml"), environ={"TOKEN_PASSWORD": regs.token.password}
     )
 
 
@@ -93,6 +80,18 @@ async def baseline(regs: Registries) -> None:
 
 def row(label: str, ms: float, base: float, note: str = "") -> None:
     print(f"{label:<52} {ms:8.2f} ms  {ms / base:7.3g}x baseline  {note}")
+
+
+async def at_once(
+    regs: Registries, probes: Iterable[Awaitable[ProbeResult]]
+) -> tuple[float, int, list[ProbeResult]]:
+    """Run ``probes`` concurrently: the wall time in ms, the token requests they made, and
+    their results."""
+    before = len(regs.token_server.requests)
+    start = time.perf_counter()
+    results = await asyncio.gather(*probes)
+    wall = (time.perf_counter() - start) * 1000
+    return wall, len(regs.token_server.requests) - before, results
 
 
 async def run(regs: Registries, redis_url: str) -> None:
@@ -126,14 +125,10 @@ async def run(regs: Registries, redis_url: str) -> None:
     row("cached probe (another replica, via Redis)", via_redis, base)
 
     print()
-    before = len(regs.token_server.requests)
     crowd = ProbeCache()
-    start = time.perf_counter()
-    results = await asyncio.gather(
-        *(probe_image(token, config=config, cache=crowd) for _ in range(CONCURRENT))
+    wall, tokens, results = await at_once(
+        regs, (probe_image(token, config=config, cache=crowd) for _ in range(CONCURRENT))
     )
-    wall = (time.perf_counter() - start) * 1000
-    tokens = len(regs.token_server.requests) - before
     row(
         f"{CONCURRENT} concurrent identical probes, one process",
         wall,
@@ -143,20 +138,17 @@ async def run(regs: Registries, redis_url: str) -> None:
     )
 
     await client.flushdb()
-    before = len(regs.token_server.requests)
     # Each replica has its own Redis connection pool, as separate processes would.
     other = Redis.from_url(redis_url)
     first, second = ProbeCache(client, prefix="bench"), ProbeCache(other, prefix="bench")
-    start = time.perf_counter()
-    await asyncio.gather(
-        *(
+    wall, tokens, _ = await at_once(
+        regs,
+        (
             probe_image(token, config=config, cache=replica)
             for replica in (first, second)
             for _ in range(CONCURRENT // 2)
-        )
+        ),
     )
-    wall = (time.perf_counter() - start) * 1000
-    tokens = len(regs.token_server.requests) - before
     row(
         f"{CONCURRENT} concurrent identical probes, two replicas",
         wall,
@@ -168,18 +160,10 @@ async def run(regs: Registries, redis_url: str) -> None:
 
 
 def main() -> None:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        raise SystemExit("redis-server is not installed (apt-get install redis-server)")
-    with tempfile.TemporaryDirectory(prefix="bench-probe-") as workdir:
+    with running_redis() as redis, tempfile.TemporaryDirectory(prefix="bench-probe-") as workdir:
         layout = write_oci_layout(Path(workdir) / "layout")
-        redis = RedisServer(binary)
-        redis.start()
-        try:
-            with start_registries(Path(workdir) / "registries", layout) as regs:
-                asyncio.run(run(regs, redis.url))
-        finally:
-            redis.stop()
+        with start_registries(Path(workdir) / "registries", layout) as regs:
+            asyncio.run(run(regs, redis.url))
 
 
 if __name__ == "__main__":

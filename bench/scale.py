@@ -24,7 +24,6 @@ import argparse
 import asyncio
 import json
 import os
-import shutil
 import statistics
 import tempfile
 import time
@@ -33,12 +32,12 @@ from pathlib import Path
 
 import aiohttp
 import redis
-from aiohttp import web
 
+from bench.report import percentile, print_header
 from tests.support.bot_process import BotProcess, bot_processes
 from tests.support.pastes import ECR_NO_CREDENTIALS
-from tests.support.redis_server import RedisServer
-from tests.support.slack_api import SlackApi
+from tests.support.redis_server import RedisServer, running_redis
+from tests.support.slack_api import SlackApi, serving
 from tests.support.slack_requests import event_callback, message_event, sign
 
 WARMUP_REQUESTS = 20
@@ -69,8 +68,7 @@ class Phase:
         return self.events / self.seconds
 
     def ack(self, q: float) -> float:
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+        return percentile(self.latencies, q)
 
     @property
     def cpu_ms_per_event(self) -> float:
@@ -175,11 +173,9 @@ async def run_phase(replicas: int, args: argparse.Namespace, slack: SlackApi,
 
 def print_table(phases: list[Phase], cores: int) -> None:
     base = phases[0]
-    header = (f"{'replicas':>8} {'events':>7} {'acks/s':>8} {'x base':>6} {'ack p50':>8} "
-              f"{'ack p99':>8} {'x base':>6} {'replies/s':>9} {'failed':>6} "
-              f"{'cpu ms/event':>12} {'rss MB/replica':>14}")
-    print(header)
-    print("-" * len(header))
+    print_header([("replicas", 8), ("events", 7), ("acks/s", 8), ("x base", 6), ("ack p50", 8),
+                  ("ack p99", 8), ("x base", 6), ("replies/s", 9), ("failed", 6),
+                  ("cpu ms/event", 12), ("rss MB/replica", 14)])
     for p in phases:
         print(f"{p.replicas:>8} {p.events:>7} {p.throughput:>8.0f} "
               f"{p.throughput / base.throughput:>6.2f} {p.ack(0.5) * 1000:>6.1f}ms "
@@ -210,21 +206,14 @@ def print_table(phases: list[Phase], cores: int) -> None:
 
 
 async def main_async(args: argparse.Namespace, redis_server: RedisServer) -> None:
-    slack = SlackApi()
-    runner = web.AppRunner(slack.application(), handle_signals=False, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    slack.base_url = f"http://127.0.0.1:{runner.addresses[0][1]}/api/"
     phases = []
-    try:
+    async with serving(SlackApi()) as slack:
         with tempfile.TemporaryDirectory(prefix="bench-scale-") as log_dir:
             for replicas in args.replicas:
                 print(f"{replicas} replica(s): {args.duration:.0f} s at concurrency "
                       f"{args.concurrency}...", flush=True)
                 phases.append(await run_phase(replicas, args, slack, redis_server,
                                               Path(log_dir)))
-    finally:
-        await runner.cleanup()
     print()
     print_table(phases, os.cpu_count() or 1)
 
@@ -238,15 +227,8 @@ def main() -> None:
                         help="requests in flight at once (closed loop)")
     args = parser.parse_args()
     args.replicas = [int(n) for n in args.replicas.split(",") if n.strip()]
-    binary = shutil.which("redis-server")
-    if binary is None:
-        raise SystemExit("redis-server is not installed (apt-get install redis-server)")
-    redis_server = RedisServer(binary)
-    redis_server.start()
-    try:
+    with running_redis() as redis_server:
         asyncio.run(main_async(args, redis_server))
-    finally:
-        redis_server.stop()
 
 
 if __name__ == "__main__":

@@ -18,8 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,25 +25,24 @@ import time
 from collections import Counter
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
-from aiohttp import web
 
+from bench.report import percentile, print_header
+from tests.support.bot_process import ROOT, bot_env, rss_kib
 from tests.support.pastes import ECR_NO_CREDENTIALS
-from tests.support.redis_server import RedisServer
-from tests.support.slack_api import BOT_TOKEN, RESPONSE_URL_METHOD, SlackApi
+from tests.support.ports import free_port
+from tests.support.redis_server import RedisServer, running_redis
+from tests.support.slack_api import RESPONSE_URL_METHOD, SlackApi, serving
 from tests.support.slack_requests import (
-    SIGNING_SECRET,
     command_payload,
     event_callback,
     message_event,
     sign,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
 BASELINE_SHARE = 1 / 3
 """The baseline phase runs for this share of each rate's duration."""
 SETTLE_TIMEOUT = 30.0
@@ -62,25 +59,6 @@ class Phase:
     failed: int
     rss_start: int
     rss_end: int
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
-
-
-def rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 async def fire(rate: int, duration: float,
@@ -170,11 +148,9 @@ async def run_phase(index: int, rate: int, duration: float, load: Load, slack: S
 
 
 def print_table(phases: list[Phase]) -> None:
-    header = (f"{'rate/s':>6} {'sent':>6} {'ack p50':>8} {'ack p99':>8} {'ack max':>8} "
-              f"{'base p50':>8} {'base p99':>8} {'p99/base':>8} {'failed':>6} {'lost':>5} "
-              f"{'doubled':>7} {'rss start':>9} {'rss end':>8}")
-    print(header)
-    print("-" * len(header))
+    print_header([("rate/s", 6), ("sent", 6), ("ack p50", 8), ("ack p99", 8), ("ack max", 8),
+                  ("base p50", 8), ("base p99", 8), ("p99/base", 8), ("failed", 6), ("lost", 5),
+                  ("doubled", 7), ("rss start", 9), ("rss end", 8)])
     for p in phases:
         p50, p99 = percentile(p.latencies, 0.5), percentile(p.latencies, 0.99)
         b50, b99 = percentile(p.baseline, 0.5), percentile(p.baseline, 0.99)
@@ -191,12 +167,8 @@ def print_table(phases: list[Phase]) -> None:
 
 
 def start_bot(api_url: str, redis_url: str, port: int) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("SLACK_", "REDIS_", "REGISTRY_WHY_"))}
-    env.update(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET,
-               SLACK_API_URL=api_url, REDIS_URL=redis_url, PORT=str(port),
-               REGISTRY_WHY_HOST="127.0.0.1", REGISTRY_WHY_REDIS_PREFIX="bench",
-               PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p))
+    env = bot_env(api_url, REDIS_URL=redis_url, PORT=str(port),
+                  REGISTRY_WHY_REDIS_PREFIX="bench")
     code = ("import logging; logging.basicConfig(level=logging.WARNING); "
             "from bot.server import serve; from bot.settings import load_settings; "
             "serve(load_settings())")
@@ -220,29 +192,24 @@ async def wait_healthy(session: aiohttp.ClientSession, url: str,
 
 
 async def main_async(rates: list[int], duration: float, redis: RedisServer) -> None:
-    slack = SlackApi()
-    runner = web.AppRunner(slack.application(), handle_signals=False, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    slack.base_url = f"http://127.0.0.1:{runner.addresses[0][1]}/api/"
-    port = free_port()
-    bot = start_bot(slack.base_url, redis.url, port)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        connector = aiohttp.TCPConnector(limit=0)
-        async with aiohttp.ClientSession(connector=connector) as session:
-            await wait_healthy(session, url, bot)
-            load = Load(url, slack, session)
-            phases = []
-            for index, rate in enumerate(rates):
-                print(f"rate {rate}/s for {duration:.0f} s (+ baseline)...", flush=True)
-                phases.append(await run_phase(index, rate, duration, load, slack, bot.pid))
-        print()
-        print_table(phases)
-    finally:
-        bot.terminate()
-        bot.wait(timeout=20)
-        await runner.cleanup()
+    async with serving(SlackApi()) as slack:
+        port = free_port()
+        bot = start_bot(slack.base_url, redis.url, port)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            connector = aiohttp.TCPConnector(limit=0)
+            async with aiohttp.ClientSession(connector=connector) as session:
+                await wait_healthy(session, url, bot)
+                load = Load(url, slack, session)
+                phases = []
+                for index, rate in enumerate(rates):
+                    print(f"rate {rate}/s for {duration:.0f} s (+ baseline)...", flush=True)
+                    phases.append(await run_phase(index, rate, duration, load, slack, bot.pid))
+            print()
+            print_table(phases)
+        finally:
+            bot.terminate()
+            bot.wait(timeout=20)
 
 
 def main() -> None:
@@ -253,15 +220,8 @@ def main() -> None:
                         help="seconds per rate (default 30)")
     args = parser.parse_args()
     rates = [int(r) for r in args.rates.split(",") if r.strip()]
-    binary = subprocess.run(["which", "redis-server"], capture_output=True, text=True).stdout
-    if not binary.strip():
-        raise SystemExit("redis-server is not installed (apt-get install redis-server)")
-    redis = RedisServer(binary.strip())
-    redis.start()
-    try:
+    with running_redis() as redis:
         asyncio.run(main_async(rates, args.duration, redis))
-    finally:
-        redis.stop()
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ from tests.support.bot_process import BotProcess, bot_processes
 from tests.support.pastes import ECR_NO_CREDENTIALS
 from tests.support.probe_servers import ScriptedRegistry, open_registry
 from tests.support.redis_server import RedisServer
+from tests.support.registries_toml import loopback_entry
 from tests.support.slack_api import RESPONSE_URL_METHOD, SlackApi
 from tests.support.slack_requests import (
     command_payload,
@@ -98,8 +99,7 @@ def slow_registry() -> Iterator[ScriptedRegistry]:
 async def replicas(clean_redis: RedisServer, slack_api: SlackApi, slow_registry: ScriptedRegistry,
                    tmp_path: Path) -> AsyncIterator[list[BotProcess]]:
     registries = tmp_path / "registries.toml"
-    registries.write_text(f'[[registry]]\nhost = "{slow_registry.host}"\nscheme = "http"\n'
-                          "allow_private = true\n")
+    registries.write_text(loopback_entry(slow_registry.host))
     async with bot_processes(REPLICAS, slack_api.base_url, tmp_path, REDIS_URL=clean_redis.url,
                              REGISTRY_WHY_REDIS_PREFIX="scale-out",
                              REGISTRY_WHY_REGISTRIES=str(registries)) as bots:

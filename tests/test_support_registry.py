@@ -18,9 +18,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from tests.support.certs import GOOD_NAMES, WRONG_NAME, mint_pki
+from tests.support.dns import LoopbackDns
 from tests.support.oci_layout import INDEX_TYPE, MANIFEST_TYPE, OciLayout, write_oci_layout
 from tests.support.registry import (
-    LoopbackDns,
     MissingTool,
     Registries,
     RunningRegistry,

@@ -26,16 +26,8 @@ from bot.render.button_state import pack
 from knowledge.diagnosis import diagnose
 from knowledge.reference import parse_reference
 from tests.support.pastes import DOCKER_HUB_RATE_LIMIT, ECR_IMAGE, ECR_PULL_SESSION
+from tests.support.registries_toml import FAST_LIMITS, loopback_entry, token_entry
 from tests.support.registry import Registries
-
-FAST = """
-[probe]
-connect_timeout = 1.0
-tls_timeout = 1.0
-read_timeout = 1.0
-total_timeout = 5.0
-user_probes_per_hour = 3
-"""
 
 
 def probes_counted(outcome: str) -> float:
@@ -47,22 +39,11 @@ def probes_counted(outcome: str) -> float:
 def config(registry: Registries, tmp_path: Path) -> ProbeConfig:
     """The plain registry (no auth) and the token registry with its pull account."""
     path = tmp_path / "registries.toml"
-    path.write_text(FAST + f"""
-[[registry]]
-host = "{registry.plain.host}"
-scheme = "http"
-allow_private = true
-
-[[registry]]
-host = "{registry.token.host}"
-ca_file = "{registry.token.ca_file}"
-allow_private = true
-username = "{registry.token.username}"
-password_env = "TOKEN_PASSWORD"
-probe_scopes = ["demo/*"]
-realm_hosts = ["127.0.0.1:{registry.token_server.port}"]
-allowed_channels = ["CPLATFORM"]
-""")
+    path.write_text("\n".join((
+        FAST_LIMITS + "user_probes_per_hour = 3\n",
+        loopback_entry(registry.plain.host),
+        token_entry(registry, password_env="TOKEN_PASSWORD", channel="CPLATFORM"),
+    )))
     assert registry.token.password is not None
     return load_registries(path, environ={"TOKEN_PASSWORD": registry.token.password})
 

@@ -6,7 +6,6 @@ import dataclasses
 from typing import Any
 
 import pytest
-from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from bot.render.blocks import (
@@ -29,6 +28,7 @@ from bot.stats import Feedback, HomeStats
 from knowledge.diagnosis import Diagnosis, diagnose
 from knowledge.loader import knowledge_base
 from knowledge.reference import parse_reference
+from tests.support.block_kit import validated
 from tests.support.pastes import (
     CHAT,
     DOCKER_HUB_RATE_LIMIT,
@@ -38,15 +38,6 @@ from tests.support.pastes import (
     GITHUB_TOKEN,
     WITH_SECRET,
 )
-
-
-def validated(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Parse every block with slack_sdk's models, whose validators enforce Slack's limits."""
-    for raw in blocks:
-        parsed = Block.parse(raw)
-        assert parsed is not None, raw
-        parsed.validate_json()
-    return blocks
 
 
 def texts(blocks: list[dict[str, Any]]) -> str:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_sdk.models.blocks import Block
-
 from bot.probe import ProbeResult
 from bot.probing import ProbeTarget
 from bot.render.blocks import (
@@ -27,6 +25,7 @@ from bot.render.probe_blocks import (
 from knowledge.diagnosis import diagnose
 from knowledge.loader import knowledge_base
 from knowledge.reference import parse_reference
+from tests.support.block_kit import validated
 from tests.support.pastes import ECR_PULL_SESSION
 
 IMAGE = "registry.example.com:5000/demo/hello:nope"
@@ -43,15 +42,6 @@ def result(**changes: Any) -> ProbeResult:
     }
     values.update(changes)
     return ProbeResult(**values)
-
-
-def validated(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Parse every block with slack_sdk's models, whose validators enforce Slack's limits."""
-    for raw in blocks:
-        parsed = Block.parse(raw)
-        assert parsed is not None, raw
-        parsed.validate_json()
-    return blocks
 
 
 def shown(blocks: list[dict[str, Any]]) -> str:

@@ -8,8 +8,6 @@ import json
 import logging
 import socket
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import cast
 
@@ -22,7 +20,7 @@ from bot.observe import EVENTS_LOGGER, FIELDS
 from bot.server import start
 from tests.support.bot_process import BotProcess, bot_processes
 from tests.support.pastes import ECR_NO_CREDENTIALS
-from tests.support.slack_api import APP_TOKEN, SlackApi
+from tests.support.slack_api import APP_TOKEN, SlackApi, serving
 from tests.support.slack_requests import bot_settings, event_callback, message_event, sign
 
 SLOW_REPLY = 2.0
@@ -40,20 +38,6 @@ class ClosingSlackApi(SlackApi):
         link = cast(web.WebSocketResponse, await super()._link(request))
         self.close_codes.append(link.close_code)
         return link
-
-
-@asynccontextmanager
-async def closing_slack_api() -> AsyncIterator[ClosingSlackApi]:
-    api = ClosingSlackApi()
-    runner = web.AppRunner(api.application(), handle_signals=False)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    api.base_url = f"http://127.0.0.1:{runner.addresses[0][1]}/api/"
-    try:
-        yield api
-    finally:
-        await api.close_sockets()
-        await runner.cleanup()
 
 
 def refuses_connections(port: int) -> bool:
@@ -99,7 +83,7 @@ async def test_sigterm_in_http_mode_finishes_the_reply_and_refuses_new_work(
 
 
 async def test_sigterm_in_socket_mode_closes_the_connection_cleanly(tmp_path: Path) -> None:
-    async with closing_slack_api() as api:
+    async with serving(ClosingSlackApi()) as api:
         api.slow("chat.postMessage", SLOW_REPLY)
         async with bot_processes(1, api.base_url, tmp_path, SLACK_APP_TOKEN=APP_TOKEN) as [bot]:
             await api.wait_connections(1)

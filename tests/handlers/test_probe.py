@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from tests.support.probe_servers import (
     open_registry,
 )
 from tests.support.redis_server import RedisServer
+from tests.support.registries_toml import FAST_LIMITS, loopback_entry, token_entry
 from tests.support.registry import Registries
 from tests.support.slack_api import RESPONSE_URL_METHOD, Call, SlackApi
 from tests.support.slack_requests import (
@@ -39,13 +40,6 @@ from tests.support.slack_requests import (
     running_bot,
 )
 
-FAST = """
-[probe]
-connect_timeout = 1.0
-tls_timeout = 1.0
-read_timeout = 1.0
-total_timeout = 5.0
-"""
 PLATFORM = "CPLATFORM"
 """The one channel where the token registry's pull credential may be used."""
 
@@ -53,27 +47,12 @@ PLATFORM = "CPLATFORM"
 def registries_toml(registry: Registries, *, limits: str = "", extra: str = "") -> str:
     """plain and basic (http, no credential) and token (its pull account, scoped to demo/*,
     only from #platform)."""
-    return f"""{FAST}{limits}
-[[registry]]
-host = "{registry.plain.host}"
-scheme = "http"
-allow_private = true
-
-[[registry]]
-host = "{registry.basic.host}"
-scheme = "http"
-allow_private = true
-
-[[registry]]
-host = "{registry.token.host}"
-ca_file = "{registry.token.ca_file}"
-allow_private = true
-username = "{registry.token.username}"
-password_env = "RW_TEST_TOKEN_PASSWORD"
-probe_scopes = ["demo/*"]
-realm_hosts = ["127.0.0.1:{registry.token_server.port}"]
-allowed_channels = ["{PLATFORM}"]
-{extra}"""
+    return "\n".join((
+        FAST_LIMITS + limits,
+        loopback_entry(registry.plain.host),
+        loopback_entry(registry.basic.host),
+        token_entry(registry, password_env="RW_TEST_TOKEN_PASSWORD", channel=PLATFORM) + extra,
+    ))
 
 
 @pytest.fixture
@@ -85,13 +64,6 @@ def registries_file(registry: Registries, tmp_path: Path,
     path = tmp_path / "registries.toml"
     path.write_text(registries_toml(registry))
     return path
-
-
-@pytest.fixture
-def recorder() -> Iterator[RecordingListener]:
-    """A loopback listener that records every connection: proof that nothing was probed."""
-    with RecordingListener() as listener:
-        yield listener
 
 
 def missing_tag(image: str) -> str:
@@ -136,14 +108,21 @@ async def click_probe(bot: BotUnderTest, slack_api: SlackApi, reply: dict[str, A
     await bot.settle(10)
 
 
+async def probed_reply(bot: BotUnderTest, slack_api: SlackApi,
+                       paste: str) -> tuple[dict[str, Any], list[Call]]:
+    """Paste an error, click the probe button on the bot's reply, and wait for the reply's
+    first two updates (progress, then the result); return the reply and the updates so far."""
+    reply = await thread_reply(bot, slack_api, paste)
+    await click_probe(bot, slack_api, reply)
+    return reply, await slack_api.wait_for("chat.update", 2)
+
+
 async def test_probe_button_confirms_a_missing_tag_in_place(
     slack_api: SlackApi, registry: Registries, registries_file: Path
 ) -> None:
     async with running_bot(slack_api, registries_file=registries_file) as bot:
-        reply = await thread_reply(bot, slack_api,
-                                   missing_tag(registry.plain.image("demo/hello:nope")))
-        await click_probe(bot, slack_api, reply)
-        progress, done = await slack_api.wait_for("chat.update", 2)
+        reply, (progress, done) = await probed_reply(
+            bot, slack_api, missing_tag(registry.plain.image("demo/hello:nope")))
         for update in (progress, done):
             assert (update.body["channel"], update.body["ts"]) == (CHANNEL, reply["ts"])
         assert "Probing" in shown(progress)
@@ -156,38 +135,31 @@ async def test_probe_button_confirms_a_missing_tag_in_place(
         assert not slack_api.calls("chat.postEphemeral")
 
 
-async def test_probe_button_refutes_a_missing_tag_that_exists(
-    slack_api: SlackApi, registry: Registries, registries_file: Path
+@pytest.mark.parametrize(("paste", "said"), [
+    pytest.param(lambda regs: missing_tag(regs.plain.image("demo/hello:v1")),
+                 ("*Refuted:*", "can be pulled from here (`ok`)"),
+                 id="refutes a missing tag that exists"),
+    pytest.param(lambda regs: unauthorized("http", regs.basic.host),
+                 ("*Confirmed:*", "`auth-required`", "anonymous request"),
+                 id="sees the login prompt of a basic-auth registry"),
+])
+async def test_the_probe_button_puts_its_verdict_in_the_reply(
+    slack_api: SlackApi, registry: Registries, registries_file: Path,
+    paste: Callable[[Registries], str], said: tuple[str, ...]
 ) -> None:
     async with running_bot(slack_api, registries_file=registries_file) as bot:
-        reply = await thread_reply(bot, slack_api,
-                                   missing_tag(registry.plain.image("demo/hello:v1")))
-        await click_probe(bot, slack_api, reply)
-        _, done = await slack_api.wait_for("chat.update", 2)
-        assert "*Refuted:*" in shown(done)
-        assert "can be pulled from here (`ok`)" in shown(done)
-
-
-async def test_probe_button_sees_the_login_prompt_of_a_basic_auth_registry(
-    slack_api: SlackApi, registry: Registries, registries_file: Path
-) -> None:
-    async with running_bot(slack_api, registries_file=registries_file) as bot:
-        reply = await thread_reply(bot, slack_api, unauthorized("http", registry.basic.host))
-        await click_probe(bot, slack_api, reply)
-        _, done = await slack_api.wait_for("chat.update", 2)
-        assert "*Confirmed:*" in shown(done)
-        assert "`auth-required`" in shown(done)
-        assert "anonymous request" in shown(done)
+        _, (_, done) = await probed_reply(bot, slack_api, paste(registry))
+        for fragment in said:
+            assert fragment in shown(done)
 
 
 async def test_a_second_probe_replaces_the_first_in_the_reply(
     slack_api: SlackApi, registry: Registries, registries_file: Path
 ) -> None:
     async with running_bot(slack_api, registries_file=registries_file) as bot:
-        reply = await thread_reply(bot, slack_api,
-                                   missing_tag(registry.plain.image("demo/hello:nope")))
-        await click_probe(bot, slack_api, reply)
-        first = (await slack_api.wait_for("chat.update", 2))[-1]
+        reply, updates = await probed_reply(
+            bot, slack_api, missing_tag(registry.plain.image("demo/hello:nope")))
+        first = updates[-1]
         await click_probe(bot, slack_api, {**reply, "blocks": first.body["blocks"]},
                           user="U0SOMEONE")
         second = (await slack_api.wait_for("chat.update", 4))[-1]
@@ -271,9 +243,8 @@ async def test_a_credentialed_result_is_shown_only_to_the_asker(
         assert len(slack_api.calls("chat.postMessage")) == 1
     # The same click outside #platform probes anonymously, in the open.
     async with running_bot(slack_api, registries_file=registries_file) as bot:
-        reply = await thread_reply(bot, slack_api, unauthorized("https", registry.token.host))
-        await click_probe(bot, slack_api, reply)
-        _, done = await slack_api.wait_for("chat.update", 2)
+        _, (_, done) = await probed_reply(
+            bot, slack_api, unauthorized("https", registry.token.host))
         assert "anonymous request" in shown(done)
         assert "shown only to you" not in shown(done)
 
@@ -307,8 +278,7 @@ async def test_a_tampered_button_value_is_not_probed(
 ) -> None:
     # The recorder is a listed registry here: only the check of the value can keep it quiet.
     other = f"127.0.0.1:{recorder.port}"
-    registries_file.write_text(registries_toml(registry, extra=(
-        f'\n[[registry]]\nhost = "{other}"\nscheme = "http"\nallow_private = true\n')))
+    registries_file.write_text(registries_toml(registry, extra="\n" + loopback_entry(other)))
     async with running_bot(slack_api, registries_file=registries_file) as bot:
         reply = await thread_reply(bot, slack_api,
                                    missing_tag(registry.plain.image("demo/hello:nope")))
@@ -329,14 +299,10 @@ async def test_a_tampered_button_value_is_not_probed(
 
 
 async def test_the_per_user_rate_limit_is_surfaced(
-    slack_api: SlackApi, registry: Registries, tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch
+    slack_api: SlackApi, registry: Registries, registries_file: Path
 ) -> None:
-    assert registry.token.password is not None
-    monkeypatch.setenv("RW_TEST_TOKEN_PASSWORD", registry.token.password)
-    path = tmp_path / "registries.toml"
-    path.write_text(registries_toml(registry, limits="user_probes_per_hour = 1\n"))
-    async with running_bot(slack_api, registries_file=path) as bot:
+    registries_file.write_text(registries_toml(registry, limits="user_probes_per_hour = 1\n"))
+    async with running_bot(slack_api, registries_file=registries_file) as bot:
         image = registry.plain.image()
         for _ in range(2):
             await bot.command(command_payload(f"probe {image}", slack_api.response_url()))
@@ -387,8 +353,7 @@ async def test_two_replicas_pressing_the_same_button_probe_once(
     })) as scripted:
         scripted.delay = 0.3  # long enough for both clicks to be probing at once
         path = tmp_path / "registries.toml"
-        path.write_text(f'{FAST}\n[[registry]]\nhost = "{scripted.host}"\nscheme = "http"\n'
-                        "allow_private = true\n")
+        path.write_text(f"{FAST_LIMITS}\n{loopback_entry(scripted.host)}")
         async with running_bot(slack_api, registries_file=path,
                                redis_url=clean_redis.url) as one, \
                 running_bot(slack_api, registries_file=path, redis_url=clean_redis.url) as two:

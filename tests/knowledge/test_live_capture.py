@@ -17,7 +17,8 @@ import pytest
 
 from knowledge.diagnosis import diagnose
 from tests.fixtures.capture_skopeo import CASES, CASES_BY_NAME, CaptureEnv, run_case
-from tests.support.registry import LoopbackDns, Registries
+from tests.support.dns import LoopbackDns
+from tests.support.registry import Registries
 
 CAPTURE = Path(__file__).resolve().parents[1] / "fixtures" / "captured" / "skopeo.toml"
 STORED: dict[str, dict[str, Any]] = {

@@ -114,10 +114,15 @@ class BotProcess:
 
     def rss_kib(self) -> int:
         """Resident memory in KiB (Linux ``/proc``)."""
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-        return 0
+        return rss_kib(self.pid)
+
+
+def rss_kib(pid: int) -> int:
+    """Resident memory of process ``pid`` in KiB (Linux ``/proc``); 0 if it is not listed."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
 
 
 def start_bot(name: str, env: dict[str, str], log_dir: Path) -> BotProcess:

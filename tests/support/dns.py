@@ -5,19 +5,24 @@
 (``unshare -m``) where ``/etc/resolv.conf`` is bind-mounted to a file naming only that
 responder. A Go client (skopeo) inside then fails with its real ``lookup X on 127.x.y.z:53: no
 such host`` message, and no query ever leaves loopback. The bind mount exists only inside the
-namespace, so the rest of the machine keeps its resolver.
+namespace, so the rest of the machine keeps its resolver. :func:`loopback_dns` sets both up.
 """
 
 from __future__ import annotations
 
+import contextlib
 import shlex
 import shutil
 import socket
 import struct
 import subprocess
 import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
+from typing import Self
+
+from tests.support.background import Background, accept_until
 
 # Resolv.conf cannot name a port, so the responder needs port 53; trying a few 127/8 addresses
 # lets two test runs on one machine each get their own.
@@ -38,7 +43,7 @@ def nxdomain_reply(query: bytes) -> bytes:
     return struct.pack(">HHHHHH", query_id, reply_flags, qdcount, 0, 0, 0) + query[12:]
 
 
-class NxdomainResponder:
+class NxdomainResponder(Background):
     """Serves NXDOMAIN for every name on ``<address>:53`` in two daemon threads."""
 
     def __init__(self, candidates: tuple[str, ...] = CANDIDATE_ADDRESSES) -> None:
@@ -50,7 +55,7 @@ class NxdomainResponder:
         self.address = ""
         """The loopback address it answers on (port 53); set by :meth:`start`."""
 
-    def start(self) -> NxdomainResponder:
+    def start(self) -> Self:
         """Bind the first free candidate address and start answering."""
         last_error: OSError | None = None
         for address in self._candidates:
@@ -92,17 +97,6 @@ class NxdomainResponder:
                 sock.close()
         self._threads = []
 
-    def __enter__(self) -> NxdomainResponder:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
     def write_resolv_conf(self, path: Path) -> Path:
         """Write a resolv.conf naming only this responder; return ``path``."""
         path.write_text(f"nameserver {self.address}\noptions timeout:1 attempts:1\n")
@@ -121,19 +115,17 @@ class NxdomainResponder:
 
     def _serve_tcp(self) -> None:
         assert self._tcp is not None
-        while not self._stop.is_set():
-            try:
-                conn, _ = self._tcp.accept()
-            except TimeoutError:
-                continue
-            with conn:
-                conn.settimeout(1)
-                try:
-                    (length,) = struct.unpack(">H", _recv_exactly(conn, 2))
-                    reply = nxdomain_reply(_recv_exactly(conn, length))
-                    conn.sendall(struct.pack(">H", len(reply)) + reply)
-                except (OSError, struct.error):
-                    continue
+        accept_until(self._stop, self._tcp, _answer_tcp)
+
+
+def _answer_tcp(conn: socket.socket) -> None:
+    with conn:
+        conn.settimeout(1)
+        # A client that sends garbage or hangs up gets nothing; the next one is still answered.
+        with contextlib.suppress(OSError, struct.error):
+            (length,) = struct.unpack(">H", _recv_exactly(conn, 2))
+            reply = nxdomain_reply(_recv_exactly(conn, length))
+            conn.sendall(struct.pack(">H", len(reply)) + reply)
 
 
 def _recv_exactly(conn: socket.socket, size: int) -> bytes:
@@ -172,3 +164,24 @@ def check_isolation(resolv_conf: Path) -> None:
             "cannot bind-mount a private /etc/resolv.conf with `unshare -m` (needs root or "
             f"CAP_SYS_ADMIN): rc={probe.returncode} stderr={probe.stderr.strip()!r}"
         )
+
+
+@dataclass(frozen=True)
+class LoopbackDns:
+    """A running NXDOMAIN responder and the argv prefix that makes a command use it."""
+
+    address: str
+    prefix: tuple[str, ...]
+
+
+@contextlib.contextmanager
+def loopback_dns(directory: Path) -> Iterator[LoopbackDns]:
+    """Answer NXDOMAIN on loopback, for commands run with the yielded ``prefix``.
+
+    The resolv.conf naming the responder is written to ``directory``. Raises
+    :class:`DnsIsolationUnavailable` unless the responder and the bind mount both work here.
+    """
+    with NxdomainResponder() as responder:
+        conf = responder.write_resolv_conf(directory / "resolv.conf")
+        check_isolation(conf)
+        yield LoopbackDns(responder.address, tuple(isolated_resolver_prefix(conf)))

@@ -8,22 +8,24 @@
 * :class:`FullBacklog`: a listener whose accept queue is full, so a new TCP connect times out.
 
 All of them bind ``127.0.0.1`` on a port the OS picks, run in daemon threads and stop on exit.
+The ``recorder`` fixture (a plugin registered by the root ``conftest.py``) yields a running
+:class:`RecordingListener`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import socket
-import ssl
-import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any, ClassVar, Self
 
+import pytest
+
+from tests.support.background import Background, BackgroundHttpServer, BackgroundListener
 from tests.support.certs import CertPair
 
 
@@ -75,27 +77,14 @@ def open_registry(routes: Mapping[tuple[str, str], Canned]) -> Route:
     return route
 
 
-class _QuietServer(ThreadingHTTPServer):
-    """Clients that hang up mid-answer (as the probe does at its body cap) are no error."""
-
-    daemon_threads = True
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        error = sys.exc_info()[1]
-        if not isinstance(error, ConnectionError | TimeoutError | ssl.SSLError):
-            super().handle_error(request, client_address)  # type: ignore[arg-type]
-
-
-class ScriptedRegistry:
+class ScriptedRegistry(BackgroundHttpServer):
     """A threaded HTTP(S) server answering every request through ``route``."""
 
     def __init__(self, route: Route, *, tls: CertPair | None = None) -> None:
+        super().__init__(tls=tls)
         self._route = route
-        self._tls = tls
         self._lock = threading.Lock()
         self._seen: list[Seen] = []
-        self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
         self.active = 0
         """Requests being answered right now."""
         self.peak = 0
@@ -108,12 +97,6 @@ class ScriptedRegistry:
         """Every request received so far, oldest first."""
         with self._lock:
             return tuple(self._seen)
-
-    @property
-    def port(self) -> int:
-        """The port it listens on."""
-        assert self._httpd is not None, "start() first"
-        return int(self._httpd.server_address[1])
 
     @property
     def host(self) -> str:
@@ -133,43 +116,11 @@ class ScriptedRegistry:
             with self._lock:
                 self.active -= 1
 
-    def start(self) -> Self:
-        """Bind and serve in a daemon thread."""
-        httpd = _QuietServer(("127.0.0.1", 0), _handler(self))
-        if self._tls is not None:
-            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-            context.load_cert_chain(self._tls.cert, self._tls.key)
-            httpd.socket = context.wrap_socket(
-                httpd.socket, server_side=True, do_handshake_on_connect=False
-            )
-        self._httpd = httpd
-        self._thread = threading.Thread(
-            target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving."""
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        return _handler_for(self)
 
 
-def _handler(server: ScriptedRegistry) -> type[BaseHTTPRequestHandler]:
+def _handler_for(server: ScriptedRegistry) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         timeout: ClassVar[float] = 5
         protocol_version = "HTTP/1.1"
@@ -207,23 +158,13 @@ def _handler(server: ScriptedRegistry) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-class RecordingListener:
+class RecordingListener(BackgroundListener):
     """Accepts TCP connections, records each (and its first bytes), then closes it."""
 
     def __init__(self) -> None:
-        self._listener = socket.socket()
-        self._listener.bind(("127.0.0.1", 0))
-        self._listener.listen(16)
-        self._listener.settimeout(0.05)
+        super().__init__(backlog=16, poll=0.05)
         self._lock = threading.Lock()
         self._received: list[bytes] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._accept, daemon=True)
-
-    @property
-    def port(self) -> int:
-        """The port it listens on."""
-        return int(self._listener.getsockname()[1])
 
     @property
     def connections(self) -> int:
@@ -237,78 +178,53 @@ class RecordingListener:
         with self._lock:
             return tuple(self._received)
 
-    def start(self) -> Self:
-        """Start accepting."""
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop accepting and close the listener."""
-        self._stop.set()
-        self._thread.join(timeout=2)
-        self._listener.close()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    def _accept(self) -> None:
-        while not self._stop.is_set():
+    def _accepted(self, conn: socket.socket) -> None:
+        with conn:
+            conn.settimeout(0.3)
             try:
-                conn, _ = self._listener.accept()
-            except TimeoutError:
-                continue
-            with conn:
-                conn.settimeout(0.3)
-                try:
-                    data = conn.recv(4096)
-                except OSError:
-                    data = b""
-                with self._lock:
-                    self._received.append(data)
+                data = conn.recv(4096)
+            except OSError:
+                data = b""
+            with self._lock:
+                self._received.append(data)
 
 
-class FullBacklog:
+@pytest.fixture
+def recorder() -> Iterator[RecordingListener]:
+    """A loopback listener that records every connection made to it: proof of what was not
+    contacted."""
+    with RecordingListener() as listener:
+        yield listener
+
+
+class FullBacklog(Background):
     """A listener that never accepts, with its queue filled: the next connect times out."""
 
     def __init__(self, fill: int = 24) -> None:
+        self._fill = fill
         self._listener = socket.socket()
         self._listener.bind(("127.0.0.1", 0))
         self._listener.listen(0)
         self._held: list[socket.socket] = []
-        for _ in range(fill):
-            sock = socket.socket()
-            sock.setblocking(False)
-            # A non-blocking connect queues the SYN and returns at once.
-            with contextlib.suppress(BlockingIOError):
-                sock.connect(("127.0.0.1", self.port))
-            self._held.append(sock)
 
     @property
     def port(self) -> int:
         """The port it listens on."""
         return int(self._listener.getsockname()[1])
 
-    def close(self) -> None:
+    def start(self) -> Self:
+        """Fill the accept queue with connections that are never accepted; return self."""
+        for _ in range(self._fill):
+            sock = socket.socket()
+            sock.setblocking(False)
+            # A non-blocking connect queues the SYN and returns at once.
+            with contextlib.suppress(BlockingIOError):
+                sock.connect(("127.0.0.1", self.port))
+            self._held.append(sock)
+        return self
+
+    def stop(self) -> None:
         """Close the held connections and the listener."""
         for sock in self._held:
             sock.close()
         self._listener.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

@@ -7,6 +7,7 @@ same port, to test how the bot behaves when Redis goes away and comes back.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import socket
 import subprocess
@@ -15,14 +16,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.support.ports import free_port
+
 _START_TIMEOUT = 5.0
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _ping(port: int) -> bool:
@@ -46,7 +42,7 @@ class RedisServer:
 
     def __init__(self, binary: str) -> None:
         self._binary = binary
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -100,19 +96,33 @@ class RedisServer:
         return int(_command(self.port, "TTL", key)[1:].split(b"\r\n")[0])
 
 
-@pytest.fixture(scope="session")
-def redis_server() -> Iterator[RedisServer]:
-    """A running ``redis-server`` for the whole session; fails loudly if it is not installed."""
+class RedisMissing(RuntimeError):
+    """``redis-server`` is not installed."""
+
+
+@contextlib.contextmanager
+def running_redis() -> Iterator[RedisServer]:
+    """A started ``redis-server``, stopped when the block ends; raises :class:`RedisMissing`
+    when it is not installed."""
     binary = shutil.which("redis-server")
     if binary is None:
-        pytest.fail("redis-server is not installed (apt-get install redis-server); "
-                    "these tests need a real Redis")
+        raise RedisMissing("redis-server is not installed (apt-get install redis-server)")
     server = RedisServer(binary)
     server.start()
     try:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """A running ``redis-server`` for the whole session; fails loudly if it is not installed."""
+    try:
+        with running_redis() as server:
+            yield server
+    except RedisMissing as error:
+        pytest.fail(f"{error}; these tests need a real Redis")
 
 
 @pytest.fixture

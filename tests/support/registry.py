@@ -36,24 +36,19 @@ import signal
 import socket
 import ssl
 import subprocess
-import threading
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 
 import pytest
 
+from tests.support.background import BackgroundListener
 from tests.support.certs import CertPair, TestPki, mint_pki
-from tests.support.dns import (
-    DnsIsolationUnavailable,
-    NxdomainResponder,
-    check_isolation,
-    isolated_resolver_prefix,
-)
+from tests.support.dns import DnsIsolationUnavailable, LoopbackDns, loopback_dns
 from tests.support.oci_layout import OciLayout, write_oci_layout
+from tests.support.ports import free_port
 from tests.support.token_server import PULLER, PUSHER, TokenServer
 
 BASIC_USER = "testuser"
@@ -238,17 +233,10 @@ class Registries:
         )
 
 
-# -- ports, a silent peer ----------------------------------------------------------------------
+# -- a silent peer -----------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    """A loopback TCP port nobody listens on right now (docker-registry cannot take port 0)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Blackhole:
+class Blackhole(BackgroundListener):
     """A loopback TCP listener that accepts connections and never sends a byte.
 
     At most ``max_held`` connections are kept open (older ones are closed), and everything
@@ -256,54 +244,25 @@ class Blackhole:
     """
 
     def __init__(self, max_held: int = 32) -> None:
+        super().__init__(backlog=64, poll=0.1)
         self._max_held = max_held
-        self._listener = socket.socket()
-        self._listener.bind(("127.0.0.1", 0))
-        self._listener.listen(64)
-        self._listener.settimeout(0.1)
         self._held: list[socket.socket] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._accept, daemon=True)
 
     @property
     def address(self) -> tuple[str, int]:
         """``("127.0.0.1", port)``."""
-        host, port = self._listener.getsockname()[:2]
-        return str(host), int(port)
-
-    def start(self) -> Blackhole:
-        """Start accepting; return self."""
-        self._thread.start()
-        return self
+        return "127.0.0.1", self.port
 
     def stop(self) -> None:
         """Close the listener and every held connection."""
-        self._stop.set()
-        self._thread.join(timeout=2)
+        super().stop()
         for conn in self._held:
             conn.close()
-        self._listener.close()
 
-    def __enter__(self) -> Blackhole:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    def _accept(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self._listener.accept()
-            except TimeoutError:
-                continue
-            self._held.append(conn)
-            if len(self._held) > self._max_held:
-                self._held.pop(0).close()
+    def _accepted(self, conn: socket.socket) -> None:
+        self._held.append(conn)
+        if len(self._held) > self._max_held:
+            self._held.pop(0).close()
 
 
 # -- starting registries -----------------------------------------------------------------------
@@ -599,21 +558,11 @@ def blackhole() -> Iterator[tuple[str, int]]:
         yield hole.address
 
 
-@dataclass(frozen=True)
-class LoopbackDns:
-    """A running NXDOMAIN responder and the argv prefix that makes a command use it."""
-
-    address: str
-    prefix: tuple[str, ...]
-
-
 @pytest.fixture(scope="session")
 def nxdomain_dns(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoopbackDns]:
     """Run commands with ``prefix`` to see every DNS name fail with NXDOMAIN, on loopback only."""
     try:
-        with NxdomainResponder() as responder:
-            conf = responder.write_resolv_conf(tmp_path_factory.mktemp("dns") / "resolv.conf")
-            check_isolation(conf)
-            yield LoopbackDns(responder.address, tuple(isolated_resolver_prefix(conf)))
+        with loopback_dns(tmp_path_factory.mktemp("dns")) as dns:
+            yield dns
     except DnsIsolationUnavailable as error:
         pytest.fail(str(error), pytrace=False)

@@ -17,8 +17,9 @@ import json
 import time
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
 import pytest
@@ -304,18 +305,26 @@ class SlackApi:
             await socket.close()
 
 
-@pytest.fixture
-async def slack_api() -> AsyncIterator[SlackApi]:
-    """A running Slack stand-in on a free loopback port; ``base_url`` ends in ``/api/``."""
-    api = SlackApi()
+Api = TypeVar("Api", bound=SlackApi)
+
+
+@asynccontextmanager
+async def serving(api: Api) -> AsyncIterator[Api]:
+    """Serve ``api`` on a free loopback port, its ``base_url`` (ending in ``/api/``) set, until
+    the block ends; its Socket Mode connections are closed then."""
     runner = web.AppRunner(api.application(), handle_signals=False)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    api.base_url = f"http://127.0.0.1:{port}/api/"
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    api.base_url = f"http://127.0.0.1:{runner.addresses[0][1]}/api/"
     try:
         yield api
     finally:
         await api.close_sockets()
         await runner.cleanup()
+
+
+@pytest.fixture
+async def slack_api() -> AsyncIterator[SlackApi]:
+    """A running Slack stand-in on a free loopback port; ``base_url`` ends in ``/api/``."""
+    async with serving(SlackApi()) as api:
+        yield api

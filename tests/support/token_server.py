@@ -14,15 +14,13 @@ from __future__ import annotations
 
 import base64
 import json
-import ssl
 import threading
 import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -31,6 +29,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
+from tests.support.background import BackgroundHttpServer
 from tests.support.certs import CertPair, write_signer
 
 SERVICE = "registry-why-test"
@@ -109,7 +108,7 @@ def parse_scope(scope: str) -> tuple[str, str, tuple[str, ...]] | None:
     return kind, name, tuple(a for a in actions.split(",") if a)
 
 
-class TokenServer:
+class TokenServer(BackgroundHttpServer):
     """The token server, run in a thread on ``127.0.0.1`` with a port the OS picked."""
 
     def __init__(
@@ -122,6 +121,7 @@ class TokenServer:
         service: str = SERVICE,
         issuer: str = ISSUER,
     ) -> None:
+        super().__init__(tls=tls)
         self.ca_file = ca_file
         """A CA bundle that verifies this server's certificate."""
         self.service = service
@@ -130,58 +130,13 @@ class TokenServer:
         self._key, self.signer_bundle = write_signer(signer_dir, "registry-why token signer")
         cert_der = _pem_to_der(self.signer_bundle.read_bytes())
         self._x5c = [base64.b64encode(cert_der).decode()]
-        self._context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        self._context.load_cert_chain(tls.cert, tls.key)
         self._lock = threading.Lock()
         self._requests: list[TokenRequest] = []
-        self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
-    # -- lifecycle ---------------------------------------------------------------------------
-
-    def start(self) -> TokenServer:
-        """Bind, start serving in a daemon thread, and return self."""
-        httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        httpd.daemon_threads = True
-        # Handshake lazily in the handler thread, so one silent client cannot stall accept().
-        httpd.socket = self._context.wrap_socket(
-            httpd.socket, server_side=True, do_handshake_on_connect=False
-        )
-        self._httpd = httpd
-        self._thread = threading.Thread(
-            target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and close the socket."""
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._httpd = self._thread = None
-
-    def __enter__(self) -> TokenServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        return _handler_for(self)
 
     # -- what tests look at ------------------------------------------------------------------
-
-    @property
-    def port(self) -> int:
-        """The port the server listens on."""
-        if self._httpd is None:
-            raise RuntimeError("TokenServer is not started; call start() first")
-        return int(self._httpd.server_address[1])
 
     @property
     def url(self) -> str:

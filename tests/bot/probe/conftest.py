@@ -13,17 +13,9 @@ import pytest
 
 from bot.probe.config import ProbeConfig, parse_registries
 from tests.support.certs import TestPki, mint_pki
-from tests.support.probe_servers import RecordingListener, Route, ScriptedRegistry
+from tests.support.probe_servers import Route, ScriptedRegistry
+from tests.support.registries_toml import FAST_LIMITS, loopback_entry, token_entry
 from tests.support.registry import Registries
-
-FAST = """
-[probe]
-connect_timeout = 1.0
-tls_timeout = 1.0
-read_timeout = 1.0
-total_timeout = 5.0
-"""
-"""Tight time bounds, so a test that waits on a silent peer ends within a second or two."""
 
 MakeConfig = Callable[..., ProbeConfig]
 Scripted = Callable[..., ScriptedRegistry]
@@ -37,10 +29,10 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> TestPki:
 
 @pytest.fixture
 def make_config(tmp_path: Path) -> MakeConfig:
-    """Build a ProbeConfig from registries-file text (FAST limits unless the text has [probe])."""
+    """Build a ProbeConfig from registries-file text (FAST_LIMITS unless it has [probe])."""
 
     def make(text: str, env: Mapping[str, str] | None = None) -> ProbeConfig:
-        body = text if "[probe]" in text else FAST + text
+        body = text if "[probe]" in text else FAST_LIMITS + text
         path = tmp_path / "registries.toml"
         path.write_text(body)
         return parse_registries(body, source=path, environ=env or {})
@@ -63,55 +55,24 @@ def scripted(pki: TestPki) -> Iterator[Scripted]:
         server.stop()
 
 
-@pytest.fixture
-def recorder() -> Iterator[RecordingListener]:
-    """A loopback listener that records every connection made to it."""
-    with RecordingListener() as listener:
-        yield listener
-
-
 def real_registries_toml(regs: Registries, *, token_scopes: str = '["demo/*"]') -> str:
     """A registries file listing every real test registry, with the right trust and accounts."""
-    token, tls = regs.token, regs.tls
-    return f"""
-[[registry]]
-host = "{regs.plain.host}"
-scheme = "http"
-allow_private = true
-
-[[registry]]
-host = "{regs.basic.host}"
-scheme = "http"
-allow_private = true
-
-[[registry]]
-host = "{tls.host}"
-ca_file = "{tls.ca_file}"
-allow_private = true
-username = "{tls.username}"
-password_env = "TLS_PASSWORD"
-probe_scopes = ["demo/*"]
-
-[[registry]]
-host = "{token.host}"
-ca_file = "{token.ca_file}"
-allow_private = true
-username = "{token.username}"
-password_env = "TOKEN_PASSWORD"
-probe_scopes = {token_scopes}
-realm_hosts = ["127.0.0.1:{regs.token_server.port}"]
-allowed_channels = ["CPLATFORM"]
-
-[[registry]]
-host = "{regs.tls_wrong_name.host}"
-ca_file = "{regs.tls_wrong_name.ca_file}"
-allow_private = true
-
-[[registry]]
-host = "{regs.tls_expired.host}"
-ca_file = "{regs.tls_expired.ca_file}"
-allow_private = true
-"""
+    tls = regs.tls
+    return "\n".join((
+        loopback_entry(regs.plain.host),
+        loopback_entry(regs.basic.host),
+        loopback_entry(
+            tls.host,
+            scheme=None,
+            extra=f'ca_file = "{tls.ca_file}"\nusername = "{tls.username}"\n'
+            'password_env = "TLS_PASSWORD"\nprobe_scopes = ["demo/*"]\n',
+        ),
+        token_entry(regs, password_env="TOKEN_PASSWORD", scopes=token_scopes, channel="CPLATFORM"),
+        *(
+            loopback_entry(bad.host, scheme=None, extra=f'ca_file = "{bad.ca_file}"\n')
+            for bad in (regs.tls_wrong_name, regs.tls_expired)
+        ),
+    ))
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from knowledge.reference import parse_reference
 from tests.bot.probe.conftest import MakeConfig, Scripted
 from tests.support.probe_servers import REGISTRY_HEADERS, Canned, ScriptedRegistry, open_registry
 from tests.support.redis_server import RedisServer
+from tests.support.registries_toml import loopback_entry
 from tests.support.registry import Registries
 
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
@@ -30,9 +31,7 @@ def options(**values: float) -> str:
 
 
 def listing(server: ScriptedRegistry, **values: float) -> str:
-    return options(**values) + (
-        f'[[registry]]\nhost = "{server.host}"\nscheme = "http"\nallow_private = true\n'
-    )
+    return options(**values) + loopback_entry(server.host)
 
 
 def pings(server: ScriptedRegistry) -> int:

@@ -13,6 +13,7 @@ from knowledge.loader import knowledge_base
 from knowledge.reference import ImageReference, parse_reference
 from tests.bot.probe.conftest import MakeConfig
 from tests.support.probe_servers import RecordingListener
+from tests.support.registries_toml import loopback_entry
 from tests.support.registry import Registries
 
 pytestmark = pytest.mark.integration
@@ -92,7 +93,7 @@ async def test_a_reference_outside_the_grammar_is_never_sent(
     recorder: RecordingListener, make_config: MakeConfig
 ) -> None:
     host = f"127.0.0.1:{recorder.port}"
-    config = make_config(f'[[registry]]\nhost = "{host}"\nscheme = "http"\nallow_private = true\n')
+    config = make_config(loopback_entry(host))
     for repository, reference in (("Demo/Hello", "v1"), ("demo/../../admin", "v1"), ("a", "v1?x")):
         result = await probe_image(
             ImageReference(host, repository, reference),

@@ -11,6 +11,8 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -18,8 +20,10 @@ import pytest
 from bot.probe import ProbeConfig, ProbeResult, Requester, probe_image
 from knowledge.reference import parse_reference
 from tests.bot.probe.conftest import MakeConfig, real_registries_toml
+from tests.support.dns import LoopbackDns
 from tests.support.probe_servers import FullBacklog
-from tests.support.registry import LoopbackDns, Registries
+from tests.support.registries_toml import loopback_entry
+from tests.support.registry import Registries
 
 pytestmark = pytest.mark.integration
 
@@ -69,9 +73,7 @@ async def test_pullable_image_on_an_open_registry(
 async def test_connection_refused(
     registry: Registries, make_config: MakeConfig, real_config: ProbeConfig, closed_port: int
 ) -> None:
-    config = make_config(
-        f'[[registry]]\nhost = "127.0.0.1:{closed_port}"\nscheme = "http"\nallow_private = true\n'
-    )
+    config = make_config(loopback_entry(f"127.0.0.1:{closed_port}"))
     image = f"127.0.0.1:{closed_port}/demo/hello:v1"
     result = await probe(config, image, "connection-refused")
     assert (result.outcome, result.verdict) == ("connection-refused", "confirmed")
@@ -84,7 +86,7 @@ async def test_connection_refused(
 
 async def test_tls_handshake_timeout(make_config: MakeConfig, blackhole: tuple[str, int]) -> None:
     host = f"127.0.0.1:{blackhole[1]}"
-    config = make_config(f'[[registry]]\nhost = "{host}"\nallow_private = true\n')
+    config = make_config(loopback_entry(host, scheme=None))
     result = await probe(config, f"{host}/demo/hello:v1", "network-timeout")
     assert (result.outcome, result.verdict) == ("network-timeout", "confirmed")
     assert any("TLS handshake" in line for line in result.evidence)
@@ -95,7 +97,7 @@ async def test_read_timeout_on_a_silent_http_server(
     make_config: MakeConfig, blackhole: tuple[str, int]
 ) -> None:
     host = f"127.0.0.1:{blackhole[1]}"
-    config = make_config(f'[[registry]]\nhost = "{host}"\nscheme = "http"\nallow_private = true\n')
+    config = make_config(loopback_entry(host))
     result = await probe(config, f"{host}/demo/hello:v1", "network-timeout")
     assert (result.outcome, result.verdict) == ("network-timeout", "confirmed")
     assert any("no answer in time" in line for line in result.evidence)
@@ -104,17 +106,10 @@ async def test_read_timeout_on_a_silent_http_server(
 async def test_connect_timeout(make_config: MakeConfig) -> None:
     with FullBacklog() as backlog:
         host = f"127.0.0.1:{backlog.port}"
-        config = make_config(f'[[registry]]\nhost = "{host}"\nallow_private = true\n')
+        config = make_config(loopback_entry(host, scheme=None))
         result = await probe(config, f"{host}/demo/hello:v1", "network-timeout")
     assert (result.outcome, result.verdict) == ("network-timeout", "confirmed")
     assert any("TCP connect" in line for line in result.evidence), result.evidence
-
-
-async def test_a_fast_registry_refutes_a_timeout(
-    registry: Registries, real_config: ProbeConfig
-) -> None:
-    result = await probe(real_config, registry.plain.image(), "network-timeout")
-    assert result.verdict == "refuted"
 
 
 def test_dns_failure_with_a_real_resolver(nxdomain_dns: LoopbackDns) -> None:
@@ -151,7 +146,7 @@ async def test_a_resolving_name_refutes_dns_failure(
     registry: Registries, make_config: MakeConfig
 ) -> None:
     host = f"localhost:{registry.plain.port}"
-    config = make_config(f'[[registry]]\nhost = "{host}"\nscheme = "http"\nallow_private = true\n')
+    config = make_config(loopback_entry(host))
     result = await probe(config, f"{host}/demo/hello:v1", "dns-resolution")
     assert (result.outcome, result.verdict) == ("ok", "refuted")
     assert "split DNS" in (result.verdict_reason or "")
@@ -162,21 +157,12 @@ async def test_a_resolving_name_refutes_dns_failure(
 
 async def test_unknown_authority(registry: Registries, make_config: MakeConfig) -> None:
     # The operator did not configure the registry's CA: the bot trusts public CAs only.
-    config = make_config(f'[[registry]]\nhost = "{registry.tls.host}"\nallow_private = true\n')
+    config = make_config(loopback_entry(registry.tls.host, scheme=None))
     result = await probe(config, registry.tls.image(), "tls-unknown-authority")
     assert (result.outcome, result.verdict) == ("tls-unknown-authority", "confirmed")
     assert any("verify code 20" in line for line in result.evidence), result.evidence
     mismatched = await probe(config, registry.tls.image(), "tls-expired")
     assert mismatched.verdict == "inconclusive"
-
-
-async def test_operator_ca_makes_unknown_authority_a_trust_question(
-    registry: Registries, real_config: ProbeConfig
-) -> None:
-    result = await probe(real_config, registry.tls.image(), "tls-unknown-authority")
-    assert result.outcome == "ok"
-    assert result.verdict == "inconclusive"
-    assert "/etc/docker/certs.d/" in (result.verdict_reason or "")
 
 
 async def test_hostname_mismatch(registry: Registries, real_config: ProbeConfig) -> None:
@@ -199,26 +185,18 @@ async def test_expired_certificate(registry: Registries, real_config: ProbeConfi
 async def test_https_client_against_a_plain_http_registry(
     registry: Registries, make_config: MakeConfig, real_config: ProbeConfig
 ) -> None:
-    config = make_config(f'[[registry]]\nhost = "{registry.plain.host}"\nallow_private = true\n')
+    config = make_config(loopback_entry(registry.plain.host, scheme=None))
     result = await probe(config, registry.plain.image(), "http-response-to-https-client")
     assert (result.outcome, result.verdict) == ("http-response-to-https-client", "confirmed")
     tls_fine = await probe(real_config, registry.tls.image(), "http-response-to-https-client")
     assert tls_fine.verdict == "refuted"
 
 
-async def test_registry_listed_as_plain_http_confirms_http_to_https(
-    registry: Registries, real_config: ProbeConfig
-) -> None:
-    result = await probe(real_config, registry.plain.image(), "http-response-to-https-client")
-    assert (result.outcome, result.verdict) == ("ok", "confirmed")
-    assert "plain HTTP" in (result.verdict_reason or "")
-
-
 async def test_plain_http_to_a_tls_port_is_not_a_registry_answer(
     registry: Registries, make_config: MakeConfig
 ) -> None:
     host = registry.tls.host
-    config = make_config(f'[[registry]]\nhost = "{host}"\nscheme = "http"\nallow_private = true\n')
+    config = make_config(loopback_entry(host))
     result = await probe(config, registry.tls.image(), "not-a-registry")
     assert (result.outcome, result.verdict) == ("not-a-registry", "confirmed")
     assert any("expects TLS" in line for line in result.evidence)
@@ -234,15 +212,6 @@ async def test_auth_required_on_a_basic_auth_registry(
     assert (result.outcome, result.verdict) == ("auth-required", "confirmed")
     helper = await probe(real_config, registry.basic.image(), "no-basic-auth-credentials")
     assert helper.verdict == "confirmed"
-
-
-async def test_public_image_refutes_auth_required(
-    registry: Registries, real_config: ProbeConfig
-) -> None:
-    result = await probe(real_config, registry.plain.image(), "auth-required")
-    assert (result.outcome, result.verdict) == ("ok", "refuted")
-    assert "public and pullable from here" in (result.verdict_reason or "")
-    assert "stale" in (result.verdict_reason or "")
 
 
 async def test_private_repository_pullable_with_the_operator_credential(
@@ -334,21 +303,6 @@ async def test_service_account_denied_too(
     assert any("insufficient_scope" in line for line in result.evidence)
 
 
-async def test_public_image_refutes_access_denied(
-    registry: Registries, real_config: ProbeConfig
-) -> None:
-    result = await probe(real_config, registry.plain.image(), "access-denied")
-    assert result.verdict == "refuted"
-    assert "stale" in (result.verdict_reason or "")
-
-
-async def test_missing_tag_refutes_access_denied(
-    registry: Registries, real_config: ProbeConfig
-) -> None:
-    result = await probe(real_config, registry.token.image("demo/hello:nope"), "access-denied")
-    assert (result.outcome, result.verdict) == ("manifest-unknown", "refuted")
-
-
 async def test_out_of_scope_repository_gets_the_anonymous_merged_answer(
     registry: Registries, real_config: ProbeConfig
 ) -> None:
@@ -384,13 +338,6 @@ async def test_channel_not_allowed_gets_the_anonymous_answer(
     assert all(r.username is None for r in registry.token_server.requests[before:])
 
 
-async def test_public_image_refutes_denied_or_missing(
-    registry: Registries, real_config: ProbeConfig
-) -> None:
-    result = await probe(real_config, registry.plain.image(), "pull-access-denied-or-missing")
-    assert result.verdict == "refuted"
-
-
 # -- what exists ------------------------------------------------------------------------------
 
 
@@ -404,19 +351,6 @@ async def test_missing_repository(registry: Registries, real_config: ProbeConfig
     assert "whole repository" in (as_tag.verdict_reason or "")
 
 
-async def test_missing_repository_seen_with_the_credential(
-    registry: Registries, real_config: ProbeConfig
-) -> None:
-    result = await probe(
-        real_config, registry.token.image("demo/nothing:v1"), "repository-not-found"
-    )
-    assert (result.outcome, result.verdict, result.tier) == (
-        "repository-not-found",
-        "confirmed",
-        "credentialed",
-    )
-
-
 async def test_missing_tag(registry: Registries, real_config: ProbeConfig) -> None:
     image = registry.plain.image("demo/hello:nope")
     result = await probe(real_config, image, "manifest-unknown")
@@ -425,12 +359,6 @@ async def test_missing_tag(registry: Registries, real_config: ProbeConfig) -> No
     assert as_repo.verdict == "refuted"
     platform = await probe(real_config, image, "no-matching-platform")
     assert platform.verdict == "refuted"
-
-
-async def test_missing_digest(registry: Registries, real_config: ProbeConfig) -> None:
-    image = f"{registry.plain.host}/demo/hello@{MISSING_DIGEST}"
-    result = await probe(real_config, image, "manifest-unknown")
-    assert (result.outcome, result.verdict) == ("manifest-unknown", "confirmed")
 
 
 async def test_existing_oci_image_refutes_manifest_unknown_and_names_old_clients(
@@ -455,14 +383,6 @@ async def test_platform_question_is_answered_with_what_the_headers_show(
     assert "single-platform manifest" in (single.verdict_reason or "")
 
 
-async def test_client_side_causes_are_inconclusive(
-    registry: Registries, real_config: ProbeConfig
-) -> None:
-    result = await probe(real_config, registry.plain.image(), "disk-full-on-pull")
-    assert result.verdict == "inconclusive"
-    assert "client" in (result.verdict_reason or "")
-
-
 async def test_an_unreadable_password_file_is_reported_not_raised(
     registry: Registries, make_config: MakeConfig, real_env: dict[str, str], tmp_path: Path
 ) -> None:
@@ -476,3 +396,81 @@ async def test_an_unreadable_password_file_is_reported_not_raised(
     result = await probe(config, registry.token.image(), "auth-required")
     assert result.outcome is None
     assert any("could not be read" in line for line in result.evidence)
+
+
+# -- verdicts one probe decides ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OneProbe:
+    """A probe of one real registry, and what its result must show."""
+
+    image: Callable[[Registries], str]
+    suspected: str
+    expect: Mapping[str, str]
+    """``ProbeResult`` fields and the value each must have."""
+    reason: tuple[str, ...] = ()
+    """Fragments the verdict's reason must hold."""
+
+
+def plain_image(regs: Registries) -> str:
+    return regs.plain.image()
+
+
+ONE_PROBE = {
+    "a_fast_registry_refutes_a_timeout": OneProbe(
+        plain_image, "network-timeout", {"verdict": "refuted"}
+    ),
+    "operator_ca_makes_unknown_authority_a_trust_question": OneProbe(
+        lambda regs: regs.tls.image(),
+        "tls-unknown-authority",
+        {"outcome": "ok", "verdict": "inconclusive"},
+        ("/etc/docker/certs.d/",),
+    ),
+    "registry_listed_as_plain_http_confirms_http_to_https": OneProbe(
+        plain_image,
+        "http-response-to-https-client",
+        {"outcome": "ok", "verdict": "confirmed"},
+        ("plain HTTP",),
+    ),
+    "public_image_refutes_auth_required": OneProbe(
+        plain_image,
+        "auth-required",
+        {"outcome": "ok", "verdict": "refuted"},
+        ("public and pullable from here", "stale"),
+    ),
+    "public_image_refutes_access_denied": OneProbe(
+        plain_image, "access-denied", {"verdict": "refuted"}, ("stale",)
+    ),
+    "missing_tag_refutes_access_denied": OneProbe(
+        lambda regs: regs.token.image("demo/hello:nope"),
+        "access-denied",
+        {"outcome": "manifest-unknown", "verdict": "refuted"},
+    ),
+    "public_image_refutes_denied_or_missing": OneProbe(
+        plain_image, "pull-access-denied-or-missing", {"verdict": "refuted"}
+    ),
+    "missing_repository_seen_with_the_credential": OneProbe(
+        lambda regs: regs.token.image("demo/nothing:v1"),
+        "repository-not-found",
+        {"outcome": "repository-not-found", "verdict": "confirmed", "tier": "credentialed"},
+    ),
+    "missing_digest": OneProbe(
+        lambda regs: f"{regs.plain.host}/demo/hello@{MISSING_DIGEST}",
+        "manifest-unknown",
+        {"outcome": "manifest-unknown", "verdict": "confirmed"},
+    ),
+    "client_side_causes_are_inconclusive": OneProbe(
+        plain_image, "disk-full-on-pull", {"verdict": "inconclusive"}, ("client",)
+    ),
+}
+
+
+@pytest.mark.parametrize("case", ONE_PROBE.values(), ids=list(ONE_PROBE))
+async def test_one_probe_decides(
+    registry: Registries, real_config: ProbeConfig, case: OneProbe
+) -> None:
+    result = await probe(real_config, case.image(registry), case.suspected)
+    assert {field: getattr(result, field) for field in case.expect} == case.expect
+    for fragment in case.reason:
+        assert fragment in (result.verdict_reason or "")

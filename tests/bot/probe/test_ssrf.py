@@ -14,6 +14,7 @@ from bot.probe.config import load_registries
 from knowledge.reference import ImageReference, parse_reference
 from tests.bot.probe.conftest import MakeConfig, Scripted
 from tests.support.probe_servers import RecordingListener, json_error, open_registry
+from tests.support.registries_toml import loopback_entry
 
 
 class ScriptedResolver:
@@ -92,7 +93,7 @@ async def test_dotted_ipv4_mapped_form_is_refused_too(
 async def test_metadata_addresses_stay_blocked_even_with_allow_private(
     make_config: MakeConfig, host: str
 ) -> None:
-    config = make_config(f'[[registry]]\nhost = "{host}"\nscheme = "http"\nallow_private = true\n')
+    config = make_config(loopback_entry(host))
     started = time.monotonic()
     result = await probe_image(ImageReference(host, "latest/meta-data", "v1"), config=config)
     assert result.refused is not None
@@ -102,7 +103,7 @@ async def test_metadata_addresses_stay_blocked_even_with_allow_private(
 
 
 async def test_a_name_resolving_to_metadata_is_blocked(make_config: MakeConfig) -> None:
-    config = make_config('[[registry]]\nhost = "registry.corp.example"\nallow_private = true\n')
+    config = make_config(loopback_entry("registry.corp.example", scheme=None))
     resolver = ScriptedResolver({"registry.corp.example": [["169.254.169.254"]]})
     config = ProbeConfig(config.registries, config.options, resolver)
     result = await probe_image(parse_reference("registry.corp.example/app:v1"), config=config)
@@ -117,7 +118,7 @@ async def test_dns_rebinding_gets_the_first_checked_answer(
     host = f"rebind.example:{server.port}"
     # First answer loopback (allowed for this host), later answers the metadata address.
     resolver = ScriptedResolver({"rebind.example": [["127.0.0.1"], ["169.254.169.254"]]})
-    base = make_config(f'[[registry]]\nhost = "{host}"\nscheme = "http"\nallow_private = true\n')
+    base = make_config(loopback_entry(host))
     config = ProbeConfig(base.registries, base.options, resolver)
     result = await probe_image(parse_reference(f"{host}/demo/hello:nope"), config=config)
     # Several requests were made (ping, manifest, tags) but the name was looked up once.
@@ -144,8 +145,7 @@ async def test_a_token_host_resolving_to_a_blocked_address_is_not_called(
         )
     )
     base = make_config(
-        f'[[registry]]\nhost = "{server.host}"\nscheme = "http"\n'
-        'realm_hosts = ["auth.corp.example:80"]\nallow_private = true\n'
+        loopback_entry(server.host, extra='realm_hosts = ["auth.corp.example:80"]\n')
     )
     resolver = ScriptedResolver({"auth.corp.example": [["169.254.169.254"]]})
     config = ProbeConfig(base.registries, base.options, resolver)
@@ -157,9 +157,7 @@ async def test_a_token_host_resolving_to_a_blocked_address_is_not_called(
 async def test_ports_are_part_of_the_listing(
     recorder: RecordingListener, make_config: MakeConfig
 ) -> None:
-    config = make_config(
-        '[[registry]]\nhost = "127.0.0.1:1"\nscheme = "http"\nallow_private = true\n'
-    )
+    config = make_config(loopback_entry("127.0.0.1:1"))
     result = await probe_image(
         parse_reference(f"127.0.0.1:{recorder.port}/demo/hello:v1"), config=config
     )

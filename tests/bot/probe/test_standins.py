@@ -8,6 +8,7 @@ that point their token realm or a redirect somewhere the bot must not go.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import pytest
 
@@ -25,6 +26,7 @@ from tests.support.probe_servers import (
     json_error,
     open_registry,
 )
+from tests.support.registries_toml import loopback_entry
 
 MANIFEST = "/v2/demo/hello/manifests/v1"
 TAGS = "/v2/demo/hello/tags/list"
@@ -38,10 +40,28 @@ OCI_OK = Canned(
 )
 
 
-def listed(server: ScriptedRegistry, *, scheme: str = "http", extra: str = "") -> str:
-    return (
-        f'[[registry]]\nhost = "{server.host}"\nscheme = "{scheme}"\nallow_private = true\n{extra}'
-    )
+def listed(server: ScriptedRegistry, *, extra: str = "") -> str:
+    return loopback_entry(server.host, extra=extra)
+
+
+LogIn = Callable[..., ProbeConfig]
+
+
+@pytest.fixture
+def log_in(make_config: MakeConfig, pki: TestPki) -> LogIn:
+    """A config listing a TLS stand-in (trusted through the test CA) with the account ``bot``,
+    its password ``password``, probing every repository; ``extra`` adds lines to its table."""
+
+    def make(server: ScriptedRegistry, *, password: str = "pw", extra: str = "") -> ProbeConfig:
+        login = (
+            f'ca_file = "{pki.ca_cert}"\nusername = "bot"\npassword_env = "PW"\n'
+            f'probe_scopes = ["*"]\n{extra}'
+        )
+        return make_config(
+            loopback_entry(server.host, scheme="https", extra=login), {"PW": password}
+        )
+
+    return make
 
 
 async def probe(
@@ -238,7 +258,7 @@ def token_registry(host_holder: list[str], *, head: Canned, post_status: int = 2
 
 
 async def test_invalid_token_means_the_credential_is_rejected(
-    scripted: Scripted, make_config: MakeConfig, pki: TestPki
+    scripted: Scripted, log_in: LogIn
 ) -> None:
     host: list[str] = []
     rejected = json_error(
@@ -249,37 +269,17 @@ async def test_invalid_token_means_the_credential_is_rejected(
     )
     server = scripted(token_registry(host, head=rejected), tls=True)
     host.append(server.host)
-    config = make_config(
-        listed(
-            server,
-            scheme="https",
-            extra=f'ca_file = "{pki.ca_cert}"\nusername = "bot"\npassword_env = "PW"\n'
-            'probe_scopes = ["*"]\n',
-        ),
-        {"PW": "pw"},
-    )
-    result = await probe(config, server, "auth-invalid-credentials")
+    result = await probe(log_in(server), server, "auth-invalid-credentials")
     assert (result.outcome, result.verdict) == ("auth-invalid-credentials", "confirmed")
     # access_token (not token) was accepted, and the token went only to the registry itself.
     assert any(s.headers.get("authorization") == "Bearer tok-1" for s in server.requests)
 
 
-async def test_oauth2_post_falls_back_to_get(
-    scripted: Scripted, make_config: MakeConfig, pki: TestPki
-) -> None:
+async def test_oauth2_post_falls_back_to_get(scripted: Scripted, log_in: LogIn) -> None:
     host: list[str] = []
     server = scripted(token_registry(host, head=OCI_OK, post_status=404), tls=True)
     host.append(server.host)
-    config = make_config(
-        listed(
-            server,
-            scheme="https",
-            extra=f'ca_file = "{pki.ca_cert}"\nusername = "bot"\npassword_env = "PW"\n'
-            'probe_scopes = ["*"]\noauth2 = "password"\n',
-        ),
-        {"PW": "pw"},
-    )
-    result = await probe(config, server, None)
+    result = await probe(log_in(server, extra='oauth2 = "password"\n'), server, None)
     token_calls = [
         (s.method, "authorization" in s.headers) for s in server.requests if "/token" in s.path
     ]
@@ -311,34 +311,32 @@ async def test_open_api_root_with_a_protected_repository(
 # -- hostile registries -----------------------------------------------------------------------
 
 
-def hostile(realm: str) -> Route:
-    def route(seen: Seen) -> Canned:
-        return json_error(
-            401, "UNAUTHORIZED", "authentication required", **{"WWW-Authenticate": realm}
-        )
+Hostile = Callable[..., ScriptedRegistry]
 
-    return route
+
+@pytest.fixture
+def hostile(scripted: Scripted) -> Hostile:
+    """Start a stand-in (HTTPS unless ``tls=False``) answering every request with a 401 whose
+    challenge is ``realm``."""
+
+    def start(realm: str, *, tls: bool = True) -> ScriptedRegistry:
+        def route(seen: Seen) -> Canned:
+            return json_error(
+                401, "UNAUTHORIZED", "authentication required", **{"WWW-Authenticate": realm}
+            )
+
+        return scripted(route, tls=tls)
+
+    return start
 
 
 @pytest.mark.parametrize("scheme", ["https", "http"])
 async def test_realm_on_another_host_gets_nothing(
-    scripted: Scripted,
-    make_config: MakeConfig,
-    recorder: RecordingListener,
-    pki: TestPki,
-    scheme: str,
+    hostile: Hostile, log_in: LogIn, recorder: RecordingListener, scheme: str
 ) -> None:
     realm = f'Bearer realm="{scheme}://127.0.0.1:{recorder.port}/token",service="evil"'
-    server = scripted(hostile(realm), tls=True)
-    config = make_config(
-        listed(
-            server,
-            scheme="https",
-            extra=f'ca_file = "{pki.ca_cert}"\nusername = "bot"\npassword_env = "PW"\n'
-            'probe_scopes = ["*"]\n',
-        ),
-        {"PW": "the-operators-secret"},
-    )
+    server = hostile(realm)
+    config = log_in(server, password="the-operators-secret")
     result = await probe(config, server, "auth-required")
     assert recorder.connections == 0
     assert result.outcome is None
@@ -348,21 +346,14 @@ async def test_realm_on_another_host_gets_nothing(
 
 
 async def test_listed_realm_over_plain_http_never_gets_the_credential(
-    scripted: Scripted,
-    make_config: MakeConfig,
-    recorder: RecordingListener,
-    pki: TestPki,
+    hostile: Hostile, log_in: LogIn, recorder: RecordingListener
 ) -> None:
     realm = f'Bearer realm="http://127.0.0.1:{recorder.port}/token",service="evil"'
-    server = scripted(hostile(realm), tls=True)
-    config = make_config(
-        listed(
-            server,
-            scheme="https",
-            extra=f'ca_file = "{pki.ca_cert}"\nusername = "bot"\npassword_env = "PW"\n'
-            f'probe_scopes = ["*"]\nrealm_hosts = ["127.0.0.1:{recorder.port}"]\n',
-        ),
-        {"PW": "the-operators-secret"},
+    server = hostile(realm)
+    config = log_in(
+        server,
+        password="the-operators-secret",
+        extra=f'realm_hosts = ["127.0.0.1:{recorder.port}"]\n',
     )
     result = await probe(config, server, None)
     assert recorder.connections == 0
@@ -370,10 +361,10 @@ async def test_listed_realm_over_plain_http_never_gets_the_credential(
 
 
 async def test_anonymous_token_from_a_listed_http_realm_carries_no_credential(
-    scripted: Scripted, make_config: MakeConfig, recorder: RecordingListener
+    hostile: Hostile, make_config: MakeConfig, recorder: RecordingListener
 ) -> None:
     realm = f'Bearer realm="http://127.0.0.1:{recorder.port}/token",service="s"'
-    server = scripted(hostile(realm))
+    server = hostile(realm, tls=False)
     config = make_config(listed(server, extra=f'realm_hosts = ["127.0.0.1:{recorder.port}"]\n'))
     await probe(config, server, None)
     (request,) = recorder.received
@@ -382,23 +373,11 @@ async def test_anonymous_token_from_a_listed_http_realm_carries_no_credential(
 
 
 async def test_basic_realm_is_a_label_not_a_url(
-    scripted: Scripted,
-    make_config: MakeConfig,
-    recorder: RecordingListener,
-    pki: TestPki,
+    hostile: Hostile, log_in: LogIn, recorder: RecordingListener
 ) -> None:
     realm = f'Basic realm="https://127.0.0.1:{recorder.port}/"'
-    server = scripted(hostile(realm), tls=True)
-    config = make_config(
-        listed(
-            server,
-            scheme="https",
-            extra=f'ca_file = "{pki.ca_cert}"\nusername = "bot"\npassword_env = "PW"\n'
-            'probe_scopes = ["*"]\n',
-        ),
-        {"PW": "pw"},
-    )
-    result = await probe(config, server, "auth-invalid-credentials")
+    server = hostile(realm)
+    result = await probe(log_in(server), server, "auth-invalid-credentials")
     assert recorder.connections == 0
     assert result.outcome == "auth-invalid-credentials"
     # The credential went to the registry itself, over TLS.
@@ -422,10 +401,7 @@ async def test_manifest_redirect_is_not_followed(
     away = Canned(307, {"Location": f"http://127.0.0.1:{recorder.port}/steal"})
     server = scripted(open_registry({("HEAD", MANIFEST): away}))
     # Even a listed, allowed host is not followed to.
-    config = make_config(
-        listed(server) + f'\n[[registry]]\nhost = "127.0.0.1:{recorder.port}"\n'
-        'scheme = "http"\nallow_private = true\n'
-    )
+    config = make_config(listed(server) + "\n" + loopback_entry(f"127.0.0.1:{recorder.port}"))
     result = await probe(config, server, None)
     assert recorder.connections == 0
     assert result.outcome is None
