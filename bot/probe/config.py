@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import fnmatch
 import ipaddress
-import os
 import re
 import ssl
 import tomllib
@@ -416,11 +415,12 @@ def _profile(
     )
 
 
-def parse_registries(
-    text: str, *, source: Path, environ: Mapping[str, str] | None = None
-) -> ProbeConfig:
-    """Validate registries-file text; raise ConfigError with every problem named."""
-    env = os.environ if environ is None else environ
+def parse_registries(text: str, *, source: Path, environ: Mapping[str, str]) -> ProbeConfig:
+    """Validate registries-file text; raise ConfigError with every problem named.
+
+    ``environ`` is where ``password_env`` names are looked up (bot.settings passes the
+    process environment: it is the one reader of the environment).
+    """
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -435,7 +435,7 @@ def parse_registries(
     )
     for number, entry in enumerate(parsed.registry, start=1):
         where = f"{source}: [[registry]] #{number} ({entry.host})"
-        registries[entry.host] = _profile(entry, builtins.get(entry.host), env, where)
+        registries[entry.host] = _profile(entry, builtins.get(entry.host), environ, where)
     opts = parsed.probe
     options = ProbeOptions(
         connect_timeout=opts.connect_timeout,
@@ -452,11 +452,11 @@ def parse_registries(
     return ProbeConfig(registries=registries, options=options)
 
 
-def load_registries(path: Path | None, *, environ: Mapping[str, str] | None = None) -> ProbeConfig:
+def load_registries(path: Path | None, *, environ: Mapping[str, str]) -> ProbeConfig:
     """Load the registries file at ``path``; with None, only the public registries, anonymously.
 
-    ``environ`` is where ``password_env`` names are looked up (the process environment when
-    None). Raises ConfigError with a message naming the file, table and field to fix.
+    ``environ`` is where ``password_env`` names are looked up. Raises ConfigError with a
+    message naming the file, table and field to fix.
     """
     if path is None:
         return ProbeConfig(registries=public_profiles())

@@ -292,6 +292,9 @@ def _handler_for(server: TokenServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         timeout = 5.0
         protocol_version = "HTTP/1.1"
+        # Headers and body go out in two writes: without TCP_NODELAY, Nagle's algorithm and
+        # the client's delayed ACK hold every token answer back by about 40 ms.
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: Any) -> None:
             """Quiet: the test output has no use for an access log."""

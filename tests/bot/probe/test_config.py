@@ -56,7 +56,7 @@ def test_a_good_file(pki: TestPki) -> None:
 
 
 def test_no_file_means_public_registries_only_and_anonymously() -> None:
-    config = load_registries(None)
+    config = load_registries(None, environ={})
     assert config.profile_for("ghcr.io") is not None
     assert config.profile_for("registry.example.com") is None
     assert all(p.credential is None and not p.allow_private for p in config.registries.values())
@@ -131,4 +131,4 @@ def test_not_toml_and_unreadable() -> None:
     with pytest.raises(ConfigError, match="not valid TOML"):
         parse("[[registry]\nhost=")
     with pytest.raises(ConfigError, match="cannot read"):
-        load_registries(Path("/nonexistent/registries.toml"))
+        load_registries(Path("/nonexistent/registries.toml"), environ={})

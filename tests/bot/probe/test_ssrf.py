@@ -46,7 +46,7 @@ class ScriptedResolver:
 async def test_unlisted_hosts_are_refused_without_a_connection(
     recorder: RecordingListener, image: str
 ) -> None:
-    config = load_registries(None)
+    config = load_registries(None, environ={})
     result = await probe_image(parse_reference(image.format(port=recorder.port)), config=config)
     assert result.refused is not None
     assert "not a registry this bot may probe" in result.refused
