@@ -7,13 +7,14 @@ from dataclasses import dataclass
 
 from knowledge.context import Context
 from knowledge.entry import Entry, Step
-from knowledge.registries import host_without_port
+from knowledge.registries import host_without_port, registry_region
 
 PLACEHOLDERS: dict[str, str] = {
     "image": "<image>",
     "host": "<registry-host>",
     "hostname": "<registry-hostname>",
     "port": "<port>",
+    "region": "<region>",
     "repository": "<repository>",
     "reference": "<tag-or-digest>",
     "tag": "<tag>",
@@ -51,12 +52,17 @@ DOCKER_HUB_ENDPOINT = "registry-1.docker.io"
 
 
 def _network_values(host: str) -> dict[str, str]:
-    """``hostname`` and ``port`` of a registry host: what DNS, ``nc`` and ``openssl`` need."""
+    """``hostname`` and ``port`` of a registry host (what DNS, ``nc`` and ``openssl`` need), and
+    the cloud ``region`` the host names, if any."""
     name = host_without_port(host)
     port = host[len(name) :].lstrip(":")
     if name == "docker.io":
         name = DOCKER_HUB_ENDPOINT
-    return {"host": host, "hostname": name, "port": port or "443"}
+    values = {"host": host, "hostname": name, "port": port or "443"}
+    region = registry_region(host)
+    if region:
+        values["region"] = region
+    return values
 
 
 def values_from(context: Context) -> dict[str, str]:

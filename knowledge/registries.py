@@ -18,10 +18,10 @@ _DOCKER_HUB_HOSTS = frozenset(
     }
 )
 _ECR = re.compile(
-    r"[0-9]{12}\.(?:dkr\.ecr(?:-fips)?\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?"
-    r"|dkr-ecr(?:-fips)?\.[a-z0-9-]+\.on\.aws)"
+    r"[0-9]{12}\.(?:dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?"
+    r"|dkr-ecr(?:-fips)?\.([a-z0-9-]+)\.on\.aws)"
 )
-_ARTIFACT_REGISTRY = re.compile(r"[a-z0-9-]+-docker\.pkg\.dev")
+_ARTIFACT_REGISTRY = re.compile(r"([a-z0-9-]+)-docker\.pkg\.dev")
 _ACR_SUFFIXES = (".azurecr.io", ".azurecr.cn", ".azurecr.us", ".azurecr.de")
 
 _LABELS: dict[RegistryFamily, str] = {
@@ -84,3 +84,14 @@ def registry_family(host: str) -> RegistryFamily:
 def family_label(family: RegistryFamily) -> str:
     """What to call a registry family in a sentence: ``Docker Hub``, ``Amazon ECR``."""
     return _LABELS[family]
+
+
+def registry_region(host: str) -> str | None:
+    """The cloud region a registry host names (ECR ``eu-west-1``, Artifact Registry
+    ``europe-west1``), or None for hosts that name none."""
+    name = host_without_port(host)
+    if ecr := _ECR.fullmatch(name):
+        return ecr[1] or ecr[2]
+    if gar := _ARTIFACT_REGISTRY.fullmatch(name):
+        return gar[1]
+    return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from knowledge.context import Context, Registry
+from knowledge.entry import RegistryFamily
 from knowledge.guide import build_guide, fill, values_from
 from knowledge.reference import ImageReference
 from tests.knowledge.kb_builder import build_kb, pattern
@@ -54,3 +55,12 @@ def test_network_commands_get_the_host_name_and_port() -> None:
     assert network("ghcr.io") == "openssl s_client -connect ghcr.io:443 # ghcr.io"
     # Docker Hub images name docker.io; the registry answers at its API endpoint.
     assert network("docker.io") == "openssl s_client -connect registry-1.docker.io:443 # docker.io"
+
+
+def test_cloud_registries_fill_their_region() -> None:
+    def region(host: str, family: RegistryFamily) -> str:
+        return fill("--region {region}", values_from(Context(registry=Registry(host, family))))
+
+    assert region("123456789012.dkr.ecr.eu-west-1.amazonaws.com", "ecr") == "--region eu-west-1"
+    assert region("europe-west1-docker.pkg.dev", "gar") == "--region europe-west1"
+    assert region("ghcr.io", "ghcr") == "--region <region>"
