@@ -4,7 +4,7 @@ No import-time side effects and no environment reads here: everything comes from
 is injected (tests give their own Slack client or store)::
 
     runtime = build_runtime(settings)          # client, store, service, app, prober
-    await runtime.app.async_dispatch(request)  # what the server does per request
+    await runtime.dispatch(request)            # what the server does per request
 """
 
 from __future__ import annotations
@@ -16,7 +16,9 @@ from typing import Any
 
 from redis.asyncio import Redis
 from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -34,6 +36,8 @@ log = logging.getLogger(__name__)
 
 SLACK_TIMEOUT = 10
 """Seconds to wait for one Slack API answer (retries come on top)."""
+CLAIMED_EVENT = "registry_why_claimed_event"
+"""Context key: the event id this request claimed, to confirm once it is acknowledged."""
 
 
 @dataclass
@@ -48,6 +52,18 @@ class Runtime:
     in_flight: InFlight
     prober: Prober | None = None
     """The registry probe, when enabled (``REGISTRY_WHY_PROBE`` / ``REGISTRY_WHY_REGISTRIES``)."""
+
+    async def dispatch(self, request: AsyncBoltRequest) -> BoltResponse:
+        """Run one request from Slack through the app and return its acknowledgement.
+
+        An event claimed by this request is confirmed only when it was acknowledged (status
+        below 400): otherwise just the lease is left, and Slack's redelivery is handled.
+        """
+        response = await self.app.async_dispatch(request)
+        event_id = request.context.get(CLAIMED_EVENT)
+        if isinstance(event_id, str) and response.status < 400:
+            await self.service.acked(event_id)
+        return response
 
     async def aclose(self) -> None:
         """Release the store's and the probe cache's connections."""
@@ -78,7 +94,8 @@ if not any(isinstance(f, _TokenFromSettings) for f in _BOLT_APP_LOGGER.filters):
 
 def _dedupe_events(service: Service) -> Callable[..., Awaitable[BoltResponse]]:
     async def dedupe_events(
-        body: dict[str, Any], next: Callable[[], Awaitable[BoltResponse]]
+        body: dict[str, Any], context: AsyncBoltContext,
+        next: Callable[[], Awaitable[BoltResponse]],
     ) -> BoltResponse:
         # Slack redelivers an event (same event_id) when an ack was late or lost; every
         # replica shares the store, so only the first delivery anywhere is handled.
@@ -88,9 +105,10 @@ def _dedupe_events(service: Service) -> Callable[..., Awaitable[BoltResponse]]:
         if not await service.first_delivery(event_id):
             log.info("event %s already handled; ignoring the redelivery", event_id)
             return BoltResponse(status=200, body="")
-        response = await next()
-        await service.acked(event_id)
-        return response
+        # Bolt's next() only lets the listeners run after this returns: the claim is
+        # confirmed by Runtime.dispatch, which sees the acknowledgement.
+        context[CLAIMED_EVENT] = event_id
+        return await next()
 
     return dedupe_events
 

@@ -7,13 +7,14 @@ signing secret, Redis password) and anything shaped like a credential (the same 
 get) are replaced, so a secret that reaches a log message by accident still never reaches the
 log. What libraries log with request bodies in it (Bolt, the Slack SDK and aiohttp at DEBUG
 level, Bolt's note on a bad signature) is dropped whatever the level: pasted text is never
-logged.
+logged. Nor are the probe's request URLs (httpx at INFO level).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -28,10 +29,19 @@ QUIET_LIBRARIES = ("slack_bolt", "slack_sdk", "aiohttp", "httpx", "httpcore", "r
                    "registry-why")
 """Loggers whose DEBUG records are dropped: they print request bodies and headers (Bolt names
 the loggers it hands to listeners after the app: ``registry-why:<listener>``)."""
+URL_LOGGING_LIBRARIES = ("httpx", "httpcore")
+"""Loggers whose INFO records are dropped too: httpx logs every request's URL at INFO, and the
+probe's token requests carry the operator's account name in theirs."""
 _BODY_MESSAGES = ("Invalid request signature detected",)
 """INFO messages of Bolt's that quote a request body (our own request line records these)."""
 _MIN_SECRET = 6
 """Shorter values are not masked literally (they would mask ordinary words)."""
+_RESPONSE_URL = re.compile(
+    r"(https?://[^\s\"'<>/]+(?:/[^\s\"'<>/]+)*?/(?:commands|actions|services|response)/)"
+    r"[^\s\"'<>]+")
+"""A Slack response URL (``hooks.slack.com/commands/...``, or a Slack-compatible endpoint's
+``.../response/...``): whoever holds one can post as the bot, and the Slack SDK logs it when it
+retries a post (429, 5xx)."""
 
 
 class Masker:
@@ -49,6 +59,7 @@ class Masker:
         for value in sorted(self._values, key=len, reverse=True):
             if value in text:
                 text = text.replace(value, "[REDACTED setting]")
+        text = _RESPONSE_URL.sub(r"\1[REDACTED response_url]", text)
         return mask_secrets(text)[0]
 
 
@@ -74,12 +85,15 @@ def settings_secrets(settings: Settings) -> list[str]:
 
 
 class LibraryBodies(logging.Filter):
-    """Drops the library records that carry request bodies (see QUIET_LIBRARIES)."""
+    """Drops the library records that carry request bodies or URLs (see QUIET_LIBRARIES and
+    URL_LOGGING_LIBRARIES)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not record.name.startswith(QUIET_LIBRARIES):
             return True
         if record.levelno < logging.INFO:
+            return False
+        if record.name.startswith(URL_LOGGING_LIBRARIES) and record.levelno < logging.WARNING:
             return False
         return not (isinstance(record.msg, str) and record.msg.startswith(_BODY_MESSAGES))
 

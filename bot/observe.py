@@ -69,6 +69,8 @@ class RequestRecord:
     probe: str | None = None
     replies: int = 0
     lost: int = 0
+    response_url: str | None = field(default=None, repr=False)
+    """Where the asker can still be told something went wrong; never logged."""
     _runs: int = field(default=0, init=False, repr=False)
     """Listener runs in progress for this request."""
     _ran: bool = field(default=False, init=False, repr=False)
@@ -92,9 +94,20 @@ class RequestRecord:
             trigger_id = body.get("trigger_id")
             where = body.get("channel")
             channel = where.get("id") if isinstance(where, Mapping) else None
+        response_url = body.get("response_url")
         return cls(type=metrics.request_type(kind if isinstance(kind, str) else None),
                    mode=mode, event_id=_id(event_id), trigger_id=_id(trigger_id),
-                   channel=_id(channel), redelivery=redelivery)
+                   channel=_id(channel), redelivery=redelivery,
+                   response_url=response_url if isinstance(response_url, str) else None)
+
+    @property
+    def name(self) -> str:
+        """The request's name in logs: its event id, or its trigger id."""
+        if self.event_id:
+            return f"event {self.event_id}"
+        if self.trigger_id:
+            return f"trigger {self.trigger_id}"
+        return f"{self.type} request without id"
 
     def fields(self) -> dict[str, Any]:
         """What the log line says, keys always present."""
@@ -217,6 +230,17 @@ def call_failed(method: str, error: str) -> None:
     record = current()
     if record is not None:
         record.lost += 1
+
+
+def listener_failed(exc: BaseException) -> RequestRecord | None:
+    """A listener run ended with an unexpected error: its reply is lost. Returns the record
+    (to name the request and reach the asker), if there is one."""
+    metrics.REPLIES_LOST.inc()
+    record = current()
+    if record is not None:
+        record.outcome = f"failed: {type(exc).__name__}"
+        record.lost += 1
+    return record
 
 
 def slack_retry(reason: str) -> None:

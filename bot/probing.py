@@ -29,6 +29,7 @@ from bot.render.button_state import ButtonStateError, unpack
 from knowledge.diagnosis import Diagnosis
 from knowledge.normalize import normalize
 from knowledge.reference import ImageReference, InvalidReference, parse_reference
+from knowledge.secrets import mask_secrets
 
 COMMAND_WORD = "probe"
 """``/registry-why probe <image>``."""
@@ -44,6 +45,10 @@ MISMATCHED_BUTTON = (
     "Ask again with /registry-why probe <image>."
 )
 STALE_BUTTON = "This button can no longer be used (the bot has changed since); nothing was probed."
+PROBE_FAILED = (
+    "The probe could not finish because of an error in the bot, so nothing was concluded. "
+    "Try again in a minute; if it keeps failing, an operator can find the error in the bot's log."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +123,9 @@ def target_from_command(argument: str) -> ProbeTarget | NotProbed:
     try:
         return ProbeTarget(parse_reference(text))
     except InvalidReference as exc:
-        return NotProbed(f"That is not an image reference: {exc.problem}. {COMMAND_USAGE}")
+        # The problem quotes the argument, and people paste tokens into commands too.
+        problem, _found = mask_secrets(exc.problem)
+        return NotProbed(f"That is not an image reference: {problem}. {COMMAND_USAGE}")
 
 
 class Prober:

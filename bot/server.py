@@ -26,10 +26,9 @@ from dataclasses import dataclass
 from aiohttp import ClientError, web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-from slack_bolt.adapter.socket_mode.async_internals import (
-    run_async_bolt_app,
-    send_async_response,
-)
+from slack_bolt.adapter.socket_mode.async_internals import send_async_response
+from slack_bolt.adapter.socket_mode.internals import build_headers
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.socket_mode.aiohttp import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
@@ -37,7 +36,7 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 from bot import metrics, observe
 from bot.app import Runtime, build_runtime
 from bot.logs import configure_logging, settings_secrets
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +55,11 @@ def _redelivery(headers: Mapping[str, Sequence[str]]) -> int:
 class ObservedSocketModeHandler(AsyncSocketModeHandler):
     """Bolt's Socket Mode handler, opening each envelope's request record and timing its ack."""
 
+    def __init__(self, runtime: Runtime, *, app_token: str) -> None:
+        super().__init__(runtime.app, app_token=app_token,
+                         web_client=runtime.client)
+        self.runtime = runtime
+
     async def handle(  # type: ignore[override]
         self, client: SocketModeClient, req: SocketModeRequest
     ) -> None:
@@ -63,7 +67,8 @@ class ObservedSocketModeHandler(AsyncSocketModeHandler):
         started = time.time()
         with observe.receiving(req.payload, mode="socket",
                                redelivery=req.retry_attempt or 0) as record:
-            response = await run_async_bolt_app(self.app, req)
+            response = await self.runtime.dispatch(AsyncBoltRequest(
+                mode="socket_mode", body=req.payload, headers=build_headers(req)))
             try:
                 await send_async_response(client, req, response, started)
             finally:
@@ -95,7 +100,7 @@ class Health:
         """Each check's state: ``ok`` or what is wrong."""
         checks = {"slack": "ok" if await self.check_slack() else "auth.test failed"}
         if self._runtime.settings.redis_url is not None:
-            checks["redis"] = "ok" if await self._runtime.service.ready() else "unreachable"
+            checks["redis"] = "ok" if await self._runtime.service.ready() else "unavailable"
         if self._socket is not None:
             connected = await self._socket.client.is_connected()
             checks["socket_mode"] = "ok" if connected else "disconnected"
@@ -109,7 +114,7 @@ def web_application(runtime: Runtime, health: Health, *, slack_events: bool) -> 
         bolt_request = await to_bolt_request(request)
         with observe.receiving(bolt_request.body, mode="http",
                                redelivery=_redelivery(bolt_request.headers)) as record:
-            response = await runtime.app.async_dispatch(bolt_request)
+            response = await runtime.dispatch(bolt_request)
             observe.answered(record, response.status)
         return await to_aiohttp_response(response)
 
@@ -172,8 +177,7 @@ async def start(
     socket = None
     if settings.slack_app_token is not None:
         socket = ObservedSocketModeHandler(
-            runtime.app, app_token=settings.slack_app_token.get_secret_value(),
-            web_client=runtime.client)
+            runtime, app_token=settings.slack_app_token.get_secret_value())
     health = Health(runtime, socket)
     await runtime.service.warm_up()
     await health.check_slack()
@@ -185,12 +189,23 @@ async def start(
                            handle_signals=False, access_log=None,
                            shutdown_timeout=ANSWER_TIMEOUT)
     await runner.setup()
-    site = web.TCPSite(runner, host or settings.host, settings.port if port is None else port)
-    await site.start()
+    await _listen(runner, host or settings.host, settings.port if port is None else port)
     bound = runner.addresses[0][1]
     mode = "Socket Mode" if socket else f"HTTP mode ({EVENTS_PATH})"
     log.info("registry-why serving in %s; health on port %d", mode, bound)
     return RunningBot(runtime, health, bound, runner, socket)
+
+
+async def _listen(runner: web.AppRunner, host: str, port: int) -> None:
+    """Listen on ``host:port``; a host that does not resolve or a port taken is a settings
+    problem, reported as one (not as a traceback)."""
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise SettingsError(
+            f"REGISTRY_WHY_HOST / PORT: cannot listen on {host}:{port}: {exc.strerror or exc}"
+            " (use an address of this machine, such as 0.0.0.0, and a free port)") from None
 
 
 async def _serve(settings: Settings) -> None:

@@ -9,13 +9,14 @@ counts, fingerprints and message timestamps.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from dataclasses import dataclass
 
 from bot import observe
 from bot.settings import Settings
 from bot.stats import HomeStats, Stats
-from bot.store import Keys, Store
+from bot.store import Keys, Store, StoreUnavailable
 from knowledge.diagnosis import Diagnosis, diagnose
 from knowledge.entry import Entry, RegistryFamily
 from knowledge.loader import knowledge_base
@@ -85,6 +86,8 @@ class Repeat:
     thread_ts: str
     counter_ts: str | None
     post_counter: bool
+    cause: str
+    """What counts as the same cause: class and registry (``<class>:<family>-<host hash>``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +100,18 @@ class Quiet:
 PasteOutcome = Reply | Repeat | Quiet
 
 _ANSWER_OUTCOMES: dict[type, str] = {Usage: "usage", ImageInfo: "image", Explained: "explained"}
+
+
+def _cause(diagnosis: Diagnosis) -> str:
+    # The same class at another registry needs its own answer (its own commands). The host is
+    # kept as its family and a hash: an ECR host name carries the AWS account id.
+    context = diagnosis.context
+    host = (context.registry.host if context.registry is not None
+            else context.image.host if context.image is not None else None)
+    if host is None:
+        return f"{diagnosis.class_id}:none"
+    digest = hashlib.sha256(host.lower().encode()).hexdigest()[:12]
+    return f"{diagnosis.class_id}:{registry_family(host)}-{digest}"
 
 
 def _reference(text: str) -> ImageReference | None:
@@ -166,7 +181,6 @@ class Service:
             return Usage()
         diagnosis = await self.diagnose(stripped)
         if diagnosis.class_id is not None:
-            await self.stats.record(diagnosis.class_id)
             return Explained(diagnosis)
         if not any(ch.isspace() for ch in stripped):
             image = diagnosis.context.image or _reference(stripped)
@@ -202,37 +216,63 @@ class Service:
             return Quiet(f"confidence {diagnosis.confidence:.2f} below {threshold:.2f}")
         if not await self.claim_message(channel, ts):
             return Quiet("message already answered")
-        await self.stats.record(diagnosis.class_id)
         return await self._noise_control(channel, thread_ts, diagnosis)
 
     async def _noise_control(self, channel: str, thread_ts: str,
                              diagnosis: Diagnosis) -> PasteOutcome:
         window = self.settings.repeat_window
-        class_id = diagnosis.class_id
-        assert class_id is not None
         if window == 0:
             return Reply(diagnosis)
-        count = await self.store.incr(self.keys.repeat(channel, class_id), window)
-        first_thread = (await self.store.get(self.keys.repeat_thread(channel, class_id))
+        cause = _cause(diagnosis)
+        count = await self.store.incr(self.keys.repeat(channel, cause), window)
+        first_thread = (await self.store.get(self.keys.repeat_thread(channel, cause))
                         if count > 1 else None)
         if first_thread is None:
             # First in the window, or the record of the first answer is gone: answer in full.
-            await self.store.put(self.keys.repeat_thread(channel, class_id), thread_ts, window)
+            await self.store.put(self.keys.repeat_thread(channel, cause), thread_ts, window)
             return Reply(diagnosis)
-        counter_key = self.keys.repeat_counter(channel, class_id)
-        counter_ts = await self.store.get(counter_key)
+        counter_ts = await self.store.get(self.keys.repeat_counter(channel, cause, first_thread))
         post = counter_ts is None and await self.store.claim(
-            self.keys.repeat_counter_lock(channel, class_id), window)
-        return Repeat(diagnosis, count, window, first_thread, counter_ts, post)
+            self.keys.repeat_counter_lock(channel, cause, first_thread), window)
+        return Repeat(diagnosis, count, window, first_thread, counter_ts, post, cause)
 
-    async def remember_counter(self, channel: str, class_id: str, ts: str) -> None:
-        """Keep the ts of a counter message, so later repeats update it."""
-        await self.store.put(self.keys.repeat_counter(channel, class_id), ts,
-                             self.settings.repeat_window)
+    async def count_shown(self, shown: Answer | PasteOutcome) -> None:
+        """Count the cause of an answer for App Home, once the answer was sent.
+
+        Called after the reply, so stats never delay or block one; a store that fails here is
+        logged, not raised (the reply already reached the person)."""
+        match shown:
+            case Explained(diagnosis=diagnosis) | Reply(diagnosis=diagnosis) | Repeat(
+                    diagnosis=diagnosis) if diagnosis.class_id is not None:
+                try:
+                    await self.stats.record(diagnosis.class_id)
+                except StoreUnavailable as exc:
+                    log.warning("could not count %s for App Home: %s", diagnosis.class_id, exc)
+
+    async def remember_counter(self, channel: str, repeat: Repeat, ts: str) -> int:
+        """Keep the ts of the counter message just posted for ``repeat``, so later repeats
+        update it; returns the count now, which repeats that came while the counter was being
+        posted (and found no counter to update) may have raised above ``repeat.count``."""
+        await self.store.put(self.keys.repeat_counter(channel, repeat.cause, repeat.thread_ts),
+                             ts, self.settings.repeat_window)
+        now = await self.store.get(self.keys.repeat(channel, repeat.cause))
+        return max(repeat.count, int(now)) if now is not None else repeat.count
 
     async def claim_full_guide(self, channel: str, ts: str) -> bool:
         """True the first time the full guide is asked for under the message ``(channel, ts)``."""
         return await self.store.claim(self.keys.guide_posted(channel, ts), MESSAGE_TTL)
+
+    async def release_full_guide(self, channel: str, ts: str) -> None:
+        """The full guide could not be posted: let the next click try again."""
+        await self.store.release(self.keys.guide_posted(channel, ts))
+
+    async def claim_share(self, channel: str, ts: str) -> bool:
+        """True for the first click on "Share in channel" under the answer ``(channel, ts)``."""
+        return await self.store.claim(self.keys.shared(channel, ts), MESSAGE_TTL)
+
+    async def release_share(self, channel: str, ts: str) -> None:
+        """Sharing failed: let the next click try again."""
+        await self.store.release(self.keys.shared(channel, ts))
 
     async def record_feedback(self, class_id: str, helpful: bool, user: str,
                               message: str) -> bool:

@@ -42,7 +42,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from pydantic import (
     AliasChoices,
@@ -119,6 +119,15 @@ class Settings(BaseSettings):
     probe: bool | None = Field(
         default=None, validation_alias=_env("REGISTRY_WHY_PROBE", "probe"))
 
+    @field_validator("slack_bot_token", "slack_signing_secret", "slack_app_token", mode="before")
+    @classmethod
+    def _strip_secret(cls, value: Any) -> Any:
+        # Copied from a web page or a file, a secret often brings a newline or spaces along;
+        # kept, they would make Slack refuse every token and every request signature fail.
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        return value.strip() if isinstance(value, str) else value
+
     @field_validator("slack_bot_token")
     @classmethod
     def _bot_token(cls, value: SecretStr | None) -> SecretStr | None:
@@ -157,9 +166,11 @@ class Settings(BaseSettings):
     def _redis_url(cls, value: SecretStr | None) -> SecretStr | None:
         if value is None or not value.get_secret_value():
             return None
-        scheme = urlsplit(value.get_secret_value()).scheme
-        if scheme not in ("redis", "rediss", "unix"):
+        parts = urlsplit(value.get_secret_value())
+        if parts.scheme not in ("redis", "rediss", "unix"):
             raise ValueError("must start with redis://, rediss:// or unix://")
+        if parts.scheme != "unix":
+            _check_redis_address(parts)
         return value
 
     @field_validator("redis_prefix")
@@ -235,6 +246,24 @@ _SECRET_FIELDS = frozenset({"slack_bot_token", "slack_signing_secret", "slack_ap
                             "redis_url"})
 
 
+def _check_redis_address(parts: SplitResult) -> None:
+    """Host, port and database of a ``redis(s)://`` URL; messages never quote the URL (it
+    may hold a password)."""
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if parts.fragment or "@" in parts.path or port == -1:
+        # An unencoded '#', '/' or '@' in the password cuts the URL in the wrong place.
+        raise ValueError("cannot be read: percent-encode special characters in the password "
+                         "(# -> %23, / -> %2F, @ -> %40)")
+    if not parts.hostname:
+        raise ValueError("needs a host, for example redis://redis:6379/0")
+    if not re.fullmatch(r"/?\d*", parts.path):
+        raise ValueError("the database after the host must be a number, for example "
+                         "redis://redis:6379/0")
+
+
 def _report(problems: list[str]) -> str:
     return "registry-why cannot start; fix these settings:\n" + "\n".join(
         f"  {p}" for p in problems)
@@ -262,13 +291,20 @@ def load_probe_config(
     environment when None). Raises SettingsError naming ``REGISTRY_WHY_REGISTRIES`` and the
     file's table and field to fix.
     """
+    # Imported here: bot.logs imports this module (through bot.observe and bot.store).
+    from bot.logs import hide
+
     if not settings.probe_enabled:
         return None
     try:
-        return load_registries(settings.registries_file,
-                               environ=os.environ if environ is None else environ)
+        config = load_registries(settings.registries_file,
+                                 environ=os.environ if environ is None else environ)
+        # Read outside Settings, so the log's masking would not know them otherwise.
+        hide(*(profile.credential.password() for profile in config.registries.values()
+               if profile.credential is not None))
     except ConfigError as exc:
         raise SettingsError(_report([f"REGISTRY_WHY_REGISTRIES: {exc}"])) from None
+    return config
 
 
 def load_settings(**overrides: Any) -> Settings:

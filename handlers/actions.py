@@ -42,10 +42,15 @@ async def _tell(body: dict[str, Any], text: str, rid: str) -> None:
         {"response_type": "ephemeral", "replace_original": False, "text": text}, rid)
 
 
-def _message_key(body: dict[str, Any]) -> str:
+def _message(body: dict[str, Any]) -> tuple[str, str]:
+    """The channel and ts of the message whose button was clicked."""
     container = body.get("container") or {}
     channel = container.get("channel_id") or (body.get("channel") or {}).get("id", "")
-    return f"{channel}:{container.get('message_ts', '')}"
+    return str(channel), str(container.get("message_ts", ""))
+
+
+def _message_key(body: dict[str, Any]) -> str:
+    return ":".join(_message(body))
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -59,6 +64,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
         if diagnosis is None:
             await _tell(body, "This answer can no longer be shared; ask again.", rid)
             return
+        channel, ts = _message(body)
+        # A double click sends two requests: only the first shares.
+        if not await service.claim_share(channel, ts):
+            return
         shared = render_diagnosis(diagnosis, probe=service.probe_enabled,
                                   shared_by=body["user"]["id"])
         url = body["response_url"]
@@ -67,6 +76,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
                   **shared.as_kwargs()}, rid)
         if posted:
             await post_to_response_url(url, {"delete_original": True}, rid)
+        else:
+            await service.release_share(channel, ts)
 
     async def on_full_guide(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
                             client: AsyncWebClient) -> None:
@@ -86,9 +97,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
         if not await service.claim_full_guide(channel, message["ts"]):
             await _tell(body, "The full guide is already in this thread.", rid)
             return
-        await deliver("full guide", rid, client.chat_postMessage(
+        posted = await deliver("full guide", rid, client.chat_postMessage(
             channel=channel, thread_ts=thread_of(message), unfurl_links=False,
             **guide.as_kwargs()))
+        if posted is None:
+            await service.release_full_guide(channel, message["ts"])
 
     async def on_feedback(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()

@@ -34,5 +34,6 @@ def register(app: AsyncApp, deps: Deps) -> None:
             {"response_type": "ephemeral", **message.as_kwargs()},
             request_id(command),
         )
+        await deps.service.count_shown(answer)
 
     app.command(COMMAND)(deps.in_flight.track(on_command))

@@ -11,6 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.service import Answer, Explained, Service, Usage
 from bot.slack_retry import deliver
+from bot.slack_text import message_text
 from handlers.answers import render_answer, request_id, thread_of, without_mention
 from handlers.deps import Deps
 
@@ -24,7 +25,7 @@ async def _thread_parent_text(client: AsyncWebClient, channel: str, thread_ts: s
     messages = replies.get("messages") if replies is not None else None
     if not messages:
         return None
-    return str(messages[0].get("text") or "")
+    return message_text(messages[0])
 
 
 async def _answer(service: Service, client: AsyncWebClient, event: dict[str, Any],
@@ -65,5 +66,6 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await deliver("mention reply", rid, client.chat_postMessage(
             channel=channel, thread_ts=thread_of(event), unfurl_links=False,
             **message.as_kwargs()))
+        await service.count_shown(answer)
 
     app.event("app_mention")(deps.in_flight.track(on_mention))

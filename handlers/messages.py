@@ -61,6 +61,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 await _count(client, service, channel, repeat, rid)
             case Quiet(reason=reason):
                 log.debug("no reply to %s: %s", rid, reason)
+        await service.count_shown(outcome)
 
     app.event("message")(deps.in_flight.track(on_message))
 
@@ -69,13 +70,22 @@ async def _count(client: AsyncWebClient, service: Service, channel: str, repeat:
                  rid: str) -> None:
     class_id = repeat.diagnosis.class_id
     assert class_id is not None
-    counter = render_repeat_counter(channel, class_id, repeat.diagnosis.title or class_id,
-                                    repeat.count, repeat.window)
-    if repeat.counter_ts:
+
+    def counter(count: int) -> dict[str, Any]:
+        return render_repeat_counter(channel, class_id, repeat.diagnosis.title or class_id,
+                                     count, repeat.window).as_kwargs()
+
+    async def update(ts: str, count: int) -> None:
         await deliver("repeat counter update", rid, client.chat_update(
-            channel=channel, ts=repeat.counter_ts, **counter.as_kwargs()))
+            channel=channel, ts=ts, **counter(count)))
+
+    if repeat.counter_ts:
+        await update(repeat.counter_ts, repeat.count)
     elif repeat.post_counter:
         posted = await deliver("repeat counter", rid, client.chat_postMessage(
-            channel=channel, thread_ts=repeat.thread_ts, **counter.as_kwargs()))
+            channel=channel, thread_ts=repeat.thread_ts, **counter(repeat.count)))
         if posted is not None:
-            await service.remember_counter(channel, class_id, str(posted["ts"]))
+            ts = str(posted["ts"])
+            latest = await service.remember_counter(channel, repeat, ts)
+            if latest > repeat.count:
+                await update(ts, latest)

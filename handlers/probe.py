@@ -8,14 +8,16 @@ and any refusal, goes to the person who asked alone. What may be probed is decid
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.probe import Requester
+from bot.probe import ProbeResult, Requester
 from bot.probing import (
+    PROBE_FAILED,
     PROBE_OFF,
     NotProbed,
     Prober,
@@ -36,6 +38,8 @@ from bot.slack_retry import deliver, post_to_response_url
 from handlers.answers import request_id, thread_of
 from handlers.deps import Deps
 
+log = logging.getLogger(__name__)
+
 
 async def _respond(url: str, message: Message, rid: str, *, replace: bool) -> None:
     body: dict[str, Any] = {"response_type": "ephemeral", "replace_original": replace,
@@ -43,6 +47,18 @@ async def _respond(url: str, message: Message, rid: str, *, replace: bool) -> No
     if message.blocks:
         body["blocks"] = message.blocks
     await post_to_response_url(url, body, rid)
+
+
+async def _probed(prober: Prober, target: ProbeTarget,
+                  requester: Requester) -> ProbeResult | None:
+    """The probe's result, or None when it failed in the bot: the "Probing..." note already
+    shown must still be replaced, so the failure ends here (logged by type, its text may hold
+    a registry's answer)."""
+    try:
+        return await prober.probe(target, requester)
+    except Exception as exc:
+        log.error("probe of %s failed: %s", target.image, type(exc).__name__)
+        return None
 
 
 async def answer_command(prober: Prober | None, command: dict[str, Any], argument: str) -> None:
@@ -56,8 +72,10 @@ async def answer_command(prober: Prober | None, command: dict[str, Any], argumen
         await _respond(url, Message(escape(target.reason)), rid, replace=False)
         return
     await _respond(url, render_probing_message(str(target.image)), rid, replace=False)
-    result = await prober.probe(target, Requester(command["user_id"], command.get("channel_id")))
-    await _respond(url, render_probe_message(result), rid, replace=True)
+    result = await _probed(prober, target,
+                           Requester(command["user_id"], command.get("channel_id")))
+    done = Message(escape(PROBE_FAILED)) if result is None else render_probe_message(result)
+    await _respond(url, done, rid, replace=True)
 
 
 async def _in_ephemeral_reply(prober: Prober, body: dict[str, Any], target: ProbeTarget,
@@ -66,7 +84,11 @@ async def _in_ephemeral_reply(prober: Prober, body: dict[str, Any], target: Prob
     url, reply = body["response_url"], render_reply(target)
     probing = with_probe(reply.blocks, render_probing(str(target.image)))
     await _respond(url, Message(reply.text, probing), rid, replace=True)
-    result = await prober.probe(target, requester)
+    result = await _probed(prober, target, requester)
+    if result is None:
+        await _respond(url, reply, rid, replace=True)
+        await _respond(url, Message(escape(PROBE_FAILED)), rid, replace=False)
+        return
     await _respond(url, Message(reply.text, with_probe(reply.blocks, render_probe(result))), rid,
                    replace=True)
 
@@ -81,17 +103,18 @@ async def _in_thread_reply(prober: Prober, client: AsyncWebClient, channel: str,
         await deliver("probe progress", rid, client.chat_update(
             channel=channel, ts=ts, text=text,
             blocks=with_probe(blocks, render_probing(str(target.image)))))
-    result = await prober.probe(target, requester)
-    if result.ephemeral or result.refused:
-        if openly:
-            await deliver("probe progress removal", rid, client.chat_update(
-                channel=channel, ts=ts, text=text, blocks=blocks))
-        await deliver("private probe result", rid, client.chat_postEphemeral(
-            channel=channel, user=requester.user, thread_ts=thread_of(reply),
-            **render_probe_message(result).as_kwargs()))
+    result = await _probed(prober, target, requester)
+    if result is not None and not (result.ephemeral or result.refused):
+        await deliver("probe result", rid, client.chat_update(
+            channel=channel, ts=ts, text=text, blocks=with_probe(blocks, render_probe(result))))
         return
-    await deliver("probe result", rid, client.chat_update(
-        channel=channel, ts=ts, text=text, blocks=with_probe(blocks, render_probe(result))))
+    if openly:
+        await deliver("probe progress removal", rid, client.chat_update(
+            channel=channel, ts=ts, text=text, blocks=blocks))
+    private = ({"text": escape(PROBE_FAILED)} if result is None
+               else render_probe_message(result).as_kwargs())
+    await deliver("private probe result", rid, client.chat_postEphemeral(
+        channel=channel, user=requester.user, thread_ts=thread_of(reply), **private))
 
 
 def register(app: AsyncApp, deps: Deps) -> None:

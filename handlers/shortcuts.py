@@ -11,6 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.render.blocks import SHORTCUT_CALLBACK, render_diagnosis
 from bot.service import Explained
 from bot.slack_retry import deliver, post_to_response_url
+from bot.slack_text import message_text
 from handlers.answers import render_answer, request_id, thread_of
 from handlers.deps import Deps
 
@@ -24,7 +25,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await ack()
         rid = request_id(shortcut)
         message, channel = shortcut["message"], shortcut["channel"]["id"]
-        answer = await service.answer(message.get("text") or "")
+        answer = await service.answer(message_text(message))
         # A named cause goes in the message's thread for everyone, once; anything else
         # (not sure, already answered, bot not in the channel) only to the person who asked.
         if (isinstance(answer, Explained) and answer.named
@@ -34,6 +35,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 channel=channel, thread_ts=thread_of(message), unfurl_links=False,
                 **reply.as_kwargs()))
             if posted is not None:
+                await service.count_shown(answer)
                 return
         private = render_answer(answer, shareable=False, probe=service.probe_enabled)
         await post_to_response_url(
@@ -41,5 +43,6 @@ def register(app: AsyncApp, deps: Deps) -> None:
             {"response_type": "ephemeral", "replace_original": False, **private.as_kwargs()},
             rid,
         )
+        await service.count_shown(answer)
 
     app.message_shortcut(SHORTCUT_CALLBACK)(deps.in_flight.track(on_shortcut))

@@ -11,6 +11,8 @@ bounded time. Redis being down never stops a probe: it only loses the sharing.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import logging
 import time
 import uuid
@@ -40,8 +42,16 @@ class ProbeKey:
     tier: Tier
 
     def redis_key(self, prefix: str) -> str:
-        """``<prefix>:probe:<host>:<repository>:<reference>:<tier>``."""
-        return f"{prefix}:probe:{self.host}:{self.repository}:{self.reference}:{self.tier}"
+        """``<prefix>:probe:<host>:<repository>:<reference>:<tier>:<hash of the four>``.
+
+        The readable part alone is ambiguous (ports and digests hold colons:
+        ``localhost:5000/sha256:<hex>`` and ``localhost/5000@sha256:<hex>`` read the same), and
+        one image's credentialed result must never be served for another's: the hash of the
+        exact parts keeps the keys apart.
+        """
+        parts = [self.host, self.repository, self.reference, self.tier]
+        exact = hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:32]
+        return f"{prefix}:probe:{':'.join(parts)}:{exact}"
 
 
 class ProbeCache:
@@ -140,8 +150,12 @@ class ProbeCache:
             log.warning("probe cache: Redis unavailable, probing without sharing: %s", exc)
             return await self._run(probe), False
         if leader:
-            observation = await self._run(probe)
-            await self._publish(redis, result_key, lock_key, observation, options)
+            try:
+                observation = await self._run(probe)
+                await self._publish(redis, result_key, observation, options)
+            finally:
+                # Also when the probe failed: the others would wait for a result that never comes.
+                await self._unlock(redis, lock_key)
             return observation, False
         found = await self._wait_for(redis, result_key, lock_key, options.total_timeout + 5)
         if found is not None:
@@ -149,20 +163,21 @@ class ProbeCache:
         return await self._run(probe), False
 
     async def _publish(
-        self,
-        redis: Redis,
-        result_key: str,
-        lock_key: str,
-        observation: Observation,
-        options: ProbeOptions,
+        self, redis: Redis, result_key: str, observation: Observation, options: ProbeOptions
     ) -> None:
         ttl = _ttl(observation, options)
+        if ttl <= 0:
+            return
         try:
-            if ttl > 0:
-                await redis.set(result_key, observation.to_json(), px=int(ttl * 1000))
-            await redis.delete(lock_key)
+            await redis.set(result_key, observation.to_json(), px=int(ttl * 1000))
         except (RedisError, OSError) as exc:
             log.warning("probe cache: could not share a result through Redis: %s", exc)
+
+    async def _unlock(self, redis: Redis, lock_key: str) -> None:
+        try:
+            await redis.delete(lock_key)
+        except (RedisError, OSError) as exc:
+            log.warning("probe cache: could not release a probe lock in Redis: %s", exc)
 
     async def _wait_for(
         self, redis: Redis, result_key: str, lock_key: str, budget: float

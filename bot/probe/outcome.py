@@ -94,14 +94,24 @@ def summary(outcome: str | None) -> str:
     return SUMMARY.get(outcome, outcome)
 
 
+def read_json(body: bytes) -> object:
+    """``body`` as JSON, or None when it is not JSON Python can read.
+
+    The body is the registry's (or its token server's): besides malformed JSON it may nest
+    deeper than the parser recurses (RecursionError) or hold numbers longer than Python turns
+    into an int (ValueError). Every one of those is "not a readable answer", never a crash.
+    """
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+
+
 def registry_error(reply: Reply) -> str | None:
     """``CODE: message`` from a registry's JSON error body (or a token server's), else None."""
     if not reply.body:
         return None
-    try:
-        data = json.loads(reply.body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return None
+    data = read_json(reply.body)
     if not isinstance(data, dict):
         return None
     errors = data.get("errors")
@@ -128,7 +138,10 @@ def describe_location(reply: Reply) -> str:
     location = reply.header("location")
     if not location:
         return "no Location given"
-    target = urlsplit(urljoin(str(reply.url), location))
+    try:
+        target = urlsplit(urljoin(str(reply.url), location))
+    except ValueError:  # "https://[evil/x": an unclosed IPv6 bracket, say
+        return "an unparseable Location"
     host = target.hostname or ""
     ip = parse_ip(host)
     if ip is not None:

@@ -79,6 +79,10 @@ def address_category(ip: IPAddress) -> str | None:
         return "loopback"
     if ip.is_link_local:
         return "link-local"
+    if isinstance(ip, ipaddress.IPv6Address) and ip.is_site_local:
+        # fec0::/10: deprecated, yet still routed inside some networks, and Python counts it
+        # as global, so it would pass as public below.
+        return "site-local"
     if ip.is_multicast:
         return "multicast"
     if ip.is_unspecified:
@@ -106,7 +110,8 @@ def blocked_reason(ip: IPAddress, *, allow_private: bool) -> str | None:
     """Why connecting to ``ip`` is not allowed, or None if it is.
 
     ``allow_private`` admits loopback, private (RFC 1918, ULA) and shared (CGNAT) addresses,
-    in plain or IPv4-in-IPv6 form; metadata, link-local, multicast and reserved never pass.
+    in plain or IPv4-in-IPv6 form; metadata, link-local, site-local, multicast and reserved
+    never pass.
     """
     category = address_category(ip)
     if category is None:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import logging
 import time
+import traceback
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from bot.probe.cache import ProbeCache, ProbeKey
@@ -24,6 +26,7 @@ from bot.probe.sequence import InvalidTarget, observe
 from bot.probe.verdict import Verdict, judge
 from knowledge.reference import ImageReference
 
+log = logging.getLogger(__name__)
 audit = logging.getLogger("bot.probe.audit")
 
 DOCKER_HUB_QUOTA_CHECK = (
@@ -110,11 +113,15 @@ async def probe_image(
 ) -> ProbeResult:
     """Probe ``image``'s registry and judge ``suspected`` (a class id) against what it saw.
 
-    Never raises for anything the registry or the network does; a probe the policy forbids
-    comes back with ``refused`` set. Every call is written to the ``bot.probe.audit`` log.
+    Never raises (but for cancellation): a probe the policy forbids comes back with ``refused``
+    set, one that failed in the bot itself as inconclusive, its error's type logged. Every call
+    is written to the ``bot.probe.audit`` log.
     """
     started = time.monotonic()
-    result = await _probe(image, suspected, requester, config, cache)
+    try:
+        result = await _probe(image, suspected, requester, config, cache)
+    except Exception as exc:  # a bug must cost neither the answer nor the audit line
+        result = _failed(image, suspected, requester, config, exc)
     result = _finish(result, started)
     _audit(result, requester)
     return result
@@ -210,6 +217,36 @@ def _refused(image: ImageReference, suspected: str | None, reason: str) -> Probe
         suspected=suspected,
         refused=sanitize(reason),
         next_steps=_next_steps(image, suspected, None),
+    )
+
+
+def _failed(
+    image: ImageReference,
+    suspected: str | None,
+    requester: Requester | None,
+    config: ProbeConfig,
+    exc: Exception,
+) -> ProbeResult:
+    """The answer when the probe itself failed: nothing concluded, and the operator told."""
+    # The error's text may quote a registry's answer or a secret: log its type and place only.
+    where = traceback.extract_tb(exc.__traceback__)[-1]
+    kind = type(exc).__name__
+    log.error("probe of %s failed: %s at %s:%s", image, kind, Path(where.filename).name,
+              where.lineno)
+    shown = f"the probe stopped on an error in the bot ({kind}), so nothing was concluded"
+    profile = config.profile_for(image.host)
+    # The tier it would have used, so a result that could have used the credential stays private.
+    tier = choose_tier(profile, image.repository, requester)[0] if profile else "anonymous"
+    return ProbeResult(
+        image=str(image),
+        host=image.host,
+        outcome=None,
+        verdict="inconclusive" if suspected else None,
+        verdict_reason=shown if suspected else None,
+        evidence=(shown,),
+        elapsed_ms=0,
+        tier=tier,
+        suspected=suspected,
     )
 
 

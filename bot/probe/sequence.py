@@ -55,7 +55,9 @@ _NAME = re.compile(
 _REFERENCE = re.compile(
     r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}|[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[0-9a-f]{32,}"
 )
-_RATELIMIT = re.compile(r"\s*(\d+)\s*(?:;\s*w\s*=\s*(\d+))?")
+# Nine digits at most: a longer number is no real quota, and Python will not turn one of
+# thousands of digits into an int at all.
+_RATELIMIT = re.compile(r"\s*(\d{1,9})(?!\d)\s*(?:;\s*w\s*=\s*(\d{1,9})(?!\d))?")
 
 _STATE_OUTCOME: dict[PassState, str | None] = {
     "pullable": OK,
@@ -87,6 +89,8 @@ class _Probe:
     cap: int
     withheld: bool
     evidence: list[str] = field(default_factory=list)
+    passes: list[_Lines] = field(default_factory=list)
+    """The lines of every pass started, kept here too for a probe that runs out of time."""
 
     def url(self, path: str) -> str:
         return f"{self.profile.base_url}/v2/{self.repository}/{path}"
@@ -94,12 +98,35 @@ class _Probe:
     def note(self, line: str) -> None:
         self.evidence.append(sanitize(line))
 
+    def start_pass(self, tier: Tier) -> _Lines:
+        label = "anonymous" if tier == "anonymous" else "with the operator's pull credential"
+        lines = _Lines(label)
+        self.passes.append(lines)
+        return lines
+
+    def seen_so_far(self) -> tuple[str, ...]:
+        """Every line noted until now, for a probe stopped midway. A withheld credential keeps
+        only the probe-wide lines: its pass's answers could tell "missing" from "denied"."""
+        lines = list(self.evidence)
+        if not self.withheld:
+            for started in self.passes:
+                lines.extend(started.lines)
+        return tuple(lines)
+
 
 def allowances(profile: RegistryProfile) -> dict[tuple[str, int], Allowance]:
-    """The host:ports a probe of ``profile`` may connect to: its endpoint and token hosts."""
-    allowance = Allowance(allow_private=profile.allow_private)
+    """The host:ports a probe of ``profile`` may connect to: its endpoint and token hosts.
+
+    ``allow_private`` is for the registry's own host (on any port: a token service beside
+    the registry is the same machine). A token host of another name keeps the strict policy,
+    or a public name that someone else's DNS points inward would reach internal addresses.
+    """
+    own = profile.endpoint.host
     hosts = {profile.endpoint, *profile.realm_hosts}
-    return {(h.host, h.port): allowance for h in hosts}
+    return {
+        (h.host, h.port): Allowance(allow_private=profile.allow_private and h.host == own)
+        for h in hosts
+    }
 
 
 async def observe(
@@ -145,9 +172,14 @@ async def observe(
             async with asyncio.timeout(options.total_timeout):
                 observed = await _run(probe, base, tier)
         except TimeoutError:
-            probe.note(f"the probe did not finish within {options.total_timeout:g}s")
-            observed = replace(base, outcome=TIMEOUT, transport=TIMEOUT)
-        observed = replace(observed, evidence=tuple(probe.evidence))
+            # The pass that was cut off returned no lines of its own: keep what it saw.
+            out_of_time = sanitize(f"the probe did not finish within {options.total_timeout:g}s")
+            observed = replace(
+                base, outcome=TIMEOUT, transport=TIMEOUT,
+                evidence=(*probe.seen_so_far(), out_of_time),
+            )
+        else:
+            observed = replace(observed, evidence=tuple(probe.evidence))
     return _timed(observed, started)
 
 
@@ -267,7 +299,7 @@ async def _authorize(
 async def _pass(
     probe: _Probe, tier: Tier, credential: Credential | None, challenges: tuple[Challenge, ...]
 ) -> PassResult:
-    lines = _Lines("anonymous" if tier == "anonymous" else "with the operator's pull credential")
+    lines = probe.start_pass(tier)
     try:
         return await _pass_steps(probe, tier, credential, pick(challenges), lines)
     except TransportFailure as failure:

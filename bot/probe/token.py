@@ -12,7 +12,7 @@ says nothing about access. Access is decided by the registry on the next request
 from __future__ import annotations
 
 import base64
-import json
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -20,13 +20,15 @@ import httpx
 
 from bot.probe.challenge import Challenge
 from bot.probe.config import Credential, HostPort, RegistryProfile
-from bot.probe.outcome import DNS, RATE_LIMITED, SERVER_ERROR, registry_error
+from bot.probe.outcome import DNS, RATE_LIMITED, SERVER_ERROR, read_json, registry_error
 from bot.probe.policy import DnsFailure, ProbeRefused
 from bot.probe.transport import Reply, TransportFailure, fetch
 
 CLIENT_ID = "registry-why"
 MIN_LIFETIME = 60
 """Seconds a token lives when the server does not say (the spec's default)."""
+_TOKEN = re.compile(r"[\x21-\x7e]+")
+"""What a token may be to go in an Authorization header: printable ASCII without spaces."""
 
 TokenState = Literal[
     "ok", "rejected", "denied", "rate-limited", "server-error", "refused", "failed"
@@ -85,10 +87,7 @@ def check_realm(
 
 
 def _parse(reply_body: bytes) -> tuple[str | None, int]:
-    try:
-        data = json.loads(reply_body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return None, MIN_LIFETIME
+    data = read_json(reply_body)
     if not isinstance(data, dict):
         return None, MIN_LIFETIME
     token = data.get("token") or data.get("access_token")
@@ -131,9 +130,10 @@ async def request_token(
         if credential is not None:
             params.append(("account", credential.username))
             headers["Authorization"] = basic_header(credential)
-        reply = await fetch(
-            client, "GET", str(checked), cap=cap, params=httpx.QueryParams(params), headers=headers
-        )
+        # Merged into the realm's own query (a tenant, say): passed as params, httpx would
+        # replace that query instead.
+        url = checked.copy_merge_params(httpx.QueryParams(params))
+        reply = await fetch(client, "GET", str(url), cap=cap, headers=headers)
     except ProbeRefused as refused:
         return TokenResult("refused", f"token host {checked.host}: {refused.reason}")
     except DnsFailure as failure:
@@ -177,7 +177,11 @@ def _read(reply: Reply, url: httpx.URL, who: str) -> TokenResult:
             return TokenResult("failed", f"token host {url.host}: the answer is over the size cap")
         token, lifetime = _parse(reply.body)
         if token is None:
-            return TokenResult("failed", f"token host {url.host}: 200 without a token")
+            return TokenResult("failed", f"token host {url.host}: 200 without a readable token")
+        if not _TOKEN.fullmatch(token):
+            return TokenResult(
+                "failed", f"token host {url.host}: 200 with a token that is not printable ASCII"
+            )
         return TokenResult(
             "ok",
             f"token host {url.host} issued a token to {who} (valid {lifetime} s)",

@@ -27,4 +27,6 @@ def open_store(settings: Settings) -> Store:
     """Redis (with a local fallback for outages) when ``REDIS_URL`` is set, else memory."""
     if settings.redis_url is None:
         return MemoryStore()
-    return FailoverStore(RedisStore(settings.redis_url.get_secret_value()))
+    keys = Keys(settings.redis_prefix)
+    return FailoverStore(RedisStore(settings.redis_url.get_secret_value(),
+                                    ready_key=keys.ready()))

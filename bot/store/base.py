@@ -23,6 +23,10 @@ class Store(ABC):
         """Create ``key`` for ``ttl`` seconds unless it exists; True only for the first caller."""
 
     @abstractmethod
+    async def release(self, key: str) -> None:
+        """Delete ``key`` (a claim whose work failed), so the next caller can claim it."""
+
+    @abstractmethod
     async def get(self, key: str) -> str | None:
         """The value of ``key``, or None when missing or expired."""
 

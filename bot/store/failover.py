@@ -79,6 +79,10 @@ class FailoverStore(Store):
         return await self._either(lambda: self.primary.claim(key, ttl),
                                   lambda: self.local.claim(key, ttl))
 
+    async def release(self, key: str) -> None:
+        await self.local.release(key)  # it may have been claimed here during an outage
+        await self._either(lambda: self.primary.release(key), lambda: self.local.release(key))
+
     async def get(self, key: str) -> str | None:
         return await self._either(lambda: self.primary.get(key), lambda: self.local.get(key))
 

@@ -19,21 +19,30 @@ class Keys:
         """Marks a message as answered (one message can arrive as two events)."""
         return f"{self.prefix}:seen:{channel}:{ts}"
 
-    def repeat(self, channel: str, class_id: str) -> str:
-        """Counts one cause in one channel within the repeat window."""
-        return f"{self.prefix}:repeat:{channel}:{class_id}"
+    def repeat(self, channel: str, cause: str) -> str:
+        """Counts one cause (``<class>:<registry>``) in one channel within the window."""
+        return f"{self.prefix}:repeat:{channel}:{cause}"
 
-    def repeat_thread(self, channel: str, class_id: str) -> str:
+    def repeat_thread(self, channel: str, cause: str) -> str:
         """The ts of the message whose thread got the full answer for a repeated cause."""
-        return f"{self.prefix}:repeat-thread:{channel}:{class_id}"
+        return f"{self.prefix}:repeat-thread:{channel}:{cause}"
 
-    def repeat_counter(self, channel: str, class_id: str) -> str:
-        """The ts of the counter message kept up to date for a repeated cause."""
-        return f"{self.prefix}:repeat-counter:{channel}:{class_id}"
+    def repeat_counter(self, channel: str, cause: str, thread_ts: str) -> str:
+        """The ts of the counter message under ``thread_ts`` (the window's full answer), kept
+        up to date; a new window answers in a new thread, so it never updates an old one."""
+        return f"{self.prefix}:repeat-counter:{channel}:{cause}:{thread_ts}"
 
-    def repeat_counter_lock(self, channel: str, class_id: str) -> str:
-        """Taken by the one instance that posts the counter message for a repeated cause."""
-        return f"{self.prefix}:repeat-counter-lock:{channel}:{class_id}"
+    def repeat_counter_lock(self, channel: str, cause: str, thread_ts: str) -> str:
+        """Taken by the one instance that posts the counter message under ``thread_ts``."""
+        return f"{self.prefix}:repeat-counter-lock:{channel}:{cause}:{thread_ts}"
+
+    def ready(self) -> str:
+        """Written by the readiness check to prove Redis accepts writes (short TTL)."""
+        return f"{self.prefix}:ready"
+
+    def shared(self, channel: str, ts: str) -> str:
+        """Marks that the ephemeral answer ``ts`` was shared in the channel (one click wins)."""
+        return f"{self.prefix}:shared:{channel}:{ts}"
 
     def guide_posted(self, channel: str, ts: str) -> str:
         """Marks that the full guide was already posted under a reply."""

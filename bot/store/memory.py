@@ -75,9 +75,13 @@ class MemoryStore(Store):
         self._set(key, _Item("1", self._expiry(ttl)))
         return True
 
+    async def release(self, key: str) -> None:
+        self._items.pop(key, None)
+
     async def get(self, key: str) -> str | None:
         item = self._live(key)
-        return item.value if item is not None and isinstance(item.value, str) else None
+        # A counter reads as its number, as Redis's GET answers it.
+        return None if item is None or isinstance(item.value, dict) else str(item.value)
 
     async def put(self, key: str, value: str, ttl: int) -> None:
         self._set(key, _Item(value, self._expiry(ttl)))

@@ -1,8 +1,10 @@
 """The Redis store (``redis.asyncio``): shared by every replica behind one Redis.
 
-Each operation is one round trip (a pipeline where two commands must go together). Connection
-failures and timeouts surface as StoreUnavailable so the caller can degrade instead of failing;
-timeouts are short because every answer waits on them.
+Each operation is one round trip (a pipeline where two commands must go together). Every Redis
+failure surfaces as StoreUnavailable so the caller can degrade instead of failing: not only lost
+connections and timeouts, but also error replies such as READONLY (a replica after a failover),
+OOM, NOPERM or MISCONF, which leave Redis up yet unable to keep the bot's state. Timeouts are
+short because every answer waits on them.
 """
 
 from __future__ import annotations
@@ -13,14 +15,15 @@ from urllib.parse import urlsplit
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.exceptions import RedisError
 
 from bot.store.base import Store, StoreUnavailable
 
 CONNECT_TIMEOUT = 1.0
 COMMAND_TIMEOUT = 1.0
-_OUTAGE_ERRORS = (RedisConnectionError, RedisTimeoutError, OSError)
+READY_TTL = 10
+"""Seconds the readiness marker lives: it only proves that a write was accepted."""
+_OUTAGE_ERRORS = (RedisError, OSError)
 
 
 def describe_url(url: str) -> str:
@@ -34,8 +37,9 @@ def describe_url(url: str) -> str:
 class RedisStore(Store):
     """A Store on one Redis database."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, ready_key: str = "registry-why:ready") -> None:
         self.where = describe_url(url)
+        self._ready_key = ready_key
         # One quick retry covers a pooled connection that died with a restarted server;
         # more (with backoff) would only delay the fallback while Redis is really down.
         self._redis = Redis.from_url(
@@ -47,11 +51,17 @@ class RedisStore(Store):
         )
 
     def _unavailable(self, exc: Exception) -> StoreUnavailable:
-        return StoreUnavailable(f"Redis at {self.where} is unreachable: {exc}")
+        return StoreUnavailable(f"Redis at {self.where} is unreachable or unusable: {exc}")
 
     async def claim(self, key: str, ttl: int) -> bool:
         try:
             return bool(await self._redis.set(key, "1", nx=True, ex=ttl))
+        except _OUTAGE_ERRORS as exc:
+            raise self._unavailable(exc) from exc
+
+    async def release(self, key: str) -> None:
+        try:
+            await self._redis.delete(key)
         except _OUTAGE_ERRORS as exc:
             raise self._unavailable(exc) from exc
 
@@ -102,8 +112,10 @@ class RedisStore(Store):
         return [{str(k): int(v) for k, v in r.items()} for r in results]
 
     async def ping(self) -> bool:
+        """Whether Redis accepts a write: a read-only replica or a full Redis answers PING
+        but cannot keep the bot's state, so readiness writes a short-lived marker instead."""
         try:
-            return bool(await self._redis.ping())
+            return bool(await self._redis.set(self._ready_key, "1", ex=READY_TTL))
         except _OUTAGE_ERRORS:
             return False
 

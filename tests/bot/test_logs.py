@@ -19,6 +19,7 @@ import pytest
 
 from bot.logs import JsonFormatter, Masker, configure_logging
 from bot.observe import FIELDS
+from bot.settings import load_probe_config, load_settings
 from tests.support.bot_process import bot_processes
 from tests.support.pastes import ECR_NO_CREDENTIALS, GITHUB_TOKEN, WITH_SECRET
 from tests.support.redis_server import RedisServer
@@ -31,6 +32,7 @@ from tests.support.slack_requests import (
     message_event,
     message_shortcut,
     new_ts,
+    running_bot,
     sign,
 )
 
@@ -105,6 +107,43 @@ def test_configure_logging_leaves_an_existing_setup_alone() -> None:
     assert json.loads(line)["message"] == "visible [REDACTED github-token]"
 
 
+def test_http_client_request_lines_are_not_logged() -> None:
+    # httpx logs every request's URL at INFO; the probe's token requests name its account.
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    stream = io.StringIO()
+    try:
+        configure_logging(stream=stream, force=True)
+        logging.getLogger("httpx").info(
+            "HTTP Request: GET https://auth.example/token?account=robot%24puller \"200 OK\"")
+        logging.getLogger("httpcore.connection").info("connect_tcp.started host=auth.example")
+        logging.getLogger("httpx").warning("a warning is still written")
+    finally:
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+        for handler in handlers:
+            root.addHandler(handler)
+        root.setLevel(level)
+    [line] = stream.getvalue().splitlines()
+    assert json.loads(line)["message"] == "a warning is still written"
+
+
+def test_registry_passwords_are_masked_once_loaded(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    password = "registry-pass-Vq83nXc1"
+    path = tmp_path / "registries.toml"
+    path.write_text('[[registry]]\nhost = "reg.example.com"\nusername = "robot"\n'
+                    'password_env = "RW_TEST_REGISTRY_PASSWORD"\nprobe_scopes = ["team/*"]\n')
+    monkeypatch.setenv("REGISTRY_WHY_REGISTRIES", str(path))
+    assert load_probe_config(load_settings(),
+                             environ={"RW_TEST_REGISTRY_PASSWORD": password}) is not None
+    record = logging.LogRecord("bot.x", logging.ERROR, __file__, 1, "login with %s failed",
+                               (password,), None)
+    line = JsonFormatter().format(record)
+    assert password not in line
+    assert "[REDACTED setting]" in line
+
+
 async def test_served_bot_never_logs_a_secret(slack_api: SlackApi, tmp_path: Path,
                                               clean_redis: RedisServer) -> None:
     # Redis without a password accepts one given in the URL: the URL is a secret all the same.
@@ -168,3 +207,42 @@ async def _wait_for_lines(read: Callable[[], list[Any]], count: int,
         if time.monotonic() > deadline:
             pytest.fail(f"expected {count} 'request handled' lines, got {len(read())}")
         await asyncio.sleep(0.05)
+
+
+@pytest.mark.parametrize("url", [
+    "https://hooks.slack.com/commands/T0TEAM/1234567890/qWeRtY1234567890AbCdEfGh",
+    "https://hooks.slack.com/actions/T0TEAM/1234567890/qWeRtY1234567890AbCdEfGh",
+    "http://127.0.0.1:8080/response/qWeRtY1234567890AbCdEfGh",
+])
+def test_response_urls_are_masked(url: str) -> None:
+    # As the Slack SDK logs a response_url post it is about to retry.
+    masked = Masker()(f"A retry handler found: RateLimitRetry for POST {url} - rate_limited")
+    assert "qWeRtY" not in masked
+    assert "[REDACTED response_url]" in masked
+
+
+async def test_a_retried_response_url_post_is_logged_without_its_url(
+    slack_api: SlackApi,
+) -> None:
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    stream = io.StringIO()
+    try:
+        configure_logging(stream=stream, force=True)
+        async with running_bot(slack_api) as bot:
+            slack_api.fail(RESPONSE_URL_METHOD, status=429, retry_after=0)
+            url = slack_api.response_url("qWeRtY1234567890AbCdEfGh")
+            await bot.command(command_payload(ECR_NO_CREDENTIALS, url))
+            await slack_api.wait_for(RESPONSE_URL_METHOD, 2)
+            await bot.settle()
+    finally:
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+        for handler in handlers:
+            root.addHandler(handler)
+        root.setLevel(level)
+    # The stand-in's own access log (not the bot's: it logs no access lines) is left out.
+    lines = [line for line in stream.getvalue().splitlines()
+             if json.loads(line)["logger"] != "aiohttp.access"]
+    assert any("RateLimitRetry" in line for line in lines)  # the SDK logged the retried post
+    assert all("qWeRtY" not in line for line in lines)

@@ -128,6 +128,14 @@ def test_the_command_probes_exactly_the_reference_it_names() -> None:
     assert "not an image reference" in bad.reason
 
 
+def test_a_token_typed_into_the_command_is_not_echoed_back() -> None:
+    token = "ghp_" + "R3alLook1ngT0kenAbcdefghijklmnopqrst12"
+    answer = target_from_command(f"ghcr.io/acme/app:1?token={token}")
+    assert isinstance(answer, NotProbed)
+    assert token not in answer.reason
+    assert "[REDACTED github-token]" in answer.reason
+
+
 def test_only_uncredentialed_probes_show_openly(config: ProbeConfig,
                                                  registry: Registries) -> None:
     prober = Prober(config, ProbeCache())

@@ -10,18 +10,20 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
+import redis
 
 from bot.app import build_runtime
 from bot.server import RunningBot, serve, start
 from bot.settings import SettingsError, load_settings
 from tests.support.pastes import DOCKER_HUB_RATE_LIMIT, ECR_NO_CREDENTIALS
+from tests.support.ports import free_port
 from tests.support.redis_server import RedisServer
 from tests.support.slack_api import APP_TOKEN, BOT_TOKEN, RESPONSE_URL_METHOD, SlackApi
 from tests.support.slack_requests import (
@@ -99,10 +101,50 @@ async def test_health_and_readiness(slack_api: SlackApi, clean_redis: RedisServe
         assert await bot.get("/readyz") == (200, {"ready": True, "slack": "ok", "redis": "ok"})
         clean_redis.stop()
         status, body = await bot.get("/readyz")
-        assert (status, body["redis"]) == (503, "unreachable")
+        assert (status, body["redis"]) == (503, "unavailable")
         assert (await bot.get("/healthz"))[0] == 200  # alive, just not ready
         clean_redis.start()
         assert (await bot.get("/readyz"))[0] == 200
+
+
+def _read_only(server: RedisServer) -> Iterator[None]:
+    # A replica of a primary that is gone, as after a failover the bot was not told about.
+    client = redis.Redis(port=server.port)
+    client.replicaof("127.0.0.1", str(free_port()))
+    try:
+        yield
+    finally:
+        client.replicaof("NO", "ONE")
+        client.close()
+
+
+def _out_of_memory(server: RedisServer) -> Iterator[None]:
+    client = redis.Redis(port=server.port)
+    client.config_set("maxmemory", "1")
+    try:
+        yield
+    finally:
+        client.config_set("maxmemory", "0")
+        client.close()
+
+
+@pytest.mark.parametrize("fault", [_read_only, _out_of_memory], ids=["read-only", "oom"])
+async def test_redis_refusing_writes_still_gets_answers_and_is_not_ready(
+    slack_api: SlackApi, clean_redis: RedisServer,
+    fault: Callable[[RedisServer], Iterator[None]],
+) -> None:
+    with contextmanager(fault)(clean_redis):
+        async with running_bot(slack_api, redis_url=clean_redis.url) as bot:
+            status, body = await bot.get("/readyz")
+            assert (status, body["redis"]) == (503, "unavailable")  # PING alone would pass
+            event = event_callback(message_event(ECR_NO_CREDENTIALS))
+            for retry in range(3):
+                assert await bot.event(event, retry_num=retry) == 200
+            assert await bot.command(command_payload(ECR_NO_CREDENTIALS,
+                                                     slack_api.response_url())) == 200
+            await slack_api.wait_for(RESPONSE_URL_METHOD)
+            await bot.settle()
+            assert len(slack_api.calls("chat.postMessage")) == 1  # retries still de-duplicated
 
 
 async def test_not_ready_until_slack_accepts_the_token(slack_api: SlackApi) -> None:
@@ -223,3 +265,15 @@ def slack_api_sync_url() -> str:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     return f"http://127.0.0.1:{port}/api/"
+
+
+async def test_a_host_that_does_not_resolve_is_a_settings_error(slack_api: SlackApi) -> None:
+    settings = bot_settings(slack_api, host="my-host.invalid")
+    with pytest.raises(SettingsError, match=r"REGISTRY_WHY_HOST.*my-host\.invalid"):
+        await start(settings, port=0)
+
+
+async def test_signing_secret_pasted_with_a_newline_still_verifies(slack_api: SlackApi) -> None:
+    async with running_bot(slack_api, slack_signing_secret=SIGNING_SECRET + "\n") as bot:
+        assert await bot.event(event_callback(message_event(ECR_NO_CREDENTIALS))) == 200
+        await slack_api.wait_for("chat.postMessage")

@@ -121,7 +121,7 @@ async def test_repeats_of_a_cause_are_counted_not_answered() -> None:
     assert isinstance(second, Repeat)
     assert (second.count, second.thread_ts, second.counter_ts, second.post_counter) == (
         2, "1.1", None, True)
-    await service.remember_counter(CHANNEL, "rate-limited", "9.9")
+    assert await service.remember_counter(CHANNEL, second, "9.9") == 2
     third = await service.consider_paste(CHANNEL, "1.3", "1.3", DOCKER_HUB_RATE_LIMIT)
     assert isinstance(third, Repeat)
     assert (third.count, third.counter_ts, third.post_counter) == (3, "9.9", False)
@@ -169,8 +169,10 @@ async def test_feedback_counts_once_per_person_per_reply() -> None:
 async def test_home_shows_top_causes() -> None:
     service = make()
     for n in range(3):
-        await service.answer(DOCKER_HUB_RATE_LIMIT + f" (attempt {n})")
-    await service.consider_paste(CHANNEL, "1.1", "1.1", ECR_NO_CREDENTIALS)
+        await service.count_shown(await service.answer(DOCKER_HUB_RATE_LIMIT + f" ({n})"))
+    await service.count_shown(await service.consider_paste(CHANNEL, "1.1", "1.1",
+                                                           ECR_NO_CREDENTIALS))
+    await service.count_shown(await service.answer(CHAT))  # no cause: not counted
     entries, stats = await service.home()
     assert stats.last_day == (("rate-limited", 3), ("no-basic-auth-credentials", 1))
     assert stats.last_week == stats.last_day
@@ -183,8 +185,8 @@ async def test_redis_holds_no_pasted_text_and_every_key_expires(
     service = make(redis_store)
     assert await service.first_delivery("EvSECRET1")
     for ts in ("1.1", "1.2"):
-        await service.consider_paste(CHANNEL, ts, ts, WITH_SECRET)
-    await service.answer(WITH_SECRET)
+        await service.count_shown(await service.consider_paste(CHANNEL, ts, ts, WITH_SECRET))
+    await service.count_shown(await service.answer(WITH_SECRET))
     await service.record_feedback("no-basic-auth-credentials", True, "U1", f"{CHANNEL}:1.1")
     keys = clean_redis.key_names()
     assert keys

@@ -192,3 +192,43 @@ def test_a_missing_registries_file_is_named(clean_env: pytest.MonkeyPatch,
     with pytest.raises(SettingsError, match=r"REGISTRY_WHY_REGISTRIES: .*nowhere.toml: cannot "
                                             r"read the registries file"):
         load_probe_config(load_settings())
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        pytest.param("redis://:Xk9#mP2vQwZ7@127.0.0.1:6379/0", "percent-encode", id="hash"),
+        pytest.param("redis://default:p/ss@w0rdLongSecret@cache:6379/0", "percent-encode",
+                     id="slash-and-at"),
+        pytest.param("redis://127.0.0.1:6379/cache", "must be a number", id="named-database"),
+        pytest.param("redis://", "needs a host", id="no-host"),
+    ],
+)
+def test_unusable_redis_urls_are_explained_without_the_password(
+    clean_env: pytest.MonkeyPatch, url: str, message: str,
+) -> None:
+    clean_env.setenv("REDIS_URL", url)
+    with pytest.raises(SettingsError) as raised:
+        load_settings()
+    report = str(raised.value)
+    assert "REDIS_URL: " in report
+    assert message in report
+    for fragment in ("Xk9", "mP2vQwZ7", "w0rdLongSecret", "p/ss"):
+        assert fragment not in report
+
+
+def test_percent_encoded_redis_password_is_accepted(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("REDIS_URL", "rediss://default:p%2Fss%40w0rd%23x@cache:6380/1")
+    settings = load_settings()
+    assert settings.redis_url is not None
+
+
+def test_secrets_lose_surrounding_whitespace(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("SLACK_BOT_TOKEN", " xoxb-1-2-abc\n")
+    clean_env.setenv("SLACK_SIGNING_SECRET", "s3cr3t\n")
+    clean_env.setenv("SLACK_APP_TOKEN", "xapp-1-A1-xyz ")
+    settings = load_settings()
+    assert [s.get_secret_value() for s in (settings.slack_bot_token,
+                                           settings.slack_signing_secret,
+                                           settings.slack_app_token) if s is not None] == [
+        "xoxb-1-2-abc", "s3cr3t", "xapp-1-A1-xyz"]

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from bot.render.blocks import ACTION_SHARE
+from bot.service import Answer
 from tests.support.pastes import ECR_PULL_SESSION, GITHUB_TOKEN, IMAGE_ONLY, WITH_SECRET
 from tests.support.slack_api import RESPONSE_URL_METHOD, SlackApi
 from tests.support.slack_requests import USER, block_action, command_payload, running_bot
@@ -74,3 +75,27 @@ async def test_secret_in_a_command_is_masked_and_flagged(slack_api: SlackApi) ->
         await bot.settle()
         assert GITHUB_TOKEN.encode() not in slack_api.recorded_bytes()
         assert "rotate it" in answer.body["text"]
+
+
+async def test_an_unexpected_error_is_acked_logged_and_told_to_the_asker(
+    slack_api: SlackApi, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+) -> None:
+    async with running_bot(slack_api) as bot:
+        async def broken(text: str) -> Answer:
+            raise RuntimeError(text)  # an error quoting the paste
+
+        # The one fault injected: any bug right after ack() must not cost the ack.
+        monkeypatch.setattr(bot.runtime.service, "answer", broken)
+        payload = command_payload(WITH_SECRET, slack_api.response_url("c1"))
+        started = time.monotonic()
+        assert await bot.command(payload) == 200
+        assert time.monotonic() - started < 1.0
+        [sorry] = await slack_api.wait_for(RESPONSE_URL_METHOD)
+        assert sorry.body["response_type"] == "ephemeral"
+        assert "went wrong" in sorry.body["text"]
+        assert "RuntimeError" not in sorry.body["text"]  # no internals sent to Slack
+    [lost] = [r.getMessage() for r in caplog.records if "reply lost" in r.getMessage()]
+    assert f"trigger {payload['trigger_id']}" in lost
+    assert "RuntimeError" in lost
+    assert all(GITHUB_TOKEN not in r.getMessage() and "123456789012" not in r.getMessage()
+               for r in caplog.records)

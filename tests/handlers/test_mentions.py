@@ -21,6 +21,23 @@ async def test_mention_in_a_thread_explains_the_parent(slack_api: SlackApi) -> N
         assert "`rate-limited`" in str(reply.body["blocks"])
 
 
+async def test_mention_explains_a_parent_whose_error_is_in_its_blocks(
+    slack_api: SlackApi,
+) -> None:
+    parent = new_ts()
+    preformatted = {"type": "rich_text_preformatted",
+                    "elements": [{"type": "text", "text": ECR_NO_CREDENTIALS}]}
+    slack_api.set_replies(CHANNEL, parent, [{
+        "ts": parent, "bot_id": "B0ARGO", "text": "Application payments degraded",
+        "blocks": [{"type": "rich_text", "elements": [preformatted]}]}])
+    async with running_bot(slack_api) as bot:
+        await bot.event(event_callback(mention_event(f"<@{BOT_USER_ID}> what is this?",
+                                                     thread_ts=parent)))
+        [reply] = await slack_api.wait_for("chat.postMessage")
+        assert reply.body["thread_ts"] == parent
+        assert "No credentials are configured" in reply.body["text"]
+
+
 async def test_mention_with_an_error_explains_it(slack_api: SlackApi) -> None:
     async with running_bot(slack_api) as bot:
         event = mention_event(f"<@{BOT_USER_ID}> {ECR_NO_CREDENTIALS}")

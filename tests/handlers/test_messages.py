@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 
 import pytest
@@ -109,6 +110,20 @@ async def test_an_acked_event_is_claimed_for_good_not_just_for_the_lease(
         assert len(slack_api.calls("chat.postMessage")) == 1
 
 
+async def test_an_event_not_acknowledged_keeps_only_its_lease(slack_api: SlackApi) -> None:
+    clock = FakeClock()
+    store = MemoryStore(clock=clock)
+    async with running_bot(slack_api, store=store) as bot:
+        # No listener takes this event type: Bolt answers 404, so Slack will redeliver it.
+        payload = event_callback({"type": "reaction_added", "user": "U1", "reaction": "eyes",
+                                  "item": {"type": "message", "channel": CHANNEL, "ts": "1.1"}})
+        assert await bot.event(payload) == 404
+        clock.now += EVENT_LEASE + 1
+        ignored = REGISTRY.get_sample_value("registry_why_redeliveries_ignored_total") or 0.0
+        assert await bot.event(payload, retry_num=1) == 404  # handled again, not ignored
+        assert REGISTRY.get_sample_value("registry_why_redeliveries_ignored_total") == ignored
+
+
 async def test_message_and_mention_of_one_paste_produce_one_reply(slack_api: SlackApi) -> None:
     async with running_bot(slack_api) as bot:
         ts = new_ts()
@@ -178,6 +193,51 @@ async def test_repeated_cause_gets_one_reply_then_a_counter(slack_api: SlackApi)
         assert counter.response is not None
         assert [u.body["ts"] for u in updates] == [counter.response["ts"]] * 2
         assert "seen 4 times" in updates[-1].body["blocks"][0]["text"]["text"]
+
+
+GHCR_NO_CREDENTIALS = ('Error response from daemon: Get "https://ghcr.io/v2/acme/billing/manifests/'
+                       '1.2": no basic auth credentials')
+
+
+async def test_same_cause_at_another_registry_gets_its_own_answer(slack_api: SlackApi) -> None:
+    async with running_bot(slack_api) as bot:
+        ecr, ghcr = message_event(ECR_NO_CREDENTIALS), message_event(GHCR_NO_CREDENTIALS)
+        for event in (ecr, ghcr):
+            await bot.event(event_callback(event))
+            await bot.settle()
+        replies = slack_api.calls("chat.postMessage")
+        assert [r.body["thread_ts"] for r in replies] == [ecr["ts"], ghcr["ts"]]
+        assert "ghcr.io" in json.dumps(replies[1].body["blocks"])  # its own commands
+        assert slack_api.calls("chat.update") == []
+
+
+async def test_counter_counts_repeats_that_come_while_it_is_being_posted(
+    slack_api: SlackApi,
+) -> None:
+    async with running_bot(slack_api) as bot:
+        await bot.event(event_callback(message_event(ECR_NO_CREDENTIALS)))
+        await bot.settle()
+        slack_api.slow("chat.postMessage", 0.5)  # the counter's post
+        for _ in range(3):
+            await bot.event(event_callback(message_event(ECR_NO_CREDENTIALS)))
+        await bot.settle()
+        [update] = slack_api.calls("chat.update")
+        assert "seen 4 times" in update.body["text"]
+
+
+async def test_a_new_window_counts_under_its_own_answer(slack_api: SlackApi) -> None:
+    clock = FakeClock()
+    async with running_bot(slack_api, store=MemoryStore(clock=clock), repeat_window=60) as bot:
+        pastes = [message_event(ECR_NO_CREDENTIALS) for _ in range(4)]
+        # The counter comes half-way through the first window, which ends before the third.
+        for paste, later in zip(pastes, (30, 31, 0, 0), strict=True):
+            await bot.event(event_callback(paste))
+            await bot.settle()
+            clock.now += later
+        posts = slack_api.calls("chat.postMessage")
+        assert [p.body["thread_ts"] for p in posts] == [pastes[0]["ts"], pastes[0]["ts"],
+                                                        pastes[2]["ts"], pastes[2]["ts"]]
+        assert slack_api.calls("chat.update") == []  # the old window's counter stays as it was
 
 
 async def test_channel_with_auto_reply_off_gets_nothing(slack_api: SlackApi) -> None:

@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 
 from bot.app import build_runtime
+from bot.probe import Requester
+from bot.probing import Prober, ProbeTarget
 from bot.render.blocks import ACTION_PROBE
 from bot.render.button_state import pack
 from bot.settings import SettingsError
@@ -313,6 +315,57 @@ async def test_the_per_user_rate_limit_is_surfaced(
         assert "can be pulled from here" in first
         assert "you have asked for 1 probes within an hour" in second
         assert ":no_entry: *Not probed:*" in second
+
+
+@pytest.fixture
+def broken_prober(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make every probe fail with an error the probe itself never raises (a bug, say)."""
+
+    async def broken(self: Prober, target: ProbeTarget, requester: Requester) -> None:
+        raise RuntimeError("a bug in the bot")
+
+    monkeypatch.setattr(Prober, "probe", broken)
+
+
+@pytest.mark.usefixtures("broken_prober")
+async def test_a_failed_probe_never_leaves_probing_behind(
+    slack_api: SlackApi, registry: Registries, registries_file: Path
+) -> None:
+    async with running_bot(slack_api, registries_file=registries_file) as bot:
+        reply, (progress, restored) = await probed_reply(
+            bot, slack_api, missing_tag(registry.plain.image("demo/hello:nope")))
+        assert "Probing" in shown(progress)
+        assert restored.body["blocks"] == reply["blocks"]
+        [note] = await slack_api.wait_for("chat.postEphemeral")
+        assert note.body["user"] == USER
+        assert "could not finish" in shown(note)
+
+        await bot.command(command_payload(f"probe {registry.plain.image()}",
+                                          slack_api.response_url()))
+        progress, done = await slack_api.wait_for(RESPONSE_URL_METHOD, 2)
+        assert "Probing" in shown(progress)
+        assert done.body["replace_original"] is True
+        assert "could not finish" in shown(done)
+        assert "Probing" not in shown(done)
+
+
+@pytest.mark.usefixtures("broken_prober")
+async def test_a_failed_probe_from_an_ephemeral_answer_restores_that_answer(
+    slack_api: SlackApi, registry: Registries, registries_file: Path
+) -> None:
+    async with running_bot(slack_api, registries_file=registries_file) as bot:
+        paste = missing_tag(registry.plain.image("demo/hello:nope"))
+        await bot.command(command_payload(paste, slack_api.response_url("cmd")))
+        [answer] = await slack_api.wait_for(RESPONSE_URL_METHOD)
+        value = probe_value(answer.body["blocks"])
+        await bot.interact(block_action(ACTION_PROBE, value, slack_api.response_url("click")))
+        await bot.settle(10)
+        progress, restored, note = (await slack_api.wait_for(RESPONSE_URL_METHOD, 4))[1:]
+        assert "Probing" in shown(progress)
+        assert restored.body["replace_original"] is True
+        assert restored.body["blocks"] == answer.body["blocks"]
+        assert note.body["replace_original"] is False
+        assert "could not finish" in shown(note)
 
 
 def test_a_bad_registries_file_stops_the_bot_before_it_serves(

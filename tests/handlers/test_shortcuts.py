@@ -40,3 +40,15 @@ async def test_shortcut_falls_back_to_private_when_the_bot_cannot_post(
         await bot.interact(message_shortcut(message, slack_api.response_url()))
         [private] = await slack_api.wait_for(RESPONSE_URL_METHOD)
         assert "No credentials are configured" in private.body["text"]
+
+
+async def test_shortcut_reads_an_error_in_a_ci_alert_attachment(slack_api: SlackApi) -> None:
+    async with running_bot(slack_api) as bot:
+        alert = {"type": "message", "subtype": "bot_message", "bot_id": "B0CI", "ts": new_ts(),
+                 "text": "", "attachments": [{"color": "danger", "fallback": "deploy failed",
+                                              "title": "deploy #812 failed",
+                                              "text": ECR_NO_CREDENTIALS}]}
+        await bot.interact(message_shortcut(alert, slack_api.response_url("s1")))
+        [reply] = await slack_api.wait_for("chat.postMessage")
+        assert reply.body["thread_ts"] == alert["ts"]
+        assert "No credentials are configured" in reply.body["text"]

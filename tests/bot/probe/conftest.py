@@ -89,3 +89,20 @@ def real_config(
 ) -> ProbeConfig:
     """A ProbeConfig for all six real registries, the pull accounts configured."""
     return make_config(real_registries_toml(registry), real_env)
+
+
+RESOLVER_BUG = "resolver bug near internal-host-db01"
+"""The text of the error :func:`buggy_resolver` raises (it must never reach a log or a reply)."""
+
+
+async def buggy_resolver(host: str, port: int) -> list[str]:
+    """A resolver with a bug: it raises what no resolver should, to stand for any bug the probe
+    itself might have."""
+    raise RuntimeError(RESOLVER_BUG)
+
+
+@pytest.fixture
+def buggy_config(make_config: MakeConfig) -> ProbeConfig:
+    """``registry.corp.example`` listed, looked up through :func:`buggy_resolver`."""
+    base = make_config(loopback_entry("registry.corp.example", scheme=None))
+    return ProbeConfig(base.registries, base.options, buggy_resolver)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 
 import pytest
 from redis.asyncio import Redis
 
 from bot.probe import ProbeCache, ProbeConfig, ProbeResult, Requester, probe_image
+from bot.probe.cache import ProbeKey
 from knowledge.reference import parse_reference
 from tests.bot.probe.conftest import MakeConfig, Scripted
 from tests.support.probe_servers import REGISTRY_HEADERS, Canned, ScriptedRegistry, open_registry
@@ -133,8 +135,9 @@ async def test_replicas_share_one_probe_through_redis(
     assert pings(server) == 1
     assert first.probes_run + second.probes_run == 1
     assert {r.outcome for r in results} == {"repository-not-found"}
-    key = f"rw-test:probe:{server.host}:demo/hello:v2:anonymous"
-    assert clean_redis.key_names("rw-test:probe:*") == [key]
+    [key] = clean_redis.key_names("rw-test:probe:*")
+    assert key == ProbeKey(server.host, "demo/hello", "v2", "anonymous").redis_key("rw-test")
+    assert key.startswith(f"rw-test:probe:{server.host}:demo/hello:v2:anonymous:")
     # A failure is kept for seconds, not minutes.
     assert 0 < clean_redis.ttl(key) <= 15
 
@@ -155,9 +158,38 @@ async def test_success_is_shared_for_minutes(
     assert (fresh.outcome, fresh.cached) == ("ok", False)
     assert (from_other.outcome, from_other.cached) == ("ok", True)
     assert pings(server) == 1
-    key = f"rw-test:probe:{server.host}:demo/hello:v1:anonymous"
+    key = ProbeKey(server.host, "demo/hello", "v1", "anonymous").redis_key("rw-test")
     assert 60 < clean_redis.ttl(key) <= 300
     assert clean_redis.key_names("rw-test:probe:*:lock") == []
+
+
+def test_keys_of_different_images_never_collide() -> None:
+    # Host ports and digests hold colons too: these two have the same parts, joined by ':'.
+    digest = "sha256:" + "ab" * 32
+    tag_on_a_port = parse_reference(f"localhost:5000/sha256:{digest[7:]}")
+    digest_on_443 = parse_reference(f"localhost/5000@{digest}")
+    keys = {
+        ProbeKey(image.host, image.repository, image.reference, "credentialed").redis_key("rw")
+        for image in (tag_on_a_port, digest_on_443)
+    }
+    assert len(keys) == 2
+
+
+async def test_a_probe_that_fails_unexpectedly_releases_its_lock(
+    buggy_config: ProbeConfig,
+    replicas: tuple[ProbeCache, ProbeCache],
+    clean_redis: RedisServer,
+) -> None:
+    first, second = replicas
+    image = "registry.corp.example/demo/hello:v1"
+    failed = await probe(buggy_config, image, first)
+    assert failed.outcome is None
+    assert clean_redis.key_names("rw-test:probe:*") == []
+    # The other replica does not wait for a lock nobody holds (total_timeout + 5 s).
+    started = time.monotonic()
+    again = await probe(buggy_config, image, second)
+    assert (again.outcome, again.cached) == (None, False)
+    assert time.monotonic() - started < 1
 
 
 async def test_redis_down_means_probing_without_sharing(

@@ -34,6 +34,8 @@ from bot.probe.policy import (
         ("168.63.129.16", "cloud metadata"),
         ("169.254.1.1", "link-local"),
         ("fe80::1", "link-local"),
+        # Deprecated (RFC 3879) but still routed inside some networks; Python calls it global.
+        ("fec0::1", "site-local"),
         ("224.0.0.1", "multicast"),
         ("ff02::1", "multicast"),
         ("0.0.0.0", "unspecified"),
@@ -58,6 +60,7 @@ def test_address_categories(address: str, category: str | None) -> None:
         ("169.254.169.254", False),
         ("::ffff:169.254.169.254", False),
         ("169.254.10.10", False),
+        ("fec0::1", False),
         ("224.0.0.1", False),
         ("0.0.0.0", False),
     ],

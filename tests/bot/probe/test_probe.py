@@ -11,7 +11,7 @@ from bot.probe.outcome import SUMMARY
 from bot.probe.verdict import JUDGED_CLASSES
 from knowledge.loader import knowledge_base
 from knowledge.reference import ImageReference, parse_reference
-from tests.bot.probe.conftest import MakeConfig
+from tests.bot.probe.conftest import RESOLVER_BUG, MakeConfig
 from tests.support.probe_servers import RecordingListener
 from tests.support.registries_toml import loopback_entry
 from tests.support.registry import Registries
@@ -126,3 +126,26 @@ def test_outcomes_and_judged_classes_are_knowledge_base_classes() -> None:
     named = set(SUMMARY) | JUDGED_CLASSES
     # "ok" is the probe's word for a pullable image; every other outcome is a class id.
     assert {class_id for class_id in named if class_id not in kb} == {"ok"}
+
+
+async def test_an_unexpected_error_is_inconclusive_and_still_audited(
+    buggy_config: ProbeConfig, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    result = await probe_image(
+        parse_reference("registry.corp.example/demo/hello:v1"),
+        suspected="auth-required",
+        requester=Requester("U123", "C1"),
+        config=buggy_config,
+    )
+    assert (result.outcome, result.verdict, result.refused) == (None, "inconclusive", None)
+    assert any("RuntimeError" in line for line in result.evidence)
+    [audit] = [r.getMessage() for r in caplog.records if r.name == "bot.probe.audit"]
+    assert "user=U123" in audit
+    assert "verdict=inconclusive" in audit
+    # The operator learns what failed where, but never the error's text (it may hold secrets).
+    assert any(
+        r.levelno == logging.ERROR and "RuntimeError" in r.getMessage() for r in caplog.records
+    )
+    assert RESOLVER_BUG not in caplog.text
+    assert RESOLVER_BUG not in str(to_json(result))

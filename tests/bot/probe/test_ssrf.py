@@ -163,3 +163,25 @@ async def test_ports_are_part_of_the_listing(
     )
     assert result.refused is not None
     assert recorder.connections == 0
+
+
+async def test_allow_private_does_not_extend_to_a_token_host_of_another_name(
+    scripted: Scripted, make_config: MakeConfig, recorder: RecordingListener
+) -> None:
+    # The registry is internal (allow_private); its token host is a public name that someone
+    # else's DNS points at loopback.
+    token_host = f"auth.public.example:{recorder.port}"
+    challenge = json_error(
+        401, "UNAUTHORIZED", "auth",
+        **{"WWW-Authenticate": f'Bearer realm="http://{token_host}/token",service="s"'},
+    )
+    server = scripted(open_registry({("GET", "/v2/"): challenge}))
+    base = make_config(loopback_entry(server.host, extra=f'realm_hosts = ["{token_host}"]\n'))
+    resolver = ScriptedResolver({"auth.public.example": [["127.0.0.1"]]})
+    config = ProbeConfig(base.registries, base.options, resolver)
+    result = await probe_image(parse_reference(f"{server.host}/demo/hello:v1"), config=config)
+    assert recorder.connections == 0
+    assert any(
+        "auth.public.example" in line and "loopback" in line for line in result.evidence
+    ), result.evidence
+    assert result.outcome is None

@@ -8,11 +8,13 @@ that point their token realm or a redirect somewhere the bot must not go.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 
-from bot.probe import ProbeConfig, ProbeResult, probe_image, to_json
+from bot.probe import ProbeConfig, ProbeResult, Requester, probe_image, to_json
 from knowledge.reference import parse_reference
 from tests.bot.probe.conftest import MakeConfig, Scripted
 from tests.support.certs import TestPki
@@ -406,3 +408,127 @@ async def test_manifest_redirect_is_not_followed(
     assert recorder.connections == 0
     assert result.outcome is None
     assert any("not followed" in line for line in result.evidence)
+
+
+# -- malformed answers ------------------------------------------------------------------------
+
+DEEP_JSON = b"[" * 60_000
+"""JSON nested deeper than Python's parser can recurse."""
+HUGE_NUMBER = "9" * 5000
+"""More digits than Python turns into an int by default."""
+
+
+def token_answer(host_holder: list[str], answer: Canned, *, realm_query: str = "") -> Route:
+    """A plain-HTTP registry whose Bearer realm is itself (``/token`` and ``realm_query``);
+    token requests get ``answer``, manifest requests an image."""
+
+    def route(seen: Seen) -> Canned:
+        path = seen.path.partition("?")[0]
+        if path == "/token":
+            return answer
+        if path == "/v2/":
+            realm = f'Bearer realm="http://{host_holder[0]}/token{realm_query}",service="s"'
+            return json_error(401, "UNAUTHORIZED", "auth", **{"WWW-Authenticate": realm})
+        return OCI_OK
+
+    return route
+
+
+async def test_deeply_nested_json_in_an_error_is_not_read(
+    scripted: Scripted, make_config: MakeConfig
+) -> None:
+    answer = Canned(500, {"Content-Type": "application/json"}, DEEP_JSON)
+    server = scripted(open_registry({("GET", "/v2/"): answer}))
+    result = await probe(make_config(listed(server)), server, "registry-server-error")
+    assert (result.outcome, result.verdict) == ("registry-server-error", "confirmed")
+    assert "GET /v2/ answered 500" in result.evidence
+
+
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        (DEEP_JSON, "200 without a readable token"),
+        (b'{"token": "abcdefgh", "expires_in": %s}' % HUGE_NUMBER.encode(), "readable token"),
+        ('{"token": "abc\u00e9def"}'.encode(), "a token that is not printable ASCII"),
+    ],
+    ids=["deeply nested", "huge expires_in", "non-ASCII token"],
+)
+async def test_a_malformed_token_answer_is_reported_and_nothing_sent_with_it(
+    scripted: Scripted, make_config: MakeConfig, body: bytes, said: str
+) -> None:
+    host: list[str] = []
+    server = scripted(token_answer(host, Canned(200, {"Content-Type": "application/json"}, body)))
+    host.append(server.host)
+    result = await probe(make_config(listed(server)), server, "auth-required")
+    assert (result.outcome, result.verdict) == (None, "inconclusive")
+    assert any(said in line for line in result.evidence), result.evidence
+    assert not [s for s in server.requests if "/manifests/" in s.path]
+
+
+async def test_an_absurd_rate_limit_header_is_ignored(
+    scripted: Scripted, make_config: MakeConfig
+) -> None:
+    headers = {**OCI_OK.headers, "ratelimit-limit": HUGE_NUMBER, "ratelimit-remaining": "76"}
+    server = scripted(open_registry({("HEAD", MANIFEST): Canned(200, headers)}))
+    result = await probe(make_config(listed(server)), server, None)
+    assert result.outcome == "ok"
+    assert not any("rate limit" in line for line in result.evidence)
+
+
+async def test_an_unparseable_redirect_is_reported(
+    scripted: Scripted, make_config: MakeConfig
+) -> None:
+    server = scripted(open_registry({("GET", "/v2/"): Canned(302, {"Location": "https://[evil/x"})}))
+    result = await probe(make_config(listed(server)), server, "not-a-registry")
+    assert (result.outcome, result.verdict) == ("not-a-registry", "confirmed")
+    assert any("an unparseable Location" in line for line in result.evidence)
+
+
+async def test_the_realms_own_query_is_kept(scripted: Scripted, make_config: MakeConfig) -> None:
+    # Some token services name a tenant or project in the realm's own query string.
+    host: list[str] = []
+    token = Canned(200, {}, b'{"token": "anon-token"}')
+    server = scripted(token_answer(host, token, realm_query="?tenant=acme"))
+    host.append(server.host)
+    await probe(make_config(listed(server)), server, None)
+    [asked] = [s.path for s in server.requests if s.path.startswith("/token")]
+    assert asked == (
+        "/token?tenant=acme&service=s&scope=repository%3Ademo%2Fhello%3Apull&client_id=registry-why"
+    )
+
+
+@pytest.mark.parametrize(
+    ("asker", "shows_the_pass"),
+    [(None, True), (Requester("U1", "CRANDOM"), False)],
+    ids=["from the CLI", "withheld credential"],
+)
+async def test_a_probe_out_of_time_keeps_what_it_saw(
+    scripted: Scripted, log_in: LogIn, asker: Requester | None, shows_the_pass: bool
+) -> None:
+    host: list[str] = []
+
+    def route(seen: Seen) -> Canned:
+        path = seen.path.partition("?")[0]
+        if path == "/token":
+            return Canned(200, {}, b'{"token": "anon-token"}')
+        if path == "/v2/":
+            realm = f'Bearer realm="https://{host[0]}/token",service="s"'
+            return json_error(401, "UNAUTHORIZED", "auth", **{"WWW-Authenticate": realm})
+        time.sleep(1.5)  # the manifest's answer comes after the probe's total time
+        return OCI_OK
+
+    server = scripted(route, tls=True)
+    host.append(server.host)
+    config = log_in(server)
+    config = ProbeConfig(
+        config.registries, replace(config.options, total_timeout=0.5), config.resolver
+    )
+    result = await probe_image(
+        parse_reference(f"{server.host}/demo/hello:v1"), requester=asker, config=config
+    )
+    assert result.outcome == "network-timeout"
+    assert result.evidence[0].startswith("GET /v2/: 401, token authentication")
+    assert result.evidence[-1] == "the probe did not finish within 0.5s"
+    issued = any("issued a token" in line for line in result.evidence)
+    # A withheld credential merges "missing" and "denied": no pass detail may tell them apart.
+    assert issued is shows_the_pass
