@@ -30,6 +30,11 @@ log = logging.getLogger(__name__)
 
 POLL_INTERVAL = 0.05
 """Seconds between looks at Redis while another replica probes."""
+_RELEASE_OWN_LOCK = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
+"""
+"""Delete a lock only if it still holds the token its taker set (atomically, in Redis)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +160,7 @@ class ProbeCache:
                 await self._publish(redis, result_key, observation, options)
             finally:
                 # Also when the probe failed: the others would wait for a result that never comes.
-                await self._unlock(redis, lock_key)
+                await self._unlock(redis, lock_key, token)
             return observation, False
         found = await self._wait_for(redis, result_key, lock_key, options.total_timeout + 5)
         if found is not None:
@@ -173,9 +178,10 @@ class ProbeCache:
         except (RedisError, OSError) as exc:
             log.warning("probe cache: could not share a result through Redis: %s", exc)
 
-    async def _unlock(self, redis: Redis, lock_key: str) -> None:
+    async def _unlock(self, redis: Redis, lock_key: str, token: str) -> None:
+        # Only our own lock: after a slow probe outlived it, the lock may be another replica's.
         try:
-            await redis.delete(lock_key)
+            await redis.eval(_RELEASE_OWN_LOCK, 1, lock_key, token)
         except (RedisError, OSError) as exc:
             log.warning("probe cache: could not release a probe lock in Redis: %s", exc)
 

@@ -192,6 +192,27 @@ async def test_a_probe_that_fails_unexpectedly_releases_its_lock(
     assert time.monotonic() - started < 1
 
 
+async def test_a_leader_never_releases_a_lock_it_no_longer_holds(
+    scripted: Scripted,
+    make_config: MakeConfig,
+    replicas: tuple[ProbeCache, ProbeCache],
+    clean_redis: RedisServer,
+) -> None:
+    server = scripted(open_registry({}))
+    server.delay = 0.3
+    config = make_config(listing(server))
+    image = f"{server.host}/demo/hello:v3"
+    lock = ProbeKey(server.host, "demo/hello", "v3", "anonymous").redis_key("rw-test") + ":lock"
+    other = Redis.from_url(clean_redis.url)
+    leading = asyncio.create_task(probe(config, image, replicas[0]))
+    await asyncio.sleep(0.1)
+    # The leader's lock lapsed during a slow probe and another replica took it over.
+    await other.set(lock, "another-replica")
+    await leading
+    assert await other.get(lock) == b"another-replica"
+    await other.aclose()
+
+
 async def test_redis_down_means_probing_without_sharing(
     scripted: Scripted, make_config: MakeConfig, clean_redis: RedisServer
 ) -> None:
