@@ -5,14 +5,17 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import re
 from dataclasses import dataclass
 
 from knowledge.classify import NAMED_AT, Classifier
-from knowledge.context import Context
+from knowledge.context import Context, Registry
 from knowledge.extract import extract_context
 from knowledge.guide import Guide, build_guide
 from knowledge.loader import knowledge_base
 from knowledge.paste import Redaction, read_paste
+from knowledge.reference import normalize_host
+from knowledge.registries import registry_family
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +64,9 @@ MAX_CHARS = 1_048_576
 
 MAX_ALTERNATIVES = 3
 
+_REGISTRY_URL = re.compile(r"://([a-z0-9.-]{1,253}(?::[0-9]{1,5})?)/v2/")
+"""A registry API URL in a (lower-cased) line: names the registry the line is about."""
+
 
 @functools.cache
 def default_classifier() -> Classifier:
@@ -75,16 +81,25 @@ def _focus(context: Context, text: str, line_start: int) -> Context:
     one that was named, not about the first image the paste happens to mention.
     """
     end = text.find("\n", line_start)
-    line = extract_context(text[line_start : end if end >= 0 else len(text)])
-    registry = line.registry or context.registry
-    if registry is None:
+    line = text[line_start : end if end >= 0 else len(text)].lower()
+    hosts = dict.fromkeys(
+        [
+            *(normalize_host(m[1]) for m in _REGISTRY_URL.finditer(line)),
+            *(i.host for i in context.images),
+            *([context.registry.host] if context.registry else []),
+        ]
+    )
+    if len(hosts) < 2:
         return context
-    images = tuple(dict.fromkeys((*line.images, *context.images)))
-    on_host = tuple(i for i in images if i.host == registry.host)
+    host = next((h for h in hosts if h in line), None)
+    if host is None or (context.registry and context.registry.host == host):
+        return context
+    # Images on other registries are about other failures: naming one of them in this
+    # failure's commands would send the reader to the wrong registry.
     return dataclasses.replace(
         context,
-        registry=registry,
-        images=(*on_host, *(i for i in images if i not in on_host)),
+        registry=Registry(host, registry_family(host)),
+        images=tuple(i for i in context.images if i.host == host),
     )
 
 

@@ -53,3 +53,16 @@ def test_a_pasted_secret_is_named_never_shown() -> None:
 def test_chat_gets_no_class_and_no_guide() -> None:
     diagnosis = diagnose("the registry migration is scheduled for Tuesday, ping me if denied")
     assert (diagnosis.class_id, diagnosis.guide, diagnosis.confidence) == (None, None, 0.0)
+
+
+def test_a_registry_named_only_in_the_deciding_url_is_the_one_advised_on() -> None:
+    paste = f"$ docker pull ghcr.io/acme/api:1.4.2\n{GHCR_DENIED}\n{ECR_DNS}\n"
+    diagnosis = diagnose(paste)
+    assert diagnosis.class_id == "dns-resolution"
+    assert diagnosis.context.registry is not None
+    assert diagnosis.context.registry.host == ECR_HOST
+    # No image on that registry is named: the guide says so rather than naming ghcr.io's.
+    assert diagnosis.context.image is None
+    assert diagnosis.guide is not None
+    verify = " ".join(c for step in diagnosis.guide.verify for c in step.commands)
+    assert "ghcr.io" not in verify
