@@ -78,7 +78,8 @@ REPLIES_POSTED = Counter(
     ["method"], registry=REGISTRY)
 REPLIES_LOST = Counter(
     "registry_why_replies_lost",
-    "Slack calls that still failed after their retries (each is also logged with its request).",
+    "Replies that reached nobody: the Slack call and any fallback failed after their retries "
+    "(each is also logged with its request).",
     registry=REGISTRY)
 CLASSIFICATIONS = Counter(
     "registry_why_classifications",

@@ -223,9 +223,12 @@ def reply_posted(method: str) -> None:
         metrics.REPLY_SECONDS.observe(time.monotonic() - record.received)
 
 
-def call_failed(method: str, error: str) -> None:
-    """A Slack call failed after its retries (the caller logs it with the request)."""
+def call_failed(method: str, error: str, *, lost: bool) -> None:
+    """A Slack call failed after its retries (the caller logs it with the request); ``lost``
+    when that left the person with no reply at all."""
     metrics.SLACK_API_ERRORS.labels(method, error).inc()
+    if not lost:
+        return
     metrics.REPLIES_LOST.inc()
     record = current()
     if record is not None:

@@ -2,7 +2,9 @@
 
 HTTP mode (no ``SLACK_APP_TOKEN``) serves Slack's events, commands and interactivity at
 ``/slack/events`` on ``PORT``. Socket Mode connects out to Slack instead (no public URL), and
-still serves the health endpoints and ``/metrics`` on ``PORT`` for orchestrators::
+still serves the health endpoints and ``/metrics`` on ``PORT`` for orchestrators. The health
+endpoints answer from the start: Slack is reached in the background (``auth.test``, then the
+Socket Mode connection, retried with a backoff), and ``/readyz`` says how far that got::
 
     serve(load_settings())                # blocking, for ``registry-why serve``
     bot = await start(settings, port=0)   # non-blocking, for tests: bot.port, bot.stop()
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import signal
 import time
@@ -45,6 +48,11 @@ DRAIN_TIMEOUT = 10.0
 """Seconds a stopping bot waits for replies already being worked on."""
 ANSWER_TIMEOUT = 5.0
 """Seconds a stopping HTTP server waits for requests it is answering (acks take under 3 s)."""
+SOCKET_RETRY_FIRST = 1.0
+SOCKET_RETRY_MAX = 60.0
+"""Longest wait (seconds) between two attempts to open the Socket Mode connection."""
+SOCKET_ATTEMPT_TIMEOUT = 20.0
+"""Longest one attempt may take: the SDK retries a WebSocket that will not open endlessly."""
 
 
 def _redelivery(headers: Mapping[str, Sequence[str]]) -> int:
@@ -75,11 +83,65 @@ class ObservedSocketModeHandler(AsyncSocketModeHandler):
                 observe.answered(record, response.status)
 
 
+def _reason(exc: BaseException) -> str:
+    # Slack's error code, or the kind of failure: a WebSocket error's text carries its URL,
+    # whose ticket is a credential for that connection.
+    if isinstance(exc, SlackApiError) and exc.response is not None:
+        return str(exc.response.get("error") or "error")
+    return type(exc).__name__
+
+
+class SocketModeLink:
+    """The Socket Mode connection, opened in the background: attempts back off from
+    ``SOCKET_RETRY_FIRST`` to ``SOCKET_RETRY_MAX`` seconds until one succeeds (a revoked app
+    token is fixed in Slack, not here), and ``state`` says why it is not connected yet. Once
+    connected, the SDK keeps the connection up itself."""
+
+    def __init__(self, handler: AsyncSocketModeHandler) -> None:
+        self.handler = handler
+        self._problem = "connecting"
+        self._connected_once = False
+
+    async def state(self) -> str:
+        """``ok``, ``disconnected``, or why it has not connected yet."""
+        if await self.handler.client.is_connected():
+            return "ok"
+        return "disconnected" if self._connected_once else self._problem
+
+    async def connect(self) -> None:
+        """Try until connected (cancel to give up)."""
+        client = self.handler.client
+        wait = SOCKET_RETRY_FIRST
+        for attempt in itertools.count(1):
+            try:
+                async with asyncio.timeout(SOCKET_ATTEMPT_TIMEOUT):
+                    # The URL is asked for here, not by the SDK's connect(), which would keep
+                    # asking forever without a backoff when Slack refuses the app token.
+                    opened = await client.web_client.apps_connections_open(
+                        app_token=client.app_token)
+                    client.wss_uri = opened["url"]
+                    await self.handler.connect_async()  # type: ignore[no-untyped-call]
+            except (SlackApiError, ClientError, OSError, TimeoutError) as exc:
+                self._problem = f"connecting: attempt {attempt} failed ({_reason(exc)})"
+                log.error("Socket Mode connection failed (attempt %d: %s); retrying in %.0f s",
+                          attempt, _reason(exc), wait)
+                await asyncio.sleep(wait)
+                wait = min(wait * 2, SOCKET_RETRY_MAX)
+            else:
+                self._connected_once = True
+                log.info("Socket Mode connected")
+                return
+
+    async def close(self) -> None:
+        """Close the connection cleanly, so Slack sends what comes next to other replicas."""
+        await self.handler.close_async()  # type: ignore[no-untyped-call]
+
+
 class Health:
     """Liveness and readiness: Slack accepted our token, the store answers, Socket Mode is
     connected (in that mode)."""
 
-    def __init__(self, runtime: Runtime, socket: AsyncSocketModeHandler | None) -> None:
+    def __init__(self, runtime: Runtime, socket: SocketModeLink | None) -> None:
         self._runtime = runtime
         self._socket = socket
         self.slack_ok = False
@@ -102,8 +164,7 @@ class Health:
         if self._runtime.settings.redis_url is not None:
             checks["redis"] = "ok" if await self._runtime.service.ready() else "unavailable"
         if self._socket is not None:
-            connected = await self._socket.client.is_connected()
-            checks["socket_mode"] = "ok" if connected else "disconnected"
+            checks["socket_mode"] = await self._socket.state()
         return checks
 
 
@@ -147,15 +208,18 @@ class RunningBot:
     health: Health
     port: int
     _runner: web.AppRunner
-    _socket: AsyncSocketModeHandler | None
+    _socket: SocketModeLink | None
+    _reaching_slack: asyncio.Task[None]
 
     async def stop(self, drain_timeout: float = DRAIN_TIMEOUT) -> None:
         """Stop taking requests, let replies in progress finish (for up to ``drain_timeout``
         seconds, then cancel them), release connections."""
         in_flight = self.runtime.in_flight
+        self._reaching_slack.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._reaching_slack
         if self._socket is not None:
-            # A clean WebSocket close: Slack sends what comes next to the other replicas.
-            await self._socket.close_async()  # type: ignore[no-untyped-call]
+            await self._socket.close()
             log.info("Socket Mode connection closed")
         await self._runner.cleanup()
         if in_flight.running:
@@ -176,14 +240,10 @@ async def start(
     runtime = runtime or build_runtime(settings)
     socket = None
     if settings.slack_app_token is not None:
-        socket = ObservedSocketModeHandler(
-            runtime, app_token=settings.slack_app_token.get_secret_value())
+        socket = SocketModeLink(ObservedSocketModeHandler(
+            runtime, app_token=settings.slack_app_token.get_secret_value()))
     health = Health(runtime, socket)
     await runtime.service.warm_up()
-    await health.check_slack()
-    if socket is not None:
-        await socket.connect_async()  # type: ignore[no-untyped-call]
-        log.info("Socket Mode connected")
     metrics.watch(store=runtime.store, in_flight=runtime.in_flight)
     runner = web.AppRunner(web_application(runtime, health, slack_events=socket is None),
                            handle_signals=False, access_log=None,
@@ -193,7 +253,15 @@ async def start(
     bound = runner.addresses[0][1]
     mode = "Socket Mode" if socket else f"HTTP mode ({EVENTS_PATH})"
     log.info("registry-why serving in %s; health on port %d", mode, bound)
-    return RunningBot(runtime, health, bound, runner, socket)
+    reaching = asyncio.create_task(_reach_slack(health, socket), name="reach-slack")
+    return RunningBot(runtime, health, bound, runner, socket, reaching)
+
+
+async def _reach_slack(health: Health, socket: SocketModeLink | None) -> None:
+    # Early word in the log on the bot token; /readyz keeps checking until it passes.
+    await health.check_slack()
+    if socket is not None:
+        await socket.connect()
 
 
 async def _listen(runner: web.AppRunner, host: str, port: int) -> None:
@@ -214,9 +282,19 @@ async def _serve(settings: Settings) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stopping.set)
-    bot = await start(settings)
+    starting = asyncio.create_task(start(settings))
+    stop_asked = asyncio.create_task(stopping.wait())
+    await asyncio.wait({starting, stop_asked}, return_when=asyncio.FIRST_COMPLETED)
+    if not starting.done():
+        # Stopped while loading the knowledge base: nothing was served yet.
+        starting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await starting
+        log.info("stopped before serving")
+        return
+    bot = starting.result()
     try:
-        await stopping.wait()
+        await stop_asked
     finally:
         log.info("stopping: no new requests from now on")
         await bot.stop()

@@ -2,7 +2,8 @@
 
 The SDK retries only connection errors by default. Here: 429 waits for ``Retry-After`` (when it
 asks for a reasonable wait), 5xx and dropped connections retry with a short backoff, both with
-a bound; whatever still fails is logged with the request it answered, as a lost reply.
+a bound; whatever still fails is logged with the request it answered: as a lost reply (ERROR)
+when nothing reached the person, as a warning when the caller has another way (``Delivery``).
 Timeouts are not retried: the first attempt may have posted, and a reply must not appear twice.
 Retries, replies posted and calls failed are counted in the metrics (``bot.observe``).
 """
@@ -13,6 +14,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Awaitable
+from enum import Enum
 from typing import Any, TypeVar
 
 from aiohttp import ClientError, ClientOSError, ServerConnectionError, ServerDisconnectedError
@@ -132,23 +134,46 @@ REPLY_METHODS = frozenset({"chat.postMessage", "chat.postEphemeral", "chat.updat
 """API methods whose success is a reply posted (reads such as conversations.replies are not)."""
 
 
-async def deliver(what: str, request_id: str, call: Awaitable[T]) -> T | None:
-    """Await a Slack API call; when it fails after its retries, log the lost reply and return
-    None (the listener has nobody else to tell)."""
+class Delivery(Enum):
+    """What a Slack call that still fails after its retries means for the person waiting."""
+
+    REPLY = "reply"
+    """The reply itself, with no other way to them: a lost reply."""
+    WITH_FALLBACK = "with fallback"
+    """The caller then answers another way (which reports its own loss if it fails too)."""
+    READ = "read"
+    """A read (``conversations.replies``) the caller answers without when it fails."""
+
+
+async def deliver(what: str, request_id: str, call: Awaitable[T], *,
+                  kind: Delivery = Delivery.REPLY) -> T | None:
+    """Await a Slack API call; when it fails after its retries, log it with the request and
+    return None. Only a failed ``Delivery.REPLY`` is a lost reply (ERROR, counted lost)."""
     try:
         result = await call
     except SlackApiError as exc:
         error = exc.response.get("error") if exc.response is not None else None
-        observe.call_failed(_method(exc.response), str(error or "error"))
-        log.error("reply lost: %s for %s failed: %s", what, request_id, error or exc)
+        _failed(what, request_id, kind, _method(exc.response), str(error or "error"),
+                str(error or exc))
     except (ClientError, TimeoutError) as exc:
-        observe.call_failed("unknown", type(exc).__name__)
-        log.error("reply lost: %s for %s failed: %r", what, request_id, exc)
+        _failed(what, request_id, kind, "unknown", type(exc).__name__, repr(exc))
     else:
         if isinstance(result, AsyncSlackResponse) and _method(result) in REPLY_METHODS:
             observe.reply_posted(_method(result))
         return result
     return None
+
+
+def _failed(what: str, request_id: str, kind: Delivery, method: str, error: str,
+            detail: str) -> None:
+    lost = kind is Delivery.REPLY
+    observe.call_failed(method, error, lost=lost)
+    if lost:
+        log.error("reply lost: %s for %s failed: %s", what, request_id, detail)
+    else:
+        log.warning("%s for %s failed (%s): %s", what, request_id,
+                    "answering another way" if kind is Delivery.WITH_FALLBACK
+                    else "answering without it", detail)
 
 
 async def post_to_response_url(url: str, body: dict[str, Any], request_id: str) -> bool:
@@ -158,11 +183,11 @@ async def post_to_response_url(url: str, body: dict[str, Any], request_id: str) 
     try:
         response = await client.send_dict(body)
     except (ClientError, TimeoutError) as exc:
-        observe.call_failed(RESPONSE_URL, type(exc).__name__)
+        observe.call_failed(RESPONSE_URL, type(exc).__name__, lost=True)
         log.error("reply lost: response_url post for %s failed: %r", request_id, exc)
         return False
     if response.status_code != 200:
-        observe.call_failed(RESPONSE_URL, f"http_{response.status_code}")
+        observe.call_failed(RESPONSE_URL, f"http_{response.status_code}", lost=True)
         log.error("reply lost: response_url post for %s answered %d: %s", request_id,
                   response.status_code, response.body[:200])
         return False

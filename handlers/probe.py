@@ -34,7 +34,7 @@ from bot.render.probe_blocks import (
     render_reply,
     with_probe,
 )
-from bot.slack_retry import deliver, post_to_response_url
+from bot.slack_retry import Delivery, deliver, post_to_response_url
 from handlers.answers import request_id, thread_of
 from handlers.deps import Deps
 
@@ -100,9 +100,11 @@ async def _in_thread_reply(prober: Prober, client: AsyncWebClient, channel: str,
     text, blocks = str(reply.get("text") or ""), list(reply.get("blocks") or [])
     openly = prober.shows_openly(target, requester)
     if openly:
+        # The result (or the private note below) follows whether or not this lands.
         await deliver("probe progress", rid, client.chat_update(
             channel=channel, ts=ts, text=text,
-            blocks=with_probe(blocks, render_probing(str(target.image)))))
+            blocks=with_probe(blocks, render_probing(str(target.image)))),
+            kind=Delivery.WITH_FALLBACK)
     result = await _probed(prober, target, requester)
     if result is not None and not (result.ephemeral or result.refused):
         await deliver("probe result", rid, client.chat_update(
@@ -110,7 +112,7 @@ async def _in_thread_reply(prober: Prober, client: AsyncWebClient, channel: str,
         return
     if openly:
         await deliver("probe progress removal", rid, client.chat_update(
-            channel=channel, ts=ts, text=text, blocks=blocks))
+            channel=channel, ts=ts, text=text, blocks=blocks), kind=Delivery.WITH_FALLBACK)
     private = ({"text": escape(PROBE_FAILED)} if result is None
                else render_probe_message(result).as_kwargs())
     await deliver("private probe result", rid, client.chat_postEphemeral(

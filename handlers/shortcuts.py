@@ -10,7 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.render.blocks import SHORTCUT_CALLBACK, render_diagnosis
 from bot.service import Explained
-from bot.slack_retry import deliver, post_to_response_url
+from bot.slack_retry import Delivery, deliver, post_to_response_url
 from bot.slack_text import message_text
 from handlers.answers import render_answer, request_id, thread_of
 from handlers.deps import Deps
@@ -33,7 +33,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             reply = render_diagnosis(answer.diagnosis, probe=service.probe_enabled)
             posted = await deliver("shortcut thread reply", rid, client.chat_postMessage(
                 channel=channel, thread_ts=thread_of(message), unfurl_links=False,
-                **reply.as_kwargs()))
+                **reply.as_kwargs()), kind=Delivery.WITH_FALLBACK)
             if posted is not None:
                 await service.count_shown(answer)
                 return

@@ -314,6 +314,13 @@ def render_repeat_counter(channel: str, class_id: str, title: str, count: int,
                    [_section(text)])
 
 
+def render_answered_above() -> Message:
+    """The brief reply to a mention in a thread the bot has already answered."""
+    text = ("I answered this above in this thread. To explain another error, mention me "
+            "with the error, or use *Explain registry error* on its message.")
+    return Message("Answered above in this thread.", [_section(text)])
+
+
 def render_home(entries: Sequence[Entry], stats: HomeStats) -> dict[str, Any]:
     """The App Home view: how to use the bot, recent activity, the causes it knows."""
     titles = {e.id: e.title for e in entries}

@@ -3,8 +3,10 @@ local stand-in, health endpoints, and ``serve`` as ``registry-why serve`` runs i
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -20,7 +22,7 @@ import pytest
 import redis
 
 from bot.app import build_runtime
-from bot.server import RunningBot, serve, start
+from bot.server import SOCKET_RETRY_FIRST, RunningBot, serve, start
 from bot.settings import SettingsError, load_settings
 from tests.support.pastes import DOCKER_HUB_RATE_LIMIT, ECR_NO_CREDENTIALS
 from tests.support.ports import free_port
@@ -226,6 +228,29 @@ async def test_socket_mode_redelivery_is_acked_but_answered_once(slack_api: Slac
         await slack_api.wait_for("chat.postMessage")
         assert await running.runtime.in_flight.wait_idle(5)
         assert len(slack_api.calls("chat.postMessage")) == 1
+
+
+async def test_socket_mode_refused_app_token_keeps_health_up_and_retries(
+    slack_api: SlackApi,
+) -> None:
+    settings = bot_settings(slack_api, slack_app_token="xapp-1-A0-1-revoked",
+                            slack_signing_secret=None)
+    # Before the health server was started first, start() never returned here.
+    running = await asyncio.wait_for(start(settings, runtime=build_runtime(settings), port=0), 5)
+    try:
+        async with aiohttp.ClientSession() as session:
+            url = f"http://127.0.0.1:{running.port}"
+            async with session.get(f"{url}/healthz") as response:
+                assert response.status == 200
+            await slack_api.wait_for("apps.connections.open", 2)  # tried again, after a wait
+            opened = slack_api.calls("apps.connections.open")
+            assert opened[1].at - opened[0].at >= SOCKET_RETRY_FIRST * 0.9
+            async with session.get(f"{url}/readyz") as response:
+                assert response.status == 503
+                state = (await response.json())["socket_mode"]
+                assert re.fullmatch(r"connecting: attempt \d+ failed \(invalid_auth\)", state)
+    finally:
+        await asyncio.wait_for(running.stop(), 5)  # stops while still trying to connect
 
 
 # --- registry-why serve -------------------------------------------------------------------

@@ -101,6 +101,24 @@ async def test_sigterm_in_socket_mode_closes_the_connection_cleanly(tmp_path: Pa
             "request handled")  # closed first: no new envelopes while the reply finishes
 
 
+async def test_sigterm_while_socket_mode_cannot_connect(
+    slack_api: SlackApi, tmp_path: Path
+) -> None:
+    # The stand-in refuses this app token: Socket Mode keeps retrying in the background.
+    async with bot_processes(1, slack_api.base_url, tmp_path,
+                             SLACK_APP_TOKEN="xapp-1-A0-1-revoked") as [bot]:
+        await slack_api.wait_for("apps.connections.open")
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"{bot.url}/healthz") as response:
+                assert response.status == 200
+            async with session.get(f"{bot.url}/readyz") as response:
+                assert response.status == 503
+        bot.terminate()
+        assert await exit_status(bot, 5) == 0
+        messages = [line["message"] for line in bot.log_lines()]
+    assert messages[-1] == "stopped"
+
+
 async def test_replies_still_running_after_the_bound_are_cancelled(
     slack_api: SlackApi, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+
+import pytest
+
+from bot.metrics import REGISTRY
 from tests.support.pastes import CHAT, ECR_NO_CREDENTIALS
 from tests.support.slack_api import RESPONSE_URL_METHOD, SlackApi
 from tests.support.slack_requests import message_shortcut, new_ts, running_bot
@@ -32,14 +37,19 @@ async def test_shortcut_on_chat_answers_privately(slack_api: SlackApi) -> None:
 
 
 async def test_shortcut_falls_back_to_private_when_the_bot_cannot_post(
-    slack_api: SlackApi,
+    slack_api: SlackApi, caplog: pytest.LogCaptureFixture,
 ) -> None:
+    lost = REGISTRY.get_sample_value("registry_why_replies_lost_total") or 0.0
     slack_api.fail("chat.postMessage", status=500, times=3)
     async with running_bot(slack_api) as bot:
         message = {"type": "message", "ts": new_ts(), "text": ECR_NO_CREDENTIALS}
         await bot.interact(message_shortcut(message, slack_api.response_url()))
         [private] = await slack_api.wait_for(RESPONSE_URL_METHOD)
+        await bot.settle()
         assert "No credentials are configured" in private.body["text"]
+    # The answer reached the asker privately: a failed thread post, not a lost reply.
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert REGISTRY.get_sample_value("registry_why_replies_lost_total") == lost
 
 
 async def test_shortcut_reads_an_error_in_a_ci_alert_attachment(slack_api: SlackApi) -> None:
