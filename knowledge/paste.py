@@ -17,11 +17,6 @@ class Paste:
     text: str
     redactions: tuple[Redaction, ...] = ()
 
-    @property
-    def redacted_kinds(self) -> tuple[str, ...]:
-        """The kinds of secret that were masked, in order of first appearance."""
-        return tuple(r.kind for r in self.redactions)
-
 
 def read_paste(raw: str) -> Paste:
     """Normalise a paste and mask every credential in it.

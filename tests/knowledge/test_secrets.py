@@ -286,7 +286,7 @@ def test_a_credential_in_a_slack_link_is_masked() -> None:
     url = f"https://bob:{PASSWORD}@registry.example.com/v2/"
     paste = read_paste(f"tried <{url}|{url}> and got 401")
     assert PASSWORD not in paste.text
-    assert paste.redacted_kinds == ("password-in-url",)
+    assert [r.kind for r in paste.redactions] == ["password-in-url"]
 
 
 def test_a_secret_in_an_ansi_coloured_ci_log_is_masked() -> None:
