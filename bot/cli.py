@@ -19,11 +19,11 @@ from typing import IO, Any
 
 from bot.probe import ProbeConfig, ProbeResult, probe_image, to_json
 from bot.render.data import diagnosis_data
-from bot.render.terminal import render_probe, render_terminal
+from bot.render.terminal import render_image_info, render_probe, render_terminal
 from bot.settings import SettingsError, load_probe_config, load_settings
 from knowledge.diagnosis import diagnose
 from knowledge.loader import KnowledgeBaseError, knowledge_base
-from knowledge.reference import InvalidReference, parse_reference
+from knowledge.reference import InvalidReference, lone_reference, parse_reference
 
 EXIT_OK = 0
 EXIT_NOT_SURE = 1
@@ -71,7 +71,12 @@ def _probe_config() -> ProbeConfig:
 def cmd_explain(args: argparse.Namespace, stdin: IO[bytes], out: IO[str]) -> int:
     """Diagnose one paste and print it for a person or, with --json, for a machine."""
     config = _probe_config() if args.probe else None
-    diagnosis = diagnose(_read_text(args.text, stdin))
+    text = _read_text(args.text, stdin)
+    diagnosis = diagnose(text)
+    image_alone = lone_reference(text) if diagnosis.class_id is None else None
+    if image_alone is not None and not args.json and not args.probe:
+        out.write(render_image_info(image_alone))
+        return EXIT_OK
     probe: ProbeResult | None = None
     if config is not None and diagnosis.context.image is not None:
         # Only the reference the paste itself named is probed.

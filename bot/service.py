@@ -20,7 +20,7 @@ from bot.store import Keys, Store, StoreUnavailable
 from knowledge.diagnosis import Diagnosis, diagnose
 from knowledge.entry import Entry, RegistryFamily
 from knowledge.loader import knowledge_base
-from knowledge.reference import ImageReference, InvalidReference, parse_reference
+from knowledge.reference import ImageReference, lone_reference
 from knowledge.registries import registry_family
 
 log = logging.getLogger(__name__)
@@ -114,16 +114,6 @@ def _cause(diagnosis: Diagnosis) -> str:
     return f"{diagnosis.class_id}:{registry_family(host)}-{digest}"
 
 
-def _reference(text: str) -> ImageReference | None:
-    # A lone word ("unauthorized") would parse as a Docker Hub image: ask for a tag or path.
-    if not any(mark in text for mark in "/:@"):
-        return None
-    try:
-        return parse_reference(text)
-    except InvalidReference:
-        return None
-
-
 class Service:
     """Registry-why's behaviour in Slack, independent of how Slack delivered the request."""
 
@@ -183,7 +173,7 @@ class Service:
         if diagnosis.class_id is not None:
             return Explained(diagnosis)
         if not any(ch.isspace() for ch in stripped):
-            image = diagnosis.context.image or _reference(stripped)
+            image = diagnosis.context.image or lone_reference(stripped)
             if image is not None:
                 return ImageInfo(image, registry_family(image.host))
         return Explained(diagnosis)

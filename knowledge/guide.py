@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from knowledge.context import Context
 from knowledge.entry import Entry, Step
+from knowledge.reference import ImageReference
 from knowledge.registries import host_without_port, registry_region
 
 PLACEHOLDERS: dict[str, str] = {
@@ -112,5 +113,20 @@ def build_guide(entry: Entry, context: Context) -> Guide:
             GuideStep(fill(note.text, values), tuple(fill(c, values) for c in note.commands))
             if note
             else None
+        ),
+    )
+
+
+def access_checks(image: ImageReference) -> tuple[GuideStep, ...]:
+    """How to check your own access to an image without pulling it."""
+    ref = str(image)
+    return (
+        GuideStep(
+            "Read the manifest without pulling (uses your stored login for the host).",
+            (f"docker manifest inspect {ref}", f"skopeo inspect --raw docker://{ref}"),
+        ),
+        GuideStep(
+            f"See whether a login is stored for {image.host}.",
+            ("jq '.auths | keys, .credHelpers, .credsStore' ~/.docker/config.json",),
         ),
     )

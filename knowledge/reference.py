@@ -214,3 +214,18 @@ def _check_digest(original: str, digest: str) -> None:
         )
     if not _LOWER_HEX.fullmatch(encoded):
         raise InvalidReference(original, f"the hex digits of digest {digest!r} must be lower case")
+
+
+def lone_reference(text: str) -> ImageReference | None:
+    """The image reference ``text`` consists of, when it is one and nothing else.
+
+    A lone word ("unauthorized") would parse as a Docker Hub image, so only a word with a
+    path, tag or digest (``/``, ``:`` or ``@``) counts.
+    """
+    word = text.strip()
+    if not word or any(ch.isspace() for ch in word) or not any(m in word for m in "/:@"):
+        return None
+    try:
+        return parse_reference(word)
+    except InvalidReference:
+        return None

@@ -18,7 +18,7 @@ from bot.render.terminal import redaction_notice
 from bot.stats import HomeStats
 from knowledge.diagnosis import Diagnosis
 from knowledge.entry import Entry, RegistryFamily
-from knowledge.guide import Guide, GuideStep
+from knowledge.guide import Guide, GuideStep, access_checks
 from knowledge.loader import knowledge_base
 from knowledge.reference import ImageReference
 from knowledge.registries import family_label
@@ -260,12 +260,7 @@ def render_image(image: ImageReference, family: RegistryFamily, *, probe: bool) 
     """What registry serves an image and how to check access to it."""
     ref = str(image)
     label = family_label(family)
-    checks = (
-        GuideStep("Read the manifest without pulling (uses your stored login for the host).",
-                  (f"docker manifest inspect {ref}", f"skopeo inspect --raw docker://{ref}")),
-        GuideStep(f"See whether a login is stored for {image.host}.",
-                  ("jq '.auths | keys, .credHelpers, .credsStore' ~/.docker/config.json",)),
-    )
+    checks = access_checks(image)
     blocks: list[Block] = [
         _header(f"About {ref}"),
         _section(f"*Registry:* `{escape(image.host)}` ({escape(label)})\n"

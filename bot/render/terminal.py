@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from bot.probe import ProbeResult
 from knowledge.diagnosis import Diagnosis
-from knowledge.guide import GuideStep
-from knowledge.registries import family_label
+from knowledge.guide import GuideStep, access_checks
+from knowledge.reference import ImageReference
+from knowledge.registries import family_label, registry_family
 
 _SECTIONS = (
     ("confirm", "1. Confirm this is your error"),
@@ -100,4 +101,20 @@ def render_probe(result: ProbeResult) -> str:
     if result.next_steps:
         lines.append("  Try yourself:")
         lines += [f"      $ {command}" for command in result.next_steps]
+    return "\n".join(lines) + "\n"
+
+
+def render_image_info(image: ImageReference) -> str:
+    """What registry serves an image and how to check access to it (an image given alone)."""
+    label = family_label(registry_family(image.host))
+    lines = [
+        f"{image} is an image reference, not an error message.",
+        f"Registry: {image.host} ({label}); repository {image.repository}; "
+        f"reference {image.reference}",
+        "",
+        "Check your access",
+        *_step_lines(access_checks(image)),
+        "",
+        f"Or ask its registry from here: registry-why probe {image}",
+    ]
     return "\n".join(lines) + "\n"

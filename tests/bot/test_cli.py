@@ -76,6 +76,14 @@ def test_a_pasted_secret_is_masked_everywhere_and_named() -> None:
     assert "rotate" in run("explain", stdin=paste.encode()).stdout
 
 
+def test_an_image_reference_alone_says_where_it_lives_and_how_to_check() -> None:
+    result = run("explain", "ghcr.io/acme/app:1.2")
+    assert result.returncode == 0, result.stderr
+    assert "GitHub Container Registry" in result.stdout
+    assert "skopeo inspect --raw docker://ghcr.io/acme/app:1.2" in result.stdout
+    assert "registry-why probe ghcr.io/acme/app:1.2" in result.stdout
+
+
 def test_binary_junk_gets_an_answer_not_a_traceback() -> None:
     result = run("explain", stdin=bytes(range(256)) * 64)
     assert result.returncode == 1

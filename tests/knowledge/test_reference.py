@@ -9,6 +9,7 @@ from knowledge.reference import (
     InvalidReference,
     is_host_component,
     is_valid_host,
+    lone_reference,
     normalize_host,
     parse_reference,
 )
@@ -195,3 +196,20 @@ def test_is_host_component(component: str, is_host: bool) -> None:
 )
 def test_is_valid_host(host: str, valid: bool) -> None:
     assert is_valid_host(host) is valid
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("ghcr.io/acme/app:1.2", "ghcr.io/acme/app:1.2"),
+        ("  nginx:1.27 ", "docker.io/library/nginx:1.27"),
+        ("acme/app", "docker.io/acme/app:latest"),
+        ("unauthorized", None),  # a word, not the Docker Hub image library/unauthorized
+        ("docker pull ghcr.io/acme/app:1.2", None),
+        ("ghcr.io/Acme/App:1", None),
+        ("", None),
+    ],
+)
+def test_a_lone_reference_is_recognised(text: str, expected: str | None) -> None:
+    found = lone_reference(text)
+    assert (str(found) if found else None) == expected
