@@ -203,8 +203,16 @@ async def _probe(
     )
 
 
-def _refused(image: ImageReference, suspected: str | None, reason: str) -> ProbeResult:
-    shown = sanitize(f"not probed: {reason}")
+def _unconcluded(
+    image: ImageReference,
+    suspected: str | None,
+    shown: str,
+    *,
+    tier: Tier = "anonymous",
+    refused: str | None = None,
+    next_steps: tuple[str, ...] = (),
+) -> ProbeResult:
+    """A result that concludes nothing: refused, or stopped by an error in the bot."""
     return ProbeResult(
         image=str(image),
         host=image.host,
@@ -213,10 +221,17 @@ def _refused(image: ImageReference, suspected: str | None, reason: str) -> Probe
         verdict_reason=shown if suspected else None,
         evidence=(shown,),
         elapsed_ms=0,
-        tier="anonymous",
+        tier=tier,
         suspected=suspected,
-        refused=sanitize(reason),
-        next_steps=_next_steps(image, suspected, None),
+        refused=refused,
+        next_steps=next_steps,
+    )
+
+
+def _refused(image: ImageReference, suspected: str | None, reason: str) -> ProbeResult:
+    return _unconcluded(
+        image, suspected, sanitize(f"not probed: {reason}"),
+        refused=sanitize(reason), next_steps=_next_steps(image, suspected, None),
     )
 
 
@@ -237,17 +252,7 @@ def _failed(
     profile = config.profile_for(image.host)
     # The tier it would have used, so a result that could have used the credential stays private.
     tier = choose_tier(profile, image.repository, requester)[0] if profile else "anonymous"
-    return ProbeResult(
-        image=str(image),
-        host=image.host,
-        outcome=None,
-        verdict="inconclusive" if suspected else None,
-        verdict_reason=shown if suspected else None,
-        evidence=(shown,),
-        elapsed_ms=0,
-        tier=tier,
-        suspected=suspected,
-    )
+    return _unconcluded(image, suspected, shown, tier=tier)
 
 
 def _finish(result: ProbeResult, started: float) -> ProbeResult:
