@@ -21,6 +21,7 @@ from bot.probe import ProbeConfig, ProbeResult, probe_image, to_json
 from bot.render.data import diagnosis_data
 from bot.render.terminal import render_image_info, render_probe, render_terminal
 from bot.settings import SettingsError, load_probe_config, load_settings
+from bot.version import VERSION
 from knowledge.diagnosis import diagnose
 from knowledge.loader import KnowledgeBaseError, knowledge_base
 from knowledge.reference import InvalidReference, lone_reference, parse_reference
@@ -167,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="registry-why",
         description="Explain container registry errors and how to fix them safely.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {VERSION}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     explain = sub.add_parser("explain", help="diagnose a pasted error (argument or stdin)")
