@@ -80,6 +80,9 @@ def test_rows_left_out_are_read_as_their_reason_says(case: dict[str, Any]) -> No
     text = case["input"]
     if text.startswith("validname@sha512:"):
         assert parse_reference(text).digest == text.partition("@")[2]
-    else:  # a bare image ID or digest; a name over the length limit
+    elif text.startswith("sha256:"):
+        ref = parse_reference(text)
+        assert (ref.repository, ref.tag) == ("library/sha256", text.partition(":")[2])
+    else:  # a bare image ID; a name over the length limit
         with pytest.raises(InvalidReference):
             parse_reference(text)
