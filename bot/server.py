@@ -193,8 +193,8 @@ def web_application(runtime: Runtime, health: Health, *, slack_events: bool) -> 
         return web.json_response({"error": error}, status=status)
 
     async def events(request: web.Request) -> web.Response:
-        # The signature is checked before anything reads the body: Bolt parses the body (and
-        # looks inside it) first, so anyone's malformed request would end in a 500.
+        # The signature is checked before anything parses the body: Bolt parses it (and looks
+        # inside it) before its own check, so anyone's malformed request would end in a 500.
         try:
             body = (await request.read()).decode("utf-8")
         except UnicodeDecodeError:
