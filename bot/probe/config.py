@@ -32,8 +32,9 @@ _HOST_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9
 _SCOPE = re.compile(r"[a-z0-9*?._/-]+")
 _CHANNEL = re.compile(r"[A-Z0-9]+")
 _HOST_HELP = (
-    "{text} must be a host name or IP address with an optional port, like "
-    "registry.example.com:5000 (no scheme, path or user)"
+    "must be a host name or IP address with an optional port, like registry.example.com:5000 "
+    "(no scheme, path or user; a malformed value is not repeated here, as it may hold a "
+    "password)"
 )
 _ENV_NAME = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
 """A password_env value that reads as a variable's name, and so may be quoted in messages."""
@@ -55,24 +56,20 @@ class HostPort:
         return f"{host}:{self.port}"
 
 
-def shown_host(text: str) -> str:
-    """``text`` quoted for a message, its user part (``user:password@``) and any secret masked:
-    people put a URL with a credential where a host goes, and errors end up in shared logs."""
-    _user, at, host = text.rpartition("@")
-    return repr(read_paste(f"[REDACTED]@{host}" if at else text).text)
-
-
 def split_host_port(text: str, default_port: int) -> HostPort:
     """Split ``name``, ``name:port``, ``[v6]`` or ``[v6]:port``; raise ValueError if malformed."""
     text = text.strip().lower()
     if any(mark in text for mark in ("/", "@", "?", "#")):
-        raise ValueError(_HOST_HELP.format(text=shown_host(text)))
+        raise ValueError(_HOST_HELP)
     if text.startswith("["):
         end = text.find("]")
         if end < 0:
-            raise ValueError(f"{text!r}: an IPv6 address needs a closing ']'")
+            raise ValueError("an IPv6 address needs a closing ']'")
         host, rest = text[1:end], text[end + 1 :]
-        ipaddress.IPv6Address(host)
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise ValueError(_HOST_HELP) from None
     else:
         host, colon, port_text = text.partition(":")
         rest = f":{port_text}" if colon else ""
@@ -80,11 +77,11 @@ def split_host_port(text: str, default_port: int) -> HostPort:
             ipaddress.IPv4Address(host)
         except ValueError:
             if not _HOST_NAME.fullmatch(host) or len(host) > 253:
-                raise ValueError(_HOST_HELP.format(text=shown_host(text))) from None
+                raise ValueError(_HOST_HELP) from None
     if not rest:
         return HostPort(host, default_port)
     if not rest.startswith(":") or not rest[1:].isdigit() or not 0 < int(rest[1:]) < 65536:
-        # The text after ':' is not shown: it may be a password ("user:password" with no '@').
+        # Only the (valid) host is quoted: what follows ':' may be "user:password" minus '@'.
         raise ValueError(f"{host!r}: the port must be a number from 1 to 65535")
     return HostPort(host, int(rest[1:]))
 
@@ -349,6 +346,15 @@ class RegistriesFile(_Strict):
 # -- loading ----------------------------------------------------------------------------------
 
 
+def _valid_host(host: object) -> bool:
+    # A malformed host is not named in messages: it may be a URL with a password in it.
+    try:
+        split_host_port(str(host), 443)
+    except ValueError:
+        return False
+    return isinstance(host, str)
+
+
 def _describe(error: ValidationError, path: Path, data: Mapping[str, object]) -> str:
     problems = []
     for err in error.errors():
@@ -360,8 +366,7 @@ def _describe(error: ValidationError, path: Path, data: Mapping[str, object]) ->
             if isinstance(entries, list) and loc[1] < len(entries):
                 item = entries[loc[1]]
                 host = item.get("host") if isinstance(item, dict) else None
-            where = f"[[registry]] #{loc[1] + 1}" + (
-                f" ({shown_host(host)[1:-1]})" if isinstance(host, str) and host else "")
+            where = f"[[registry]] #{loc[1] + 1}" + (f" ({host})" if _valid_host(host) else "")
             loc = loc[2:]
         elif loc[:1] == ["probe"]:
             where, loc = "[probe]", loc[1:]
