@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import re
 import signal
 import time
 from collections.abc import Mapping, Sequence
@@ -33,6 +34,7 @@ from slack_bolt.adapter.socket_mode.async_internals import send_async_response
 from slack_bolt.adapter.socket_mode.internals import build_headers
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.socket_mode.aiohttp import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 
@@ -57,9 +59,20 @@ READY_CHECK_TIMEOUT = 1.5
 """Longest ``/readyz`` waits for Slack or Redis: it answers within 2 s, and says why not ready."""
 
 
+_COUNT = re.compile(r"[0-9]{1,12}")
+"""A header number (timestamp, retry count) as Slack writes one: a few ASCII digits."""
+
+
 def _redelivery(headers: Mapping[str, Sequence[str]]) -> int:
     values = headers.get("x-slack-retry-num") or ["0"]
-    return int(values[0]) if values[0].isdigit() else 0
+    return int(values[0]) if _COUNT.fullmatch(values[0]) else 0
+
+
+def _signed_by_slack(verifier: SignatureVerifier | None, body: str,
+                     headers: Mapping[str, str]) -> bool:
+    timestamp = headers.get("X-Slack-Request-Timestamp", "")
+    return (verifier is not None and _COUNT.fullmatch(timestamp) is not None
+            and verifier.is_valid(body, timestamp, headers.get("X-Slack-Signature")))
 
 
 class ObservedSocketModeHandler(AsyncSocketModeHandler):
@@ -212,8 +225,27 @@ class Health:
 def web_application(runtime: Runtime, health: Health, *, slack_events: bool) -> web.Application:
     """The aiohttp application: health endpoints, and Slack's endpoint in HTTP mode."""
 
+    secret = runtime.settings.slack_signing_secret
+    verifier = SignatureVerifier(secret.get_secret_value()) if secret is not None else None
+
+    def refused(status: int, error: str) -> web.Response:
+        with observe.receiving({}, mode="http", redelivery=0) as record:
+            observe.answered(record, status)
+        return web.json_response({"error": error}, status=status)
+
     async def events(request: web.Request) -> web.Response:
-        bolt_request = await to_bolt_request(request)
+        # The signature is checked before anything parses the body: Bolt parses it (and looks
+        # inside it) before its own check, so anyone's malformed request would end in a 500.
+        try:
+            body = (await request.read()).decode("utf-8")
+        except UnicodeDecodeError:
+            return refused(400, "the body is not UTF-8")
+        if not _signed_by_slack(verifier, body, request.headers):
+            return refused(401, "invalid request")
+        try:
+            bolt_request = await to_bolt_request(request)
+        except (ValueError, RecursionError):  # not the JSON it says it is
+            return refused(400, "the body is not a Slack request")
         with observe.receiving(bolt_request.body, mode="http",
                                redelivery=_redelivery(bolt_request.headers)) as record:
             response = await runtime.dispatch(bolt_request)

@@ -172,7 +172,8 @@ class Service:
         diagnosis = await self.diagnose(stripped)
         if diagnosis.class_id is not None:
             return Explained(diagnosis)
-        if not any(ch.isspace() for ch in stripped):
+        # A reference holding a secret is not read back: it would be posted with the secret.
+        if not any(ch.isspace() for ch in stripped) and not diagnosis.redactions:
             image = diagnosis.context.image or lone_reference(stripped)
             if image is not None:
                 return ImageInfo(image, registry_family(image.host))
