@@ -1,9 +1,15 @@
 """Naming the cause: score every knowledge-base entry against a paste.
 
-Each entry's patterns carry weights that read as "how sure a match alone makes us". An entry's
-score combines its matching patterns as independent evidence (1 - prod(1 - w)). Exclusions veto
-an entry; ``overrides`` let a more specific cause beat a general one that fires on the same
-text. Below ``NAMED_AT`` we say "not sure" rather than guess.
+Each entry's patterns carry weights that read as "how sure a match alone makes us" (derived
+from the training corpus by scripts/fit-weights). An entry's score combines its matching
+patterns as independent evidence (1 - prod(1 - w)). Exclusions veto an entry; ``overrides``
+let a more specific cause beat a general one that fires on the same text. Below ``NAMED_AT``
+we say "not sure" rather than guess.
+
+Every candidate carries two scores from one pass. ``confidence`` is the *asked* reading:
+someone asked about this text, so it is about a registry and patterns that need a registry
+context count. ``unasked`` is the reading of a paste nobody asked about: those patterns count
+only when the paste itself shows a registry, image or registry tool.
 
 Cost stays linear in the size of the paste: one Aho-Corasick pass (pyahocorasick, in C) finds
 which of the knowledge base's literal anchors occur in the text, a pattern's regular expression
@@ -45,6 +51,8 @@ class Candidate:
     evidence: str
     line_start: int
     """Offset of the evidence line in the text: tells "same line" from "another error"."""
+    unasked: float = 0.0
+    """The confidence when nobody asked: without assuming the text is about a registry."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,13 +162,10 @@ class Classifier:
         overridden = {o for cid in raw for o in self._matchers[cid].overrides}
         ranked = sorted(
             (
-                Candidate(c.class_id, round(c.confidence * OVERRIDDEN_FACTOR, 3), c.evidence,
-                          c.line_start)
-                if c.class_id in overridden
-                else c
+                _scaled(c, OVERRIDDEN_FACTOR) if c.class_id in overridden else c
                 for c in raw.values()
             ),
-            key=lambda c: (-c.confidence, c.class_id),
+            key=lambda c: (-c.confidence, -c.unasked, c.class_id),
         )
         return Classification(_penalise_ambiguity(ranked))
 
@@ -170,12 +175,10 @@ class Classifier:
     ) -> Candidate | None:
         if any(x.present(found) and x.regex.search(text) for x in matcher.excludes):
             return None
-        miss = 1.0
+        miss = miss_unasked = 1.0
         best: tuple[float, int] | None = None
         for rule in matcher.patterns:
             if not rule.present(found):
-                continue
-            if rule.registry_context and not context.about_registry:
                 continue
             if rule.operations and context.operation not in rule.operations:
                 continue
@@ -183,12 +186,25 @@ class Classifier:
             if match is None:
                 continue
             miss *= 1.0 - rule.weight
+            if not rule.registry_context or context.about_registry:
+                miss_unasked *= 1.0 - rule.weight
             if best is None or rule.weight > best[0]:
                 best = (rule.weight, match.start())
         if best is None:
             return None
         line_start, line = _line_at(text, best[1])
-        return Candidate(matcher.entry_id, round(1.0 - miss, 3), peel(line), line_start)
+        return Candidate(matcher.entry_id, round(1.0 - miss, 3), peel(line), line_start,
+                         round(1.0 - miss_unasked, 3))
+
+
+def _scaled(candidate: Candidate, factor: float, minus: float = 0.0) -> Candidate:
+    return Candidate(
+        candidate.class_id,
+        round(max(0.0, candidate.confidence * factor - minus), 3),
+        candidate.evidence,
+        candidate.line_start,
+        round(max(0.0, candidate.unasked * factor - minus), 3),
+    )
 
 
 def _penalise_ambiguity(ranked: list[Candidate]) -> tuple[Candidate, ...]:
@@ -198,9 +214,5 @@ def _penalise_ambiguity(ranked: list[Candidate]) -> tuple[Candidate, ...]:
         top, second = ranked[0], ranked[1]
         close = top.confidence - second.confidence < AMBIGUITY_GAP
         if close and top.line_start == second.line_start:
-            ranked[0], ranked[1] = (
-                Candidate(c.class_id, round(max(0.0, c.confidence - AMBIGUITY_PENALTY), 3),
-                          c.evidence, c.line_start)
-                for c in (top, second)
-            )
+            ranked[0], ranked[1] = (_scaled(c, 1.0, AMBIGUITY_PENALTY) for c in (top, second))
     return tuple(ranked)
