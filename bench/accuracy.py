@@ -17,6 +17,7 @@ Hand-written negatives (no source) are unit-test data and count nowhere here.
 from __future__ import annotations
 
 import argparse
+import itertools
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -73,7 +74,7 @@ def run(examples: Sequence[Example]) -> list[Outcome]:
 def reliability(named: Sequence[Outcome]) -> list[tuple[float, float, int, float, float]]:
     """Per band: (low, high, count, mean stated confidence, observed accuracy)."""
     rows = []
-    for low, high in zip(BANDS, BANDS[1:], strict=False):
+    for low, high in itertools.pairwise(BANDS):
         band = [o for o in named if low <= o.confidence < high]
         if band:
             rows.append((low, min(high, 1.0), len(band),
