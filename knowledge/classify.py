@@ -20,6 +20,7 @@ bounded repeats (enforced when the knowledge base loads).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import ahocorasick
@@ -67,6 +68,17 @@ class Classification:
         if self.candidates and self.candidates[0].confidence >= NAMED_AT:
             return self.candidates[0]
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class Fired:
+    """One pattern of an entry that matched a text."""
+
+    index: int
+    """The pattern's position in its entry's ``[[match.pattern]]`` list."""
+    start: int
+    unasked: bool
+    """Whether it counts for a paste nobody asked about (see ``Pattern.registry_context``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,13 +162,9 @@ class Classifier:
 
     def classify(self, text: str, context: Context) -> Classification:
         """Score ``text`` (normalised, masked) with what ``context`` says about it."""
-        found = self._found(text.lower())
-        worth = set(self._always)
-        for anchor in found:
-            worth.update(self._entries_by_anchor.get(anchor, ()))
         raw: dict[str, Candidate] = {}
-        for entry_id in worth:
-            candidate = self._score(self._matchers[entry_id], text, found, context)
+        for entry_id, fired in self._fire(text, context):
+            candidate = self._score(self._matchers[entry_id], text, fired, context)
             if candidate is not None:
                 raw[entry_id] = candidate
         overridden = {o for cid in raw for o in self._matchers[cid].overrides}
@@ -169,29 +177,47 @@ class Classifier:
         )
         return Classification(_penalise_ambiguity(ranked))
 
+    def fired(self, text: str, context: Context) -> dict[str, tuple[Fired, ...]]:
+        """Which patterns of which entries match ``text``, exclusions applied (for fitting
+        weights: see bench/fit_weights.py)."""
+        return {entry_id: fired for entry_id, fired in self._fire(text, context) if fired}
+
+    def _fire(self, text: str, context: Context) -> Iterator[tuple[str, tuple[Fired, ...]]]:
+        found = self._found(text.lower())
+        worth = set(self._always)
+        for anchor in found:
+            worth.update(self._entries_by_anchor.get(anchor, ()))
+        for entry_id in worth:
+            matcher = self._matchers[entry_id]
+            if any(x.present(found) and x.regex.search(text) for x in matcher.excludes):
+                continue
+            fired = []
+            for index, rule in enumerate(matcher.patterns):
+                if not rule.present(found):
+                    continue
+                if rule.operations and context.operation not in rule.operations:
+                    continue
+                match = rule.regex.search(text)
+                if match is not None:
+                    unasked = not rule.registry_context or context.about_registry
+                    fired.append(Fired(index, match.start(), unasked))
+            yield entry_id, tuple(fired)
+
     @staticmethod
-    def _score(
-        matcher: _Matcher, text: str, found: set[str], context: Context
-    ) -> Candidate | None:
-        if any(x.present(found) and x.regex.search(text) for x in matcher.excludes):
+    def _score(matcher: _Matcher, text: str, fired: tuple[Fired, ...],
+               context: Context) -> Candidate | None:
+        if not fired:
             return None
         miss = miss_unasked = 1.0
         best: tuple[float, int] | None = None
-        for rule in matcher.patterns:
-            if not rule.present(found):
-                continue
-            if rule.operations and context.operation not in rule.operations:
-                continue
-            match = rule.regex.search(text)
-            if match is None:
-                continue
-            miss *= 1.0 - rule.weight
-            if not rule.registry_context or context.about_registry:
-                miss_unasked *= 1.0 - rule.weight
-            if best is None or rule.weight > best[0]:
-                best = (rule.weight, match.start())
-        if best is None:
-            return None
+        for hit in fired:
+            weight = matcher.patterns[hit.index].weight
+            miss *= 1.0 - weight
+            if hit.unasked:
+                miss_unasked *= 1.0 - weight
+            if best is None or weight > best[0]:
+                best = (weight, hit.start)
+        assert best is not None
         line_start, line = _line_at(text, best[1])
         return Candidate(matcher.entry_id, round(1.0 - miss, 3), peel(line), line_start,
                          round(1.0 - miss_unasked, 3))

@@ -44,12 +44,24 @@ def test_a_specific_class_overrides_a_general_one(tmp_path: Path) -> None:
     assert ranked[1][1] < NAMED_AT
 
 
-def test_generic_text_counts_only_about_a_registry(tmp_path: Path) -> None:
-    entries = {"alpha": ("", [pattern("401 unauthorized", 0.9, registry_context=True)])}
-    assert classify(tmp_path, entries, "GET /api 401 Unauthorized", NOTHING) == []
-    assert classify(tmp_path, entries, "GET /v2/ 401 Unauthorized") == [("alpha", 0.9)]
+def unasked(tmp_path: Path, entries: dict[str, tuple[str, list[str]]], text: str,
+            context: Context = REGISTRY) -> list[tuple[str, float]]:
+    result = Classifier(build_kb(tmp_path, entries)).classify(text, context)
+    return [(c.class_id, c.unasked) for c in result.candidates]
+
+
+def test_generic_text_counts_unasked_only_about_a_registry(tmp_path: Path) -> None:
+    entries = {"alpha": ("", [pattern("401 unauthorized", 0.9, registry_context=True),
+                              pattern("unauthorized: authentication required", 0.5)])}
+    # Asked, the text is about a registry by definition; unasked, only when it shows one.
+    assert classify(tmp_path, entries, "GET /api 401 Unauthorized", NOTHING) == [("alpha", 0.9)]
+    assert unasked(tmp_path, entries, "GET /api 401 Unauthorized", NOTHING) == [("alpha", 0.0)]
+    assert unasked(tmp_path, entries, "GET /v2/ 401 Unauthorized") == [("alpha", 0.9)]
     image = Context(images=(ImageReference("docker.io", "library/nginx", "1.25"),))
-    assert classify(tmp_path, entries, "401 Unauthorized", image) == [("alpha", 0.9)]
+    assert unasked(tmp_path, entries, "401 Unauthorized", image) == [("alpha", 0.9)]
+    both = "401 Unauthorized\nunauthorized: authentication required"
+    assert classify(tmp_path, entries, both, NOTHING) == [("alpha", 0.95)]
+    assert unasked(tmp_path, entries, both, NOTHING) == [("alpha", 0.5)]
 
 
 def test_operation_limited_patterns(tmp_path: Path) -> None:
