@@ -184,6 +184,10 @@ class Classifier:
 
     def _fire(self, text: str, context: Context) -> Iterator[tuple[str, tuple[Fired, ...]]]:
         found = self._found(text.lower())
+        # Unasked, a registry-only hint needs the paste to show a registry: an image, a
+        # registry host or an OCI error code. A tool name alone is not enough (kubelet and helm
+        # report API-server and health-check failures in the same words as registry ones).
+        shows_registry = bool(context.images or context.registry or context.oci_codes)
         worth = set(self._always)
         for anchor in found:
             worth.update(self._entries_by_anchor.get(anchor, ()))
@@ -199,7 +203,7 @@ class Classifier:
                     continue
                 match = rule.regex.search(text)
                 if match is not None:
-                    unasked = not rule.registry_context or context.about_registry
+                    unasked = not rule.registry_context or shows_registry
                     fired.append(Fired(index, match.start(), unasked))
             yield entry_id, tuple(fired)
 
