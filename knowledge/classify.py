@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from operator import itemgetter
 
 import ahocorasick
 
@@ -49,11 +50,17 @@ class Candidate:
 
     class_id: str
     confidence: float
-    evidence: str
+    line: str
+    """The line that decided the class, as pasted (masked, normalised)."""
     line_start: int
     """Offset of the evidence line in the text: tells "same line" from "another error"."""
     unasked: float = 0.0
     """The confidence when nobody asked: without assuming the text is about a registry."""
+
+    @property
+    def evidence(self) -> str:
+        """The deciding line with its wrappers peeled off (worked out only when shown)."""
+        return peel(self.line)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,27 +145,29 @@ class Classifier:
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
         self._matchers = {entry.id: _matcher(entry) for entry in kb}
-        # An entry is worth scoring when the first (rarest) literal group of one of its
-        # patterns is in the text; entries with an unanchored pattern always are.
-        self._always: set[str] = set()
-        self._entries_by_anchor: dict[str, set[str]] = {}
+        # A pattern is worth running when the first (rarest) literal group it needs is in
+        # the text; unanchored patterns always are. Indexing patterns (not entries) by that
+        # group keeps the per-paste work to the few patterns a paste can match.
+        self._always: list[tuple[str, int]] = []
+        self._rules_by_anchor: dict[str, list[tuple[str, int]]] = {}
         self._finder = ahocorasick.Automaton()
         for matcher in self._matchers.values():
             for rule in (*matcher.patterns, *matcher.excludes):
                 for anchor in frozenset().union(*rule.anchors):
                     self._finder.add_word(anchor, anchor)
-            for rule in matcher.patterns:
+            for index, rule in enumerate(matcher.patterns):
+                key = (matcher.entry_id, index)
                 if not rule.anchors:
-                    self._always.add(matcher.entry_id)
-                for anchor in rule.anchors[:1][0] if rule.anchors else ():
-                    self._entries_by_anchor.setdefault(anchor, set()).add(matcher.entry_id)
+                    self._always.append(key)
+                for anchor in rule.anchors[0] if rule.anchors else ():
+                    self._rules_by_anchor.setdefault(anchor, []).append(key)
         if len(self._finder):
             self._finder.make_automaton()
 
     def _found(self, lowered: str) -> set[str]:
         if not len(self._finder):
             return set()
-        return {anchor for _end, anchor in self._finder.iter(lowered)}
+        return set(map(itemgetter(1), self._finder.iter(lowered)))
 
     def classify(self, text: str, context: Context) -> Classification:
         """Score ``text`` (normalised, masked) with what ``context`` says about it."""
@@ -190,22 +199,22 @@ class Classifier:
         shows_registry = bool(context.images or context.registry or context.oci_codes)
         worth = set(self._always)
         for anchor in found:
-            worth.update(self._entries_by_anchor.get(anchor, ()))
-        for entry_id in worth:
-            matcher = self._matchers[entry_id]
-            if any(x.present(found) and x.regex.search(text) for x in matcher.excludes):
+            worth.update(self._rules_by_anchor.get(anchor, ()))
+        fired: dict[str, list[Fired]] = {}
+        for entry_id, index in sorted(worth):
+            rule = self._matchers[entry_id].patterns[index]
+            if rule.operations and context.operation not in rule.operations:
                 continue
-            fired = []
-            for index, rule in enumerate(matcher.patterns):
-                if not rule.present(found):
-                    continue
-                if rule.operations and context.operation not in rule.operations:
-                    continue
-                match = rule.regex.search(text)
-                if match is not None:
-                    unasked = not rule.registry_context or shows_registry
-                    fired.append(Fired(index, match.start(), unasked))
-            yield entry_id, tuple(fired)
+            if not rule.present(found):
+                continue
+            match = rule.regex.search(text)
+            if match is not None:
+                unasked = not rule.registry_context or shows_registry
+                fired.setdefault(entry_id, []).append(Fired(index, match.start(), unasked))
+        for entry_id, hits in fired.items():
+            excludes = self._matchers[entry_id].excludes
+            if not any(x.present(found) and x.regex.search(text) for x in excludes):
+                yield entry_id, tuple(hits)
 
     @staticmethod
     def _score(matcher: _Matcher, text: str, fired: tuple[Fired, ...],
@@ -223,7 +232,7 @@ class Classifier:
                 best = (weight, hit.start)
         assert best is not None
         line_start, line = _line_at(text, best[1])
-        return Candidate(matcher.entry_id, round(1.0 - miss, 3), peel(line), line_start,
+        return Candidate(matcher.entry_id, round(1.0 - miss, 3), line, line_start,
                          round(1.0 - miss_unasked, 3))
 
 
@@ -231,7 +240,7 @@ def _scaled(candidate: Candidate, factor: float, minus: float = 0.0) -> Candidat
     return Candidate(
         candidate.class_id,
         round(max(0.0, candidate.confidence * factor - minus), 3),
-        candidate.evidence,
+        candidate.line,
         candidate.line_start,
         round(max(0.0, candidate.unasked * factor - minus), 3),
     )
