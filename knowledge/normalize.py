@@ -120,6 +120,11 @@ _PROGRESS_LINE = re.compile(
     r"|Copying (?:blob|config) [^\n\[]{1,200}\[[=>\-+# .]{2,200}\][^\n]{0,100}"
     r")[ \t]*(?=\n)"
 )
+# Go's TLS errors pasted from wrapped terminals or retyped: "x 509", "x509:" at the end of a
+# line with its cause on the next, spaces stretched by column alignment.
+_SPACED_X509 = re.compile(r"\bx[ \t]{1,8}509:")
+_X509_CAUSE = re.compile(r"x509:(?:[ \t]{0,20}\n)?[^\n]{1,300}")
+_SPACE_RUN = re.compile(r"\s{2,}|\n")
 _TRAILING_SPACE = re.compile(r"[ \t](?<![ \t][ \t])[ \t]*+(?=\n)")
 _BLANK_RUN = re.compile(r"\n\n\n+")
 
@@ -166,11 +171,17 @@ def normalize(raw: str) -> str:
     text = _PROGRESS_LINE.sub("", text)
     if "errors" in text:
         text = _explain_error_bodies(text)
+    if "509:" in text:
+        text = _X509_CAUSE.sub(_one_line, _SPACED_X509.sub("x509:", text))
     if " \n" in text or "\t\n" in text:
         text = _TRAILING_SPACE.sub("", text)
     if "\n\n\n" in text:
         text = _BLANK_RUN.sub("\n\n", text)
     return text.strip("\n")
+
+
+def _one_line(match: re.Match[str]) -> str:
+    return _SPACE_RUN.sub(" ", match.group())
 
 
 def _clean_characters(text: str) -> str:
