@@ -32,7 +32,7 @@ from knowledge.loader import KnowledgeBase
 from knowledge.patterns import anchor_groups
 from knowledge.wrappers import peel
 
-NAMED_AT = 0.5
+NAMED_AT = 0.3
 """The confidence at which a class is named; below it the answer is "no class"."""
 
 AMBIGUITY_GAP = 0.1
@@ -40,7 +40,7 @@ AMBIGUITY_GAP = 0.1
 
 AMBIGUITY_PENALTY = 0.15
 
-OVERRIDDEN_FACTOR = 0.5
+OVERRIDDEN_FACTOR = 0.25
 """How much an overridden (less specific) class keeps of its score, as a runner-up."""
 
 
