@@ -133,6 +133,22 @@ def _matcher(entry: Entry) -> _Matcher:
     )
 
 
+_REGISTRY_WORDS = ("/v2/", "/v1/", "registry", "image", "pull", "push", "manifest", "blob",
+                   "login", "docker.io", "token")
+"""Words that make a line about a registry operation, whatever tool printed it."""
+
+
+def _registry_hosts(context: Context) -> tuple[str, ...]:
+    # Hosts of image references only: the registry host extraction finds is often read off
+    # the very error line (``lookup db on ...: no such host``), so it would vouch for itself.
+    return tuple({image.host.lower() for image in context.images})
+
+
+def _about_registry(line: str, hosts: tuple[str, ...]) -> bool:
+    lowered = line.lower()
+    return any(word in lowered for word in _REGISTRY_WORDS) or any(h in lowered for h in hosts)
+
+
 def _line_at(text: str, pos: int) -> tuple[int, str]:
     start = text.rfind("\n", 0, pos) + 1
     end = text.find("\n", pos)
@@ -193,10 +209,12 @@ class Classifier:
 
     def _fire(self, text: str, context: Context) -> Iterator[tuple[str, tuple[Fired, ...]]]:
         found = self._found(text.lower())
-        # Unasked, a registry-only hint needs the paste to show a registry: an image, a
-        # registry host or an OCI error code. A tool name alone is not enough (kubelet and helm
-        # report API-server and health-check failures in the same words as registry ones).
+        # Unasked, a registry-only hint needs the paste to show a registry (an image, a
+        # registry host or an OCI error code: a tool name alone is not enough, kubelet and helm
+        # report API-server and health-check failures in the same words), and its own line to
+        # be about one: a CI log that pulls an image and then fails a database test is not.
         shows_registry = bool(context.images or context.registry or context.oci_codes)
+        hosts = _registry_hosts(context) if shows_registry else ()
         worth = set(self._always)
         for anchor in found:
             worth.update(self._rules_by_anchor.get(anchor, ()))
@@ -209,7 +227,8 @@ class Classifier:
                 continue
             match = rule.regex.search(text)
             if match is not None:
-                unasked = not rule.registry_context or shows_registry
+                unasked = not rule.registry_context or (
+                    shows_registry and _about_registry(_line_at(text, match.start())[1], hosts))
                 fired.setdefault(entry_id, []).append(Fired(index, match.start(), unasked))
         for entry_id, hits in fired.items():
             excludes = self._matchers[entry_id].excludes
