@@ -29,7 +29,7 @@ from pathlib import Path
 
 from knowledge.classify import Classifier
 from knowledge.extract import extract_context
-from knowledge.loader import ENTRIES_DIR, KnowledgeBase, load_knowledge_base
+from knowledge.loader import ENTRIES_DIR, KnowledgeBase, KnowledgeBaseError, load_knowledge_base
 from knowledge.paste import read_paste
 from tests.knowledge.fixtures import Example, negatives, positives, real
 
@@ -112,7 +112,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="write nothing; exit 1 when a weight differs from the fitted one")
     parser.add_argument("--entries", type=Path, default=ENTRIES_DIR)
     args = parser.parse_args(argv)
-    kb = load_knowledge_base(args.entries)
+    try:
+        kb = load_knowledge_base(args.entries)
+    except KnowledgeBaseError as exc:
+        print(f"fit-weights: the knowledge base is broken: {exc}", file=sys.stderr)
+        return 3
     train = [*real(positives(), "train"), *real(negatives(), "train")]
     weights = fitted_weights(kb, train)
     changed: Counter[str] = Counter()
