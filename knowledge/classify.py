@@ -40,6 +40,9 @@ AMBIGUITY_GAP = 0.1
 
 AMBIGUITY_PENALTY = 0.15
 
+OVERRIDE_MARGIN = 0.3
+"""An overriding class must score at least this close to the one it overrides to win."""
+
 OVERRIDDEN_FACTOR = 0.25
 """How much an overridden (less specific) class keeps of its score, as a runner-up."""
 
@@ -192,7 +195,12 @@ class Classifier:
             candidate = self._score(self._matchers[entry_id], text, fired, context)
             if candidate is not None:
                 raw[entry_id] = candidate
-        overridden = {o for cid in raw for o in self._matchers[cid].overrides}
+        # A more specific class wins over a general one it overrides, unless its own evidence
+        # is much weaker: a faint hint of the specific cause must not bury a clear general one.
+        overridden = {
+            o for cid, c in raw.items() for o in self._matchers[cid].overrides
+            if o in raw and c.confidence >= raw[o].confidence - OVERRIDE_MARGIN
+        }
         ranked = sorted(
             (
                 _scaled(c, OVERRIDDEN_FACTOR) if c.class_id in overridden else c

@@ -58,7 +58,11 @@ def test_generic_text_counts_unasked_only_about_a_registry(tmp_path: Path) -> No
     assert unasked(tmp_path, entries, "GET /api 401 Unauthorized", NOTHING) == [("alpha", 0.0)]
     assert unasked(tmp_path, entries, "GET /v2/ 401 Unauthorized") == [("alpha", 0.9)]
     image = Context(images=(ImageReference("docker.io", "library/nginx", "1.25"),))
-    assert unasked(tmp_path, entries, "401 Unauthorized", image) == [("alpha", 0.9)]
+    assert unasked(tmp_path, entries, "pulling nginx: 401 Unauthorized", image) == [("alpha", 0.9)]
+    # ... and only on a line about a registry: a CI log that pulled an image and then failed
+    # a call to some other service is not.
+    assert unasked(tmp_path, entries, "pulled\napi call: 401 Unauthorized", image) == [
+        ("alpha", 0.0)]
     both = "401 Unauthorized\nunauthorized: authentication required"
     assert classify(tmp_path, entries, both, NOTHING) == [("alpha", 0.95)]
     assert unasked(tmp_path, entries, both, NOTHING) == [("alpha", 0.5)]
@@ -92,3 +96,13 @@ def test_evidence_is_the_deciding_line_without_wrappers(tmp_path: Path) -> None:
     )
     result = Classifier(build_kb(tmp_path, entries)).classify(text, REGISTRY)
     assert result.candidates[0].evidence == "manifest for ghcr.io/o/a:9 not found: manifest unknown"
+
+
+def test_a_faint_specific_hint_does_not_bury_a_clear_general_cause(tmp_path: Path) -> None:
+    entries = {
+        "general": ("", [pattern("anonymous token refused", 0.9)]),
+        "specific": ("overrides = ['general']", [pattern("forbidden", 0.4)]),
+    }
+    ranked = classify(tmp_path, entries, "anonymous token refused: 403 forbidden")
+    assert ranked[0] == ("general", 0.9)
+    assert ranked[1] == ("specific", 0.4)
