@@ -98,7 +98,7 @@ def rewrite(text: str, weights: Sequence[float]) -> str:
         # Only the table's own lines: the next table header ends it.
         table_end = part.find("\n[")
         table, rest = (part, "") if table_end < 0 else (part[:table_end], part[table_end:])
-        table, replaced = _WEIGHT_LINE.subn(lambda m: f"{m[1]}{weight}{m[3]}", table, count=1)
+        table, replaced = _WEIGHT_LINE.subn(rf"\g<1>{weight}\g<3>", table, count=1)
         if replaced != 1:
             raise ValueError("a [[match.pattern]] table without a weight line")
         out.append(table + rest)

@@ -105,7 +105,7 @@ async def test_asked_names_a_bare_inner_error_that_a_channel_paste_leaves_alone(
     unasked = await service.consider_paste(CHANNEL, "1.1", "1.1", BARE_TLS)
     assert isinstance(unasked, Quiet)
     assert unasked.reason.startswith("unasked confidence 0.00 below 0.80")
-    with_registry = f'Error response from daemon: Get "https://registry.corp.example/v2/": {BARE_TLS}'
+    with_registry = f'Error response from daemon: Get "https://r.example/v2/": {BARE_TLS}'
     assert isinstance(await service.consider_paste(CHANNEL, "1.2", "1.2", with_registry), Reply)
 
 

@@ -97,12 +97,13 @@ NOISE = [
      "tls-unknown-authority"),
     ('Get "https://r.example/v2/": x509:\n  certificate signed by unknown authority',
      "tls-unknown-authority"),
-    ('Error response from daemon: Get "https://r.example/v2/": unauthorized: authentication '
-     "required\r\n", "auth-required"),
+    ('Error response from daemon: Head "https://r.example/v2/a/manifests/1": unauthorized: '
+     "authentication required\r\n", "auth-required"),
     ('level=error msg="push failed" body="{\\"errors\\":[{\\"code\\":\\"MANIFEST_UNKNOWN\\",'
      '\\"message\\":\\"manifest unknown\\"}]}"', "manifest-unknown"),
-    ("拉取镜像时报错：Error response from daemon: Get \"https://r.example/v2/\": dial tcp "
-     "10.0.0.9:443: connect: connection refused，请问怎么解决？", "connection-refused"),
+    # Chinese prose with full-width punctuation around the error, as people type it
+    ("拉取镜像时报错\uff1aError response from daemon: Get \"https://r.example/v2/\": dial tcp "
+     "10.0.0.9:443: connect: connection refused\uff0c请问怎么解决\uff1f", "connection-refused"),
 ]
 
 
