@@ -29,7 +29,7 @@ import ahocorasick
 from knowledge.context import Context
 from knowledge.entry import Entry
 from knowledge.loader import KnowledgeBase
-from knowledge.patterns import anchor_groups
+from knowledge.patterns import anchor_groups, max_width
 from knowledge.wrappers import peel
 
 NAMED_AT = 0.3
@@ -95,13 +95,26 @@ class Fired:
 class _Rule:
     regex: re.Pattern[str]
     anchors: tuple[frozenset[str], ...]
+    width: int
+    """The longest text a match can span."""
     weight: float = 1.0
     registry_context: bool = False
     operations: frozenset[str] = frozenset()
 
-    def present(self, found: set[str]) -> bool:
+    def present(self, found: dict[str, int]) -> bool:
         """Whether every literal group this rule needs has a member among ``found``."""
-        return all(not group.isdisjoint(found) for group in self.anchors)
+        return all(any(a in found for a in group) for group in self.anchors)
+
+    def search(self, text: str, found: dict[str, int]) -> re.Match[str] | None:
+        """The first match in ``text``, searched only from where one can start.
+
+        A match holds a literal of every anchor group, so it cannot start more than
+        ``width`` characters before the first place the latest-appearing group occurs: a long
+        log that mentions the anchors only at its end is scanned only at its end.
+        """
+        start = max((min(found[a] for a in group if a in found) for group in self.anchors),
+                    default=0)
+        return self.regex.search(text, max(0, start - self.width))
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +136,7 @@ def _matcher(entry: Entry) -> _Matcher:
             _Rule(
                 re.compile(p.regex, re.IGNORECASE),
                 _anchors(p.regex),
+                max_width(p.regex),
                 weight=p.weight,
                 registry_context=p.registry_context,
                 operations=frozenset(p.operations),
@@ -130,7 +144,8 @@ def _matcher(entry: Entry) -> _Matcher:
             for p in entry.match.patterns
         ),
         excludes=tuple(
-            _Rule(re.compile(x, re.IGNORECASE), _anchors(x)) for x in entry.match.exclude
+            _Rule(re.compile(x, re.IGNORECASE), _anchors(x), max_width(x))
+            for x in entry.match.exclude
         ),
         overrides=frozenset(entry.match.overrides),
     )
@@ -183,10 +198,17 @@ class Classifier:
         if len(self._finder):
             self._finder.make_automaton()
 
-    def _found(self, lowered: str) -> set[str]:
+    def _found(self, text: str) -> dict[str, int]:
+        """Every anchor in ``text``, with where it first occurs."""
+        lowered = text.lower()
         if not len(self._finder):
-            return set()
-        return set(map(itemgetter(1), self._finder.iter(lowered)))
+            return {}
+        # (anchor, end) pairs, last occurrence first: the dict keeps each anchor's first one.
+        ends = dict(map(itemgetter(1, 0), reversed(list(self._finder.iter(lowered)))))
+        if len(lowered) != len(text):
+            # A few characters lower-case to two: positions in the copy are not the text's.
+            return dict.fromkeys(ends, 0)
+        return {anchor: end + 1 - len(anchor) for anchor, end in ends.items()}
 
     def classify(self, text: str, context: Context) -> Classification:
         """Score ``text`` (normalised, masked) with what ``context`` says about it."""
@@ -216,7 +238,7 @@ class Classifier:
         return {entry_id: fired for entry_id, fired in self._fire(text, context) if fired}
 
     def _fire(self, text: str, context: Context) -> Iterator[tuple[str, tuple[Fired, ...]]]:
-        found = self._found(text.lower())
+        found = self._found(text)
         # Unasked, a registry-only hint needs the paste to show a registry (an image, a
         # registry host or an OCI error code: a tool name alone is not enough, kubelet and helm
         # report API-server and health-check failures in the same words), and its own line to
@@ -233,14 +255,14 @@ class Classifier:
                 continue
             if not rule.present(found):
                 continue
-            match = rule.regex.search(text)
+            match = rule.search(text, found)
             if match is not None:
                 unasked = not rule.registry_context or (
                     shows_registry and _about_registry(_line_at(text, match.start())[1], hosts))
                 fired.setdefault(entry_id, []).append(Fired(index, match.start(), unasked))
         for entry_id, hits in fired.items():
             excludes = self._matchers[entry_id].excludes
-            if not any(x.present(found) and x.regex.search(text) for x in excludes):
+            if not any(x.present(found) and x.search(text, found) for x in excludes):
                 yield entry_id, tuple(hits)
 
     @staticmethod

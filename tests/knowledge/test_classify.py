@@ -106,3 +106,14 @@ def test_a_faint_specific_hint_does_not_bury_a_clear_general_cause(tmp_path: Pat
     ranked = classify(tmp_path, entries, "anonymous token refused: 403 forbidden")
     assert ranked[0] == ("general", 0.9)
     assert ranked[1] == ("specific", 0.4)
+
+
+def test_a_match_starting_well_before_its_anchors_is_found_in_a_long_paste(
+        tmp_path: Path) -> None:
+    # The search starts at most a match's width before the first anchor: never too late.
+    entries = {"alpha": ("", [pattern(r'/v2/[a-z/]{0,300}: (?:not allowed here|nope)', 0.9)])}
+    long_path = "/v2/" + "a/" * 140
+    text = "noise line\n" * 5000 + f"GET {long_path}: not allowed here\n" + "more\n" * 5000
+    assert classify(tmp_path, entries, text) == [("alpha", 0.9)]
+    # Characters that lower-case to two (İ) shift positions in the lowered copy: still found.
+    assert classify(tmp_path, entries, "İ" * 3000 + text) == [("alpha", 0.9)]
