@@ -40,7 +40,7 @@ AMBIGUITY_GAP = 0.1
 
 AMBIGUITY_PENALTY = 0.15
 
-OVERRIDE_MARGIN = 0.3
+OVERRIDE_MARGIN = 0.15
 """An overriding class must score at least this close to the one it overrides to win."""
 
 OVERRIDDEN_FACTOR = 0.25

@@ -27,14 +27,14 @@ from tests.knowledge.fixtures import (
 MIN_EXAMPLES = 3
 
 HELD_OUT_ASKED_RIGHT = 0.92
-"""Floor: held-out errors named right when asked (measured 0.942 on 345, 2026-12-02)."""
+"""Floor: held-out errors named right when asked (measured 0.938 on 352, 2026-12-02)."""
 HELD_OUT_UNASKED_RIGHT = 0.88
-"""Floor: held-out errors answered, and right, at the auto-reply confidence (measured 0.901)."""
-HELD_OUT_NEGATIVES_ANSWERED = 0.025
-"""Ceiling: held-out real negatives answered unasked (measured 0.016, 2 of 126; the goal is
+"""Floor: held-out errors answered, and right, at the auto-reply confidence (measured 0.898)."""
+HELD_OUT_NEGATIVES_ANSWERED = 0.015
+"""Ceiling: held-out real negatives answered unasked (measured 0.008, 2 of 262; the goal is
 0.01)."""
 HELD_OUT_ECE = 0.05
-"""Ceiling: held-out expected calibration error (measured 0.032)."""
+"""Ceiling: held-out expected calibration error (measured 0.029)."""
 
 
 KNOWN_TRAIN_MISSES = {
@@ -45,6 +45,7 @@ KNOWN_TRAIN_MISSES = {
     "digest-or-layer-corrupt[22]": "DIGEST_INVALID on upload is labelled "
                                    "blob-unknown-or-upload-failed in another example",
     "http-response-to-https-client[17]": "the paste is cut off mid-message",
+    "auth-required[46]": "the paste is cut off mid-word (`unauthorized: authe`)",
     "proxy-error[22]": "the URL is garbled (`https: /index.docker.io`) and the cause is a bare "
                        "`AuthorizedOnly`",
 }
