@@ -196,14 +196,17 @@ def what_was_seen(context: Context, text: str) -> str | None:
         what = f"a {context.operation}"
     elif context.tool:
         what = f"output from {context.tool}"
-    elif image or host:
-        what = "a mention"
+    elif image:
+        what = f"something about the image {image}"
+    elif host:
+        what = f"something about the registry {host}"
     else:
         return None
-    if image and context.operation != "login":
-        what += f" of {image}"
-    elif host:
-        what += f" {'to' if context.operation in ('login', 'push') else 'of'} {host}"
+    if context.tool or context.operation:
+        if image and context.operation != "login":
+            what += f" of {image}"
+        elif host:
+            what += f" {'to' if context.operation in ('login', 'push') else 'of'} {host}"
     if context.http_status:
         what += f" answered HTTP {context.http_status}"
     elif _FAILED.search(text):

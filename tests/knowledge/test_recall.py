@@ -128,3 +128,6 @@ def test_not_sure_says_what_it_saw_and_what_to_try() -> None:
     assert diagnosis.seen == "a `docker login` to ghcr.io that failed"
     assert diagnosis.try_next
     assert diagnose("see you at lunch").seen is None
+    image_only = diagnose("harbor.example.com/base/openssh:v1.0.0 keeps failing, help")
+    assert image_only.seen == (
+        "something about the image harbor.example.com/base/openssh:v1.0.0 that failed")
