@@ -181,7 +181,7 @@ def _tell_apart(classifier: Classifier, named: str, close: str) -> str | None:
     return None
 
 
-_FAILED = re.compile(r"\b(?:error|fail(?:ed|ure)?|denied|unable|cannot|can't|refused|invalid)\b",
+_FAILED = re.compile(r"\b(?:error|fail(?:ed|ure|ing|s)?|denied|unable|cannot|can't|refused|invalid)\b",
                      re.IGNORECASE)
 
 
