@@ -83,6 +83,10 @@ MAX_CHARS = 1_048_576
 
 MAX_ALTERNATIVES = 3
 
+OTHERS_AT = 0.5
+"""Another cause elsewhere in the paste is mentioned only from this confidence: a faint hint
+on another line is noise beside the named cause."""
+
 CLOSE_GAP = 0.15
 """A runner-up this close to the named cause is shown beside it, with how to tell them apart."""
 
@@ -139,7 +143,7 @@ def diagnose(raw: str, classifier: Classifier | None = None) -> Diagnosis:
     best = candidates[0] if candidates and candidates[0].confidence >= NAMED_AT else None
     others = tuple(
         c for c in candidates[1:]
-        if best and c.line_start != best.line_start and c.confidence >= NAMED_AT
+        if best and c.line_start != best.line_start and c.confidence >= OTHERS_AT
     )
     alternatives = tuple(
         Alternative(c.class_id, c.confidence)
