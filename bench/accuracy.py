@@ -8,7 +8,8 @@ never tuned on; train figures are printed separately, for comparison. Figures:
 - asked: someone asked (slash command, mention, CLI): named right, named wrong, silent;
 - unasked: a paste in a channel: answered (and answered right) at the auto-reply
   confidence, and real negatives (chat, unrelated errors) answered;
-- per-class precision and recall of the asked reading;
+- per-class precision and recall of the asked reading (a real negative named when asked
+  counts against the class it was given);
 - reliability: the stated confidence, in bands, against how often it was right, and the
   expected calibration error (the count-weighted mean gap between the two).
 Hand-written negatives (no source) are unit-test data and count nowhere here.
