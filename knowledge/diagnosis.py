@@ -185,8 +185,9 @@ def _tell_apart(classifier: Classifier, named: str, close: str) -> str | None:
     return None
 
 
-_FAILED = re.compile(r"\b(?:error|fail(?:ed|ure|ing|s)?|denied|unable|cannot|can't|refused|invalid)\b",
-                     re.IGNORECASE)
+_FAILED = re.compile(
+    r"\b(?:error|fail(?:ed|ure|ing|s)?|denied|unable|cannot|can't|refused|invalid)\b",
+    re.IGNORECASE)
 
 
 def what_was_seen(context: Context, text: str) -> str | None:

@@ -177,7 +177,39 @@ def normalize(raw: str) -> str:
         text = _TRAILING_SPACE.sub("", text)
     if "\n\n\n" in text:
         text = _BLANK_RUN.sub("\n\n", text)
-    return text.strip("\n")
+    return _join_hard_wraps(text.strip("\n"))
+
+
+_MIN_WRAP = 60
+"""Terminals and mail clients wrap at 72 to 200 columns; shorter equal lines are coincidence."""
+
+
+def _join_hard_wraps(text: str) -> str:
+    """Undo a hard wrap: a paste cut at a fixed width (``... unauthorized: authe`` /
+    ``ntication required``) has several lines of exactly that width and none longer."""
+    lines = text.split("\n")
+    lengths = list(map(len, lines))
+    width = max(lengths)
+    at_width = lengths.count(width)
+    if width < _MIN_WRAP or at_width < 2:
+        return text
+    # A log line pasted twice is not a wrap: a wrapped paste has many different lines cut at
+    # the width, at least half of its long lines.
+    if 2 * at_width < sum(length > width // 2 for length in lengths):
+        return text
+    if len({line for line, length in zip(lines, lengths, strict=True) if length == width}) < 2:
+        return text
+    joined: list[str] = []
+    carry = ""
+    for line, length in zip(lines, lengths, strict=True):
+        if length == width:
+            carry += line
+        else:
+            joined.append(carry + line)
+            carry = ""
+    if carry:
+        joined.append(carry)
+    return "\n".join(joined)
 
 
 def _one_line(match: re.Match[str]) -> str:

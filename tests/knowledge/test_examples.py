@@ -45,7 +45,6 @@ KNOWN_TRAIN_MISSES = {
     "digest-or-layer-corrupt[22]": "DIGEST_INVALID on upload is labelled "
                                    "blob-unknown-or-upload-failed in another example",
     "http-response-to-https-client[17]": "the paste is cut off mid-message",
-    "auth-required[46]": "the paste is cut off mid-word (`unauthorized: authe`)",
     "proxy-error[22]": "the URL is garbled (`https: /index.docker.io`) and the cause is a bare "
                        "`AuthorizedOnly`",
 }
