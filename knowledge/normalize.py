@@ -124,7 +124,6 @@ _PROGRESS_LINE = re.compile(
 # line with its cause on the next, spaces stretched by column alignment.
 _SPACED_X509 = re.compile(r"\bx[ \t]{1,8}509:")
 _X509_CAUSE = re.compile(r"x509:(?:[ \t]{0,20}\n)?[^\n]{1,300}")
-_SPACE_RUN = re.compile(r"\s{2,}|\n")
 _TRAILING_SPACE = re.compile(r"[ \t](?<![ \t][ \t])[ \t]*+(?=\n)")
 _BLANK_RUN = re.compile(r"\n\n\n+")
 
@@ -213,7 +212,7 @@ def _join_hard_wraps(text: str) -> str:
 
 
 def _one_line(match: re.Match[str]) -> str:
-    return _SPACE_RUN.sub(" ", match.group())
+    return " ".join(match.group().split())
 
 
 def _clean_characters(text: str) -> str:
