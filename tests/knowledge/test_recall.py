@@ -78,6 +78,11 @@ ASKED = [
     ("Error response from daemon: Get \"https://registry-1.docker.io/v2/\": writing response to "
      "registry-1.docker.io:443: connecting to 127.0.0.1:1081: dial tcp 127.0.0.1:1081: connect: "
      "connection refused", "proxy-error"),
+    ("CONTAINER1013: Failed to push to the output registry: CONTAINER1001: Failed to upload "
+     "blob using POST https://r.example/v2/a/blobs/uploads/; recieved status code "
+     "'Unauthorized'.", "auth-required"),
+    ("CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to "
+     "resolve ref r.example/a:1: not found", "manifest-unknown"),
     # New classes
     ("Error: writing blob: initiating layer upload to /v2/ina/blobs/uploads/ in "
      "localhost:5000: name invalid: Invalid repository name", "name-invalid"),
