@@ -152,7 +152,7 @@ def _refuse_constant(name: str) -> Any:
     raise _NotStrictJson(f"{name} is not JSON")
 
 
-def _classify_line(line: str) -> dict[str, Any]:
+def _classify_line(line: str, threshold: float) -> dict[str, Any]:
     try:
         item = json.loads(line, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
@@ -175,17 +175,21 @@ def _classify_line(line: str) -> dict[str, Any]:
     if not isinstance(item.get("text"), str):
         return {"id": item_id, "error": 'missing "text" (a string)'}
     diagnosis = diagnose(item["text"])
-    return {"id": item_id, "class": diagnosis.class_id, "confidence": diagnosis.confidence}
+    # The asked reading, plus whether a paste nobody asked about would get a reply: one batch
+    # run measures both.
+    return {"id": item_id, "class": diagnosis.class_id, "confidence": diagnosis.confidence,
+            "answer_unasked": diagnosis.answer_unasked(threshold)}
 
 
 def cmd_classify(args: argparse.Namespace, stdin: IO[bytes], out: IO[str]) -> int:
     """Classify JSON lines from stdin, one output line per input line, in order."""
     if not args.jsonl:
         raise UsageError("classify reads JSON lines: use `registry-why classify --jsonl`")
+    threshold = load_settings().confidence_threshold
     for raw in stdin:
         line = raw.decode("utf-8", errors="replace").strip()
         if line:
-            _print_json(_classify_line(line), out)
+            _print_json(_classify_line(line, threshold), out)
             out.flush()
     return EXIT_OK
 
