@@ -773,3 +773,11 @@ def test_extraction_after_read_paste_strips_ci_and_slack_layers() -> None:
     context = extract_context(read_paste(raw).text)
     assert context.registry == Registry("ghcr.io", "ghcr")
     assert (context.tool, context.operation) == ("docker", "login")
+
+
+@pytest.mark.parametrize("text", [
+    '"HTTP/1.1 401 Unauthorized" from https://api.example.com/search',
+    "the TCP/IP stack refused it",
+])
+def test_an_upper_case_word_before_a_slash_in_prose_is_not_an_image(text: str) -> None:
+    assert extract_context(text).images == ()
