@@ -15,7 +15,7 @@
 
 Credentials are minted per run (:func:`new_account`). Each starter raises :class:`MissingTool`
 or :class:`RegistryStartError` (with the server's log) when something cannot start; the pytest
-fixtures turn that into a loud failure. Verdaccio comes from ``.tools/verdaccio`` (installed
+fixtures turn that into a loud failure. Verdaccio (and yarn) come from ``.tools/npm`` (installed
 by ``scripts/setup``), pypiserver from the dev extras, Maven and keytool from Debian.
 """
 
@@ -47,8 +47,8 @@ from tests.support.probe_servers import Canned, Route, ScriptedRegistry, Seen
 from tests.support.registry import MissingTool, RegistryStartError, require_tool
 
 ROOT = Path(__file__).resolve().parents[2]
-VERDACCIO = ROOT / ".tools" / "verdaccio" / "node_modules" / ".bin" / "verdaccio"
-"""Where ``scripts/setup`` installs the pinned Verdaccio."""
+NPM_TOOLS = ROOT / ".tools" / "npm" / "node_modules" / ".bin"
+"""Where ``scripts/setup`` installs the pinned Verdaccio and yarn (classic)."""
 START_DEADLINE = 30.0
 """Seconds to wait for a server to answer before failing (Verdaccio takes a few)."""
 PACKAGE = "demo-lib"
@@ -78,11 +78,12 @@ def venv_tool(name: str) -> str:
     return require(name, "install the dev extras: scripts/setup")
 
 
-def verdaccio_bin() -> str:
-    """The pinned Verdaccio that ``scripts/setup`` installs under ``.tools/``."""
-    if not VERDACCIO.exists():
-        raise MissingTool(f"Verdaccio is not installed at {VERDACCIO}; run scripts/setup")
-    return str(VERDACCIO)
+def npm_tool(name: str) -> str:
+    """A pinned tool (``verdaccio``, ``yarn``) that ``scripts/setup`` installs under ``.tools/``."""
+    path = NPM_TOOLS / name
+    if not path.exists():
+        raise MissingTool(f"{name} is not installed at {path}; run scripts/setup")
+    return str(path)
 
 
 # -- accounts ----------------------------------------------------------------------------------
@@ -305,6 +306,21 @@ def run_npm(
     args: Sequence[str], *, cwd: Path, home: Path, npmrc: str, timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:
     """Run the real npm with ``npmrc`` as its only config (user config in ``home``)."""
+    return _run_node_client([npm_bin(), *args], cwd=cwd, home=home, npmrc=npmrc, timeout=timeout)
+
+
+def run_yarn(
+    args: Sequence[str], *, cwd: Path, home: Path, npmrc: str, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """Run the pinned yarn classic with ``npmrc`` (which it reads too) as its only config."""
+    return _run_node_client(
+        [npm_tool("yarn"), *args], cwd=cwd, home=home, npmrc=npmrc, timeout=timeout
+    )
+
+
+def _run_node_client(
+    argv: Sequence[str], *, cwd: Path, home: Path, npmrc: str, timeout: float
+) -> subprocess.CompletedProcess[str]:
     home.mkdir(parents=True, exist_ok=True)
     (home / ".npmrc").write_text(npmrc)
     (home / "global-npmrc").write_text("")
@@ -314,9 +330,12 @@ def run_npm(
         npm_config_globalconfig=str(home / "global-npmrc"),
         npm_config_cache=str(home / ".npm"),
         npm_config_update_notifier="false",
+        # yarn reads the global npmrc under $PREFIX/etc, and caches under YARN_CACHE_FOLDER.
+        PREFIX=str(home),
+        YARN_CACHE_FOLDER=str(home / ".yarn-cache"),
     )
     return subprocess.run(
-        [npm_bin(), *args], cwd=cwd, env=env, capture_output=True, text=True,
+        list(argv), cwd=cwd, env=env, capture_output=True, text=True,
         stdin=subprocess.DEVNULL, timeout=timeout, check=False,
     )
 
@@ -349,7 +368,7 @@ def tool_version(argv: Sequence[str]) -> str:
 @contextlib.contextmanager
 def start_verdaccio(workdir: Path, pki: TestPki) -> Iterator[RunningVerdaccio]:
     """Start Verdaccio over HTTPS under ``workdir``, log in its users and publish the packages."""
-    binary = verdaccio_bin()
+    binary = npm_tool("verdaccio")
     npm_bin()
     workdir.mkdir(parents=True, exist_ok=True)
     publisher, outsider = new_account("alice"), new_account("bob")
@@ -371,7 +390,8 @@ def start_verdaccio(workdir: Path, pki: TestPki) -> Iterator[RunningVerdaccio]:
                         tokens[publisher.username])
         yield RunningVerdaccio(
             url=url, port=server.port, ca_file=pki.ca_cert, publisher=publisher,
-            outsider=outsider, tokens=tokens, version=tool_version([binary, "--version"]),
+            outsider=outsider, tokens=tokens,
+            version=tool_version([binary, "--version"]).lstrip("v"),
             log_file=server.log_file,
         )
     finally:
@@ -460,7 +480,7 @@ def start_pypiservers(workdir: Path) -> Iterator[RunningPypiServers]:
         yield RunningPypiServers(
             open_url=f"http://127.0.0.1:{servers[0].port}/simple/",
             private_url=f"http://127.0.0.1:{servers[1].port}/simple/",
-            user=user, wheel=wheel, version=tool_version([binary, "--version"]),
+            user=user, wheel=wheel, version=tool_version([binary, "--version"]).lstrip("v"),
             log_files=(servers[0].log_file, servers[1].log_file),
         )
     finally:
