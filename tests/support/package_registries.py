@@ -15,7 +15,7 @@
 
 Credentials are minted per run (:func:`new_account`). Each starter raises :class:`MissingTool`
 or :class:`RegistryStartError` (with the server's log) when something cannot start; the pytest
-fixtures turn that into a loud failure. Verdaccio (and yarn) come from ``.tools/npm`` (installed
+fixtures turn that into a loud failure. Verdaccio, yarn and pnpm come from ``.tools/npm`` (installed
 by ``scripts/setup``), pypiserver from the dev extras, Maven and keytool from Debian.
 """
 
@@ -48,7 +48,7 @@ from tests.support.registry import MissingTool, RegistryStartError, require_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 NPM_TOOLS = ROOT / ".tools" / "npm" / "node_modules" / ".bin"
-"""Where ``scripts/setup`` installs the pinned Verdaccio and yarn (classic)."""
+"""Where ``scripts/setup`` installs the pinned Verdaccio, yarn (classic) and pnpm."""
 START_DEADLINE = 30.0
 """Seconds to wait for a server to answer before failing (Verdaccio takes a few)."""
 PACKAGE = "demo-lib"
@@ -79,7 +79,7 @@ def venv_tool(name: str) -> str:
 
 
 def npm_tool(name: str) -> str:
-    """A pinned tool (``verdaccio``, ``yarn``) that ``scripts/setup`` installs under ``.tools/``."""
+    """A pinned tool (``verdaccio``, ``yarn``, ``pnpm``) that ``scripts/setup`` installs."""
     path = NPM_TOOLS / name
     if not path.exists():
         raise MissingTool(f"{name} is not installed at {path}; run scripts/setup")
@@ -318,6 +318,15 @@ def run_yarn(
     )
 
 
+def run_pnpm(
+    args: Sequence[str], *, cwd: Path, home: Path, npmrc: str, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """Run the pinned pnpm with ``npmrc`` (which it reads too) as its only config."""
+    return _run_node_client(
+        [npm_tool("pnpm"), *args], cwd=cwd, home=home, npmrc=npmrc, timeout=timeout
+    )
+
+
 def _run_node_client(
     argv: Sequence[str], *, cwd: Path, home: Path, npmrc: str, timeout: float
 ) -> subprocess.CompletedProcess[str]:
@@ -330,9 +339,14 @@ def _run_node_client(
         npm_config_globalconfig=str(home / "global-npmrc"),
         npm_config_cache=str(home / ".npm"),
         npm_config_update_notifier="false",
-        # yarn reads the global npmrc under $PREFIX/etc, and caches under YARN_CACHE_FOLDER.
+        # yarn reads the global npmrc under $PREFIX/etc, and caches under YARN_CACHE_FOLDER;
+        # pnpm keeps its global config, store and state under the XDG folders.
         PREFIX=str(home),
         YARN_CACHE_FOLDER=str(home / ".yarn-cache"),
+        XDG_CONFIG_HOME=str(home / ".config"),
+        XDG_DATA_HOME=str(home / ".local" / "share"),
+        XDG_CACHE_HOME=str(home / ".cache"),
+        XDG_STATE_HOME=str(home / ".local" / "state"),
     )
     return subprocess.run(
         list(argv), cwd=cwd, env=env, capture_output=True, text=True,
