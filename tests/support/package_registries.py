@@ -15,8 +15,8 @@
 
 Credentials are minted per run (:func:`new_account`). Each starter raises :class:`MissingTool`
 or :class:`RegistryStartError` (with the server's log) when something cannot start; the pytest
-fixtures turn that into a loud failure. Verdaccio, yarn and pnpm come from ``.tools/npm`` (installed
-by ``scripts/setup``), pypiserver from the dev extras, Maven and keytool from Debian.
+fixtures turn that into a loud failure. Verdaccio, yarn and pnpm come from ``.tools/npm``
+(installed by ``scripts/setup``), pypiserver from the dev extras, Maven and keytool from Debian.
 """
 
 from __future__ import annotations
