@@ -11,7 +11,8 @@
   no credentials 401). It holds the POM ``org.example:demo-parent:1.0`` with its checksums, and
   ``org.example:tampered-parent:1.0`` whose ``.sha1`` is wrong.
 * :func:`start_side_servers`: pages where a registry API was expected: a web UI's sign-in page
-  (HTML, over HTTP and HTTPS) and a JSON API answering where a pip index should be.
+  (HTML, over HTTP, and over HTTPS with a good, an expired and a wrong-name certificate) and a
+  JSON API answering where a pip index should be.
 
 Credentials are minted per run (:func:`new_account`). Each starter raises :class:`MissingTool`
 or :class:`RegistryStartError` (with the server's log) when something cannot start; the pytest
@@ -718,6 +719,10 @@ class SideServers:
     """The same page over HTTPS with the test CA's leaf certificate and no chain."""
     json_page: ScriptedRegistry
     """200 JSON for every GET: a repository manager's API URL used as a pip index."""
+    expired_tls: ScriptedRegistry
+    """The sign-in page over HTTPS with the test CA's expired certificate."""
+    wrong_name_tls: ScriptedRegistry
+    """The sign-in page over HTTPS with a certificate for ``other.test`` only."""
 
 
 def _always(status: int, content_type: str, body: bytes) -> Route:
@@ -727,14 +732,16 @@ def _always(status: int, content_type: str, body: bytes) -> Route:
 
 @contextlib.contextmanager
 def start_side_servers(pki: TestPki) -> Iterator[SideServers]:
-    """Start the HTML page (plain and HTTPS) and the JSON page."""
+    """Start the HTML page (plain, and over HTTPS with each test certificate) and the JSON page."""
     html = _always(200, "text/html; charset=utf-8", PORTAL_PAGE)
     with (
         ScriptedRegistry(html) as portal,
         ScriptedRegistry(html, tls=pki.server) as portal_tls,
         ScriptedRegistry(_always(200, "application/json", JSON_PAGE)) as json_page,
+        ScriptedRegistry(html, tls=pki.expired) as expired_tls,
+        ScriptedRegistry(html, tls=pki.wrong_name) as wrong_name_tls,
     ):
-        yield SideServers(portal, portal_tls, json_page)
+        yield SideServers(portal, portal_tls, json_page, expired_tls, wrong_name_tls)
 
 
 # -- pytest fixtures ---------------------------------------------------------------------------
