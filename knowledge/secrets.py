@@ -21,6 +21,8 @@ linear in the size of the paste; each value found costs a few microseconds more.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import bisect
 import functools
 import re
@@ -63,11 +65,27 @@ KINDS: dict[str, SecretKind] = {
         SecretKind("npm-token", "an npm token", 85),
         SecretKind("slack-token", "a Slack token", 85),
         SecretKind("aws-access-key-id", "an AWS access key ID", 85),
+        SecretKind("pypi-token", "a PyPI token", 85),
+        SecretKind("jfrog-token", "a JFrog Artifactory token", 85),
+        SecretKind("google-api-key", "a Google API key", 85),
+        SecretKind("google-access-token", "a Google OAuth access token", 85),
+        SecretKind("azure-client-secret", "an Azure AD client secret", 85),
+        SecretKind("vault-token", "a HashiCorp Vault token", 85),
+        SecretKind("terraform-token", "a Terraform Cloud token", 85),
+        SecretKind("openshift-token", "an OpenShift token", 85),
+        SecretKind("digitalocean-token", "a DigitalOcean token", 85),
+        SecretKind("heroku-key", "a Heroku API key", 85),
+        SecretKind("stripe-key", "a Stripe key", 85),
+        SecretKind("openai-key", "an OpenAI API key", 85),
+        SecretKind("slack-webhook", "a Slack webhook URL", 85),
         SecretKind("aws-secret-key", "an AWS secret access key", 80),
+        SecretKind("url-signature", "a signed URL's signature", 75),
+        SecretKind("kubernetes-secret", "a Kubernetes Secret's data", 75),
         SecretKind("registry-auth", "a saved registry login (config.json auth)", 75),
         SecretKind("identity-token", "a registry identity token", 75),
         SecretKind("bearer-token", "a bearer token", 70),
         SecretKind("basic-auth", "a Basic auth header", 70),
+        SecretKind("cookie", "a session cookie", 65),
         SecretKind("password-in-url", "a password in a URL", 60),
         SecretKind("password", "a password", 50),
         SecretKind("api-key", "an API key", 45),
@@ -84,10 +102,16 @@ _Span = tuple[int, int, str]
 _MIN_ECHO = 8
 """A masked value at least this long is also masked wherever else it appears."""
 _MAX_ECHOES = 256
+_ECHO_BUDGET = 16 * 1024 * 1024
+"""Characters the search for echoes may read: each value searched costs one pass over the
+paste, so a megabyte of distinct secrets gets its first 16 values echoed, a short paste 256."""
 _TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 _KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_.-")
 
 # --- values ------------------------------------------------------------------------------------
+
+_MAX_VALUE = 8192
+"""No value is longer: a scan for one stops here, so one match costs at most this much."""
 
 # A closing quote may be missing (a paste cut short): the value then runs to the line end.
 _DOUBLE_QUOTED = re.compile(r'"((?:[^"\\\n]|\\.){0,8192})"?')
@@ -100,8 +124,16 @@ _REST_OF_LINE = re.compile(r"[^\n]{1,8192}")
 _YAML_COMMENT = re.compile(r"[ \t]#")
 _PLACEHOLDER = re.compile(
     r"\$\{?[A-Za-z_][A-Za-z0-9_]{0,100}\}?"  # $TOKEN, ${TOKEN}: a variable, not its value
-    r"|%[%a-z]{1,3}|<[^<>\n]{0,100}>|\*{1,100}|\.{2,100}|\u2026"
+    r"|\$\d|\$\{[^}\s]{1,100}\}"  # "$1:$2" in a script, ${env.MAVEN_PASSWORD} in settings.xml
+    r"|%[%a-z]{1,3}|%[A-Za-z_]{1,100}%|<[^<>\n]{0,100}>|\[[^\[\]\n]{0,100}\]"
+    r"|\*{1,100}|\.{2,100}|\u2026|[xX]{3,100}"
     r"|(?i:true|false|null|none|nil|~)|\d{1,12} bytes"  # kubectl describe secret shows sizes
+    # Words that stand for a secret in docs and examples (curl -u user:pass, test:test).
+    r"|(?i:pass(?:word|wd)?|pwd|token|secret|test|change(?:me|it)|my-?password|your-?password"
+    r"|your-?token|example|dummy|placeholder|redacted)"
+    # A reference to a value kept elsewhere: Terraform's var.db_password, Actions' secrets.X.
+    r"|(?:var|local|module|data|each|self|secrets|env|vars|inputs|steps|needs|process\.env"
+    r"|values|settings|config|matrix|github)(?:\.[A-Za-z_][\w-]{0,100}){1,6}"
 )
 
 
@@ -114,6 +146,41 @@ def _is_placeholder(value: str) -> bool:
     )
 
 
+_NOT_RANDOM = re.compile(r"[a-z][a-z0-9+.-]{0,20}:|[/.~]|[a-z]{1,40}(?:[_-][a-z]{1,40}){0,8}")
+"""Values of an ambiguous key that are names, paths or schemes (``sha256:...``), not secrets."""
+
+
+def _looks_random(value: str) -> bool:
+    """Whether a value looks generated: long, mixed, and without the shape of a word or path.
+
+    Keys such as ``secretKey`` or ``user_auth`` hold a secret in one file and the *name* of
+    one in another (an ExternalSecret's ``secretKey: db-password``); only a value that looks
+    generated is masked for them.
+    """
+    if not 16 <= len(value) <= 1024 or any(c.isspace() for c in value):
+        return False
+    if _NOT_RANDOM.match(value) and (value[0] in "/.~" or ":" in value[:22] or
+                                     _NOT_RANDOM.fullmatch(value)):
+        return False
+    digits = sum(c.isdigit() for c in value)
+    letters = sum(c.isalpha() for c in value)
+    return digits > 0 and letters > 0 and len(set(value)) >= 8
+
+
+def _cut_escaped_newline(text: str, start: int, end: int) -> int:
+    r"""Where a bare value ends when a written-out ``\n`` or ``\r`` follows it.
+
+    Debug output and JSON strings hold many lines in one (``...\r\nAuthorization: ...``);
+    a value ends at the first escaped line break.
+    """
+    slash = text.find("\\", start, end)
+    while slash >= 0:
+        if text[slash + 1 : slash + 2] in ("r", "n"):
+            return slash
+        slash = text.find("\\", slash + 2, end)
+    return end
+
+
 def _value_at(text: str, pos: int, bare: re.Pattern[str] = _BARE_WORD) -> tuple[int, int] | None:
     """The span of the value starting at ``pos``: a quoted string's inside, or a bare word."""
     if text.startswith('\\"', pos):
@@ -124,9 +191,12 @@ def _value_at(text: str, pos: int, bare: re.Pattern[str] = _BARE_WORD) -> tuple[
         match = _SINGLE_QUOTED.match(text, pos)
     else:
         match = bare.match(text, pos)
-        if match is None or _is_placeholder(match.group()):
+        if match is None:
             return None
-        return match.span()
+        end = _cut_escaped_newline(text, pos, match.end())
+        if _is_placeholder(text[pos:end]):
+            return None
+        return pos, end
     if match is None or _is_placeholder(match.group(1)):
         return None
     return match.span(1)
@@ -146,32 +216,168 @@ def _line_start(text: str, pos: int) -> int:
     return newline + 1 if newline >= 0 else floor
 
 
+_MAX_CONTINUATIONS = 8
+
+
+def _command_start(text: str, pos: int) -> int:
+    """Where the shell command holding ``pos`` starts: lines ended by ``\\`` continue it."""
+    start = _line_start(text, pos)
+    for _ in range(_MAX_CONTINUATIONS):
+        if start < 2 or text[start - 1] != "\n":
+            break
+        end = start - 1
+        if end and text[end - 1] == "\r":
+            end -= 1
+        if not end or text[end - 1] != "\\":
+            break
+        start = _line_start(text, end)
+    return start
+
+
+class _Words:
+    """Where a word occurs in a text, for asking "is it in this stretch?" in O(log n)."""
+
+    __slots__ = ("_at",)
+
+    def __init__(self, low: str, word: str) -> None:
+        at: list[int] = []
+        pos = low.find(word)
+        while pos >= 0:
+            at.append(pos)
+            pos = low.find(word, pos + 1)
+        self._at = at
+
+    def within(self, start: int, end: int) -> bool:
+        i = bisect.bisect_left(self._at, start)
+        return i < len(self._at) and self._at[i] < end
+
+
 # --- finders -----------------------------------------------------------------------------------
 # Each finder takes the text and its lower-case copy (same length, same positions) and yields
 # spans. Every pattern starts with a literal, which the regex engine finds with a fast search:
-# on a paste without that literal a finder costs about a microsecond.
+# on a paste without that literal a finder costs about a microsecond. A finder never starts a
+# value scan inside a value it has already found: each character is read by at most one scan,
+# which keeps masking linear even when a key repeats a million times.
 
 _Finder = Callable[[str, str], Iterable[_Span]]
 
+_Format = tuple[tuple[str, ...], re.Pattern[str], tuple[tuple[str, str], ...]]
 
-def _format_finder(prefix: str, shape: str, *kinds: tuple[str, str]) -> _Finder:
-    """A finder for credentials recognisable by their shape alone: ``prefix`` then ``shape``.
+
+def _format(
+    prefix: str, shape: str, *kinds: tuple[str, str], gates: tuple[str, ...] = ()
+) -> _Format:
+    """A credential recognisable by its shape alone: ``prefix`` then ``shape``.
 
     ``kinds`` are (prefix, kind) pairs: a match takes the kind of the first prefix it has.
-    Shapes that share a first letter share one pattern, which keeps the scan count low.
+    ``gates`` are literals one of which a paste must hold for the pattern to run at all
+    (the prefix itself by default): a cheap substring test spares most pastes the scan.
     """
     literal = re.escape(prefix)
     # The prefix must start a word: the look-behind rejects "xeyJ..." at once instead of
     # scanning a long run of token characters from every inner "eyJ".
     pattern = re.compile(f"{literal}(?<![A-Za-z0-9_]{literal}){shape}")
+    return gates or (prefix,), pattern, kinds
 
-    def find(text: str, low: str) -> Iterator[_Span]:
+
+_TOKEN = "token"
+_FORMATS: tuple[_Format, ...] = (
+    _format(
+        "g",
+        r"(?:h[pousr]_[A-Za-z0-9]{20,1024}|ithub_pat_[A-Za-z0-9_]{20,1024}"
+        r"|l(?:pat|dt|rt|rtr|ptt|cbt|imt|agent|oas|soat|ffct|ft|cst|wt)-[A-Za-z0-9_-]{20,1024}"
+        r"(?:\.[A-Za-z0-9_-]{1,64}){0,4}"
+        r"|lc_[A-Za-z0-9+/]{32,400}={0,2}|lsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8})",
+        ("glc_", _TOKEN),  # Grafana Cloud
+        ("glsa_", _TOKEN),  # Grafana service account
+        ("gl", "gitlab-token"),
+        ("g", "github-token"),
+    ),
+    _format("GR1348941", r"[\w-]{20,200}", ("", "gitlab-token")),  # a runner registration token
+    _format("_gitlab_session=", r"[0-9a-z]{32}", ("", "gitlab-token")),
+    _format(
+        "eyJ",
+        r"[A-Za-z0-9_-]{5,8192}\.eyJ[A-Za-z0-9_-]{2,8192}\.[A-Za-z0-9_-]{0,8192}",
+        ("", "jwt"),
+    ),
+    # Base64 of a JSON object, long enough to hold a credential: a docker config.json "auths"
+    # blob, an AWS CodeArtifact or ECR token. Possessive: no backing off inside a long run.
+    _format("eyJ", r"[A-Za-z0-9+/_-]{100,8192}+={0,2}+(?![.\w])", ("", _TOKEN)),
+    _format("dckr_", r"(?:pat|oat)_[A-Za-z0-9_-]{20,1024}", ("", "docker-hub-token")),
+    _format("npm_", r"[A-Za-z0-9]{30,1024}", ("", "npm-token")),
+    _format("pypi-", r"AgE[\w-]{50,1000}", ("", "pypi-token")),
+    _format("rubygems_", r"[a-f0-9]{48}", ("", _TOKEN)),
+    _format("x", r"(?:ox[abposre]|app-\d)-[A-Za-z0-9-]{10,1024}", ("", "slack-token")),
+    _format(
+        "hooks.slack.com/",
+        r"(?:services|workflows|triggers)/[A-Za-z0-9+/_-]{20,300}",
+        ("", "slack-webhook"),
+    ),
+    _format(
+        "A",
+        r"(?:(?:KIA|SIA|BIA|CCA)[A-Z0-9]{16}(?![A-Za-z0-9])|Iza[\w-]{35}(?![\w-])"
+        r"|KCp[A-Za-z0-9]{69}|BSK[A-Za-z0-9+/]{109,269}={0,2})",
+        ("AIza", "google-api-key"),
+        ("AKCp", "jfrog-token"),
+        ("ABSK", "aws-secret-key"),  # an Amazon Bedrock API key
+        ("A", "aws-access-key-id"),
+    ),
+    _format(
+        "bedrock-api-key-", r"YmVkcm9jay5hbWF6b25hd3MuY29t[A-Za-z0-9+/=_-]{0,4096}",
+        ("", "aws-secret-key"),
+    ),
+    _format("cmVmd", r"[A-Za-z0-9]{59,200}(?![A-Za-z0-9])", ("", "jfrog-token")),
+    _format("ya29.", r"[\w-]{20,4096}", ("", "google-access-token")),
+    _format("HRKU-", r"[\w-]{58,200}", ("", "heroku-key")),
+    _format("do", r"[por]_v1_[a-f0-9]{64}", ("", "digitalocean-token"), gates=("_v1_",)),
+    _format("hv", r"[sbr]\.[\w-]{90,300}", ("", "vault-token"), gates=("hvs.", "hvb.", "hvr.")),
+    _format("sha256~", r"[\w-]{43}(?![\w-])", ("", "openshift-token")),
+    _format(
+        "sk",
+        r"(?:-(?:ant-[\w-]{20,300}|(?:proj|svcacct|admin)-[\w-]{40,300}"
+        r"|[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20})|_(?:test|live|prod)_[A-Za-z0-9]{10,99})",
+        ("sk-ant", "api-key"),  # Anthropic
+        ("sk-", "openai-key"),
+        ("sk_", "stripe-key"),
+    ),
+    _format("rk_", r"(?:test|live|prod)_[A-Za-z0-9]{10,99}", ("", "stripe-key")),
+    _format("hf_", r"[A-Za-z]{34}(?![A-Za-z0-9])", ("", _TOKEN)),  # Hugging Face
+    _format("api_org_", r"[A-Za-z]{34}(?![A-Za-z0-9])", ("", _TOKEN)),
+    _format("sgp_", r"(?:local_[A-Fa-f0-9]{40}|[A-Fa-f0-9]{16}_[A-Fa-f0-9]{40}|[A-Fa-f0-9]{40})",
+            ("", _TOKEN)),  # Sourcegraph
+    _format("dapi", r"[a-f0-9]{32}(?:-\d)?(?![\w-])", ("", _TOKEN)),  # Databricks
+    _format("pul-", r"[a-f0-9]{40}(?![\w-])", ("", _TOKEN)),  # Pulumi
+    _format("dp.pt.", r"[A-Za-z0-9]{43}", ("", _TOKEN)),  # Doppler
+)
+
+# Shapes whose distinctive literal sits inside the token: the literal gates the scan, and the
+# look-behind at the start rejects every position but a word's start at once.
+_INNER_FORMATS: tuple[tuple[str, re.Pattern[str], str], ...] = (
+    (".atlasv1.", re.compile(r"(?<![\w.-])[A-Za-z0-9]{14}\.atlasv1\.[\w=-]{60,70}"),
+     "terraform-token"),
+    ("Q~", re.compile(r"(?<![\w~.-])[\w~.]{3}\dQ~[\w~.-]{31,34}(?![\w~.-])"),
+     "azure-client-secret"),
+    # Vault's service tokens before 1.10: "s." and 24 characters, mixed (checked below).
+    ("s.", re.compile(r"(?<![\w.-])s\.[A-Za-z0-9]{24}(?![\w.-])"), "vault-token"),
+)
+
+
+def _formats(text: str, low: str) -> Iterator[_Span]:
+    for gates, pattern, kinds in _FORMATS:
+        if not any(gate in text for gate in gates):
+            continue
         for match in pattern.finditer(text):
             found = match.group()
             kind = next(kind for start, kind in kinds if found.startswith(start))
             yield match.start(), match.end(), kind
-
-    return find
+    for gate, pattern, kind in _INNER_FORMATS:
+        if gate not in text:
+            continue
+        for match in pattern.finditer(text):
+            found = match.group()
+            if kind == "vault-token" and (found.islower() or found[2:].isalpha()):
+                continue  # "s.somethinglowercase..." is a name, not a token
+            yield match.start(), match.end(), kind
 
 
 _PEM_BEGIN = re.compile(r"-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----")
@@ -204,13 +410,14 @@ def _private_keys(text: str, low: str) -> Iterator[_Span]:
 # Other credential headers (PRIVATE-TOKEN, X-Registry-Auth, X-Api-Key) end in a key name that
 # _keyed_values knows.
 _AUTHORIZATION = re.compile(
-    r"authorization[\"']?[ \t]{0,5}[:=][ \t]{0,5}[\"']?"
-    r"(?:(bearer|basic|token|negotiate|ntlm)[ \t]{1,5})?"
+    r"(?:authorization|(?<!set-)(cookie))[\"']?[ \t]{0,5}[:=][ \t]{0,5}[\"']?"
+    r"(?:(bearer|basic|token|api-token|negotiate|ntlm)[ \t]{1,5})?"
 )
-# Where a header name stands: line start (curl -v adds "> "), a quoted key, or after -H.
-_HEADER_AT_LINE_START = re.compile(r"[ \t]{0,20}(?:[<>*][ \t]{0,3})?(?:proxy-)?")
+# Where a header name stands: line start (curl -v adds "> "), a quoted key, after -H, or after
+# a written-out line break (Python's http.client debug output: b'...\r\nAuthorization: ...').
+_HEADER_AT_LINE_START = re.compile(r"[ \t]{0,20}(?:[<>*#][ \t]{0,3})?(?:proxy-)?")
 _HEADER_AFTER = re.compile(
-    r"(?:[\"'{,\[][ \t]{0,3}|(?:-h|--header)[ =][ \t]{0,3}[\"']?)(?:proxy-)?\Z"
+    r"(?:[\"'{,\[][ \t]{0,3}|(?:-h|--header)[ =][ \t]{0,3}[\"']?|\\n|set-)(?:proxy-)?\Z"
 )
 _HEADER_CREDENTIAL = re.compile(r"[^\s\"',;]{1,8192}")
 _HEADER_VALUE = re.compile(r"[^\s\"'](?:[^\"'\n]{0,8190}[^\s\"'])?")
@@ -227,73 +434,164 @@ def _is_header_name_at(low: str, start: int) -> bool:
 
 
 def _authorization_headers(text: str, low: str) -> Iterator[_Span]:
+    covered = 0
     for match in _AUTHORIZATION.finditer(low):
-        if not _is_header_name_at(low, match.start()):
+        if match.start() < covered or not _is_header_name_at(low, match.start()):
             continue  # "may require authorization: ..." in a message is not a header
-        scheme = match.group(1)
+        cookie, scheme = match.groups()
         value = (_HEADER_CREDENTIAL if scheme else _HEADER_VALUE).match(text, match.end())
         if value is None:
             continue
-        if _is_placeholder(value.group()):
+        end = _cut_escaped_newline(text, value.start(), value.end())
+        if _is_placeholder(text[value.start() : end]):
             continue
-        kind = _HEADER_KINDS.get(scheme, "authorization-header")
-        yield value.start(), value.end(), kind
+        covered = end
+        kind = "cookie" if cookie else _HEADER_KINDS.get(scheme, "authorization-header")
+        yield value.start(), end, kind
 
 
-_BEARER = re.compile(r"bearer[ \t]{1,5}")
+_BEARER = re.compile(r"(bearer|basic)[ \t]{1,5}")
 _AUTH_PARAM = re.compile(r"[a-z_-]{1,40}=\"")  # Bearer realm="...": a challenge, not a token
 _BEARER_TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]{16,8192}=*")
+_BASIC_CREDENTIAL = re.compile(r"[A-Za-z0-9+/]{8,4096}={0,2}(?![\w+/=])")
+
+
+def _is_basic_credential(value: str) -> bool:
+    """Whether a word is base64 of ``user:password``, as a Basic header carries."""
+    try:
+        decoded = base64.b64decode(value + "=" * (-len(value) % 4), validate=True)
+    except binascii.Error:
+        return False
+    return b":" in decoded and decoded.isascii()
 
 
 def _bearer_tokens(text: str, low: str) -> Iterator[_Span]:
+    """``Bearer X`` and ``Basic X`` wherever they stand, in a header or in a sentence."""
+    covered = 0
     for match in _BEARER.finditer(low):
         start = match.start()
-        if start and low[start - 1] in _TOKEN_CHARS:
+        if start < covered or (start and low[start - 1] in _TOKEN_CHARS):
             continue
         if _AUTH_PARAM.match(low, match.end()):
             continue
-        token = _BEARER_TOKEN.match(text, match.end())
-        if token is not None:
-            yield token.start(), token.end(), "bearer-token"
+        if match.group(1) == "basic":
+            token = _BASIC_CREDENTIAL.match(text, match.end())
+            if token is None or not _is_basic_credential(token.group()):
+                continue  # "basic auth", "Basic realm", or words: not a credential
+            kind = "basic-auth"
+        else:
+            token = _BEARER_TOKEN.match(text, match.end())
+            if token is None:
+                continue
+            kind = "bearer-token"
+        covered = token.end()
+        yield token.start(), token.end(), kind
 
 
-# user:password@ after a scheme. The user part stops at the first ':'; the password runs to
-# the last '@' before the host (an unencoded '@' in a password must not leave a tail behind).
-_URL_CREDENTIALS = re.compile(r"://[^\s/:\"'<>]{0,256}:([^\s/\"'<>]{1,256})@")
+_SCHEME = re.compile(r"://")
+_MAX_USERINFO = 512
+_USERINFO = re.compile(r"[^\s\"'<>`]{1,512}")
+_PORT_PATH = re.compile(r"\d{1,5}/")  # host:5000/path@sha256:...: an image reference
+_DIGEST_AFTER = re.compile(r"[a-z0-9]{2,32}:[a-f0-9]{6}")
 
 
 def _passwords_in_urls(text: str, low: str) -> Iterator[_Span]:
-    for match in _URL_CREDENTIALS.finditer(text):
-        if not _is_placeholder(match.group(1)):
-            yield match.start(1), match.end(1), "password-in-url"
+    """``scheme://user:password@host`` and ``scheme://TOKEN@host``.
+
+    The user part stops at the first ':'; the password runs to the last '@' before the host
+    (an unencoded '@' or '/' in a password must not leave a tail behind).
+    """
+    covered = 0
+    for match in _SCHEME.finditer(text):
+        begin = match.end()
+        if begin < covered:
+            continue
+        first_at = text.find("@", begin, begin + _MAX_USERINFO)
+        if first_at < 0:
+            continue
+        userinfo = _USERINFO.match(text, begin, first_at)
+        if userinfo is None or userinfo.end() != first_at:
+            continue
+        host = _USERINFO.match(text, first_at + 1)
+        host_end = text.find("/", first_at + 1, host.end()) if host else -1
+        last_at = text.rfind("@", first_at, host_end if host_end >= 0 else (
+            host.end() if host else first_at + 1))
+        colon = text.find(":", begin, last_at)
+        if colon < 0:
+            span = _url_token(text, begin, last_at)
+        else:
+            span = _url_password(text, begin, colon, last_at)
+        if span is not None:
+            covered = span[1]
+            yield span[0], span[1], span[2]
+
+
+def _url_password(text: str, begin: int, colon: int, at: int) -> _Span | None:
+    if text.find("/", begin, colon) >= 0:
+        return None  # a path with ':' and '@' in it, not user:password
+    password = text[colon + 1 : at]
+    if "/" in password and (
+        _PORT_PATH.match(password) or _DIGEST_AFTER.match(text, at + 1)
+    ):
+        return None  # registry:5000/repo@sha256:...: a port, a path and a digest
+    if _is_placeholder(password):
+        return None
+    return colon + 1, at, "password-in-url"
+
+
+def _url_token(text: str, begin: int, at: int) -> _Span | None:
+    """``https://TOKEN@github.com``: a user part with no password is a token when it looks one."""
+    user = text[begin:at]
+    if "/" in user or not _looks_random(user):
+        return None  # ssh://git@host, https://bob@host
+    return begin, at, _TOKEN
 
 
 _SHORT_FLAG = re.compile(r"-([pu])(?:[ \t]{1,5}|=)?")
 _SHORT_FLAG_COMMANDS = {"p": "login", "u": "curl"}
 """-p holds a password after ``login`` (docker, podman, helm registry, skopeo, az acr); -u holds
 user:password for curl. Elsewhere they are other things (docker run -p 8080:80)."""
+# A shell word: quoted parts and bare characters, as in --user kevin:'pa ss' or "a":"b".
+_SHELL_WORD = re.compile(r"(?:\"[^\"\n]{0,512}\"|'[^'\n]{0,512}'|[^\s\"'`|;&<>]){1,1024}+")
 
 
 def _short_flag_values(text: str, low: str) -> Iterator[_Span]:
     """``docker login -u bob -p VALUE``, ``curl -u bob:VALUE``."""
+    if "login" not in low and "curl" not in low:
+        return
+    commands = {flag: _Words(low, word) for flag, word in _SHORT_FLAG_COMMANDS.items()}
+    covered = 0
     for match in _SHORT_FLAG.finditer(low):
         start = match.start()
-        if not start or low[start - 1] not in " \t":
+        if start < covered or not start or low[start - 1] not in " \t":
             continue
-        if _SHORT_FLAG_COMMANDS[match.group(1)] not in low[_line_start(low, start) : start]:
+        flag = match.group(1)
+        if not commands[flag].within(_command_start(low, start), start):
             continue
         if text.startswith("-", match.end()):
             continue  # followed by the next option: no value here
-        span = _value_at(text, match.end())
-        if span is None:
-            continue
-        begin, end = span
-        if match.group(1) == "u":
-            colon = text.find(":", begin, end)
-            if colon < 0 or _is_placeholder(text[colon + 1 : end]):
-                continue  # a user name alone
-            begin = colon + 1
-        yield begin, end, "password"
+        span = _user_password(text, match.end()) if flag == "u" else _value_at(text, match.end())
+        if span is not None:
+            covered = span[1]
+            yield span[0], span[1], "password"
+
+
+def _user_password(text: str, pos: int) -> tuple[int, int] | None:
+    """The password in ``user:password`` (curl -u, --creds), quoted in any of the shell's ways."""
+    word = _SHELL_WORD.match(text, pos)
+    if word is None:
+        return None
+    colon = text.find(":", pos, word.end())
+    if colon < 0:
+        return None  # a user name alone: the client asks for the password
+    start, end = colon + 1, word.end()
+    while start < end and text[start] in "\"'":
+        start += 1
+    while end > start and text[end - 1] in "\"'":
+        end -= 1
+    if _is_placeholder(text[start:end]):
+        return None
+    return start, end
 
 
 _LONG_FLAG = re.compile(
@@ -313,28 +611,28 @@ _FLAG_KINDS = {
 
 def _flag_values(text: str, low: str) -> Iterator[_Span]:
     """``--password X``, ``--docker-password=X``, ``--registry-token X``, ``--creds u:p``."""
+    curl = _Words(low, "curl") if "--user" in low else None
+    covered = 0
     for match in _LONG_FLAG.finditer(low):
+        if match.start() < covered:
+            continue
         prefix, name = match.groups()
         if name == "secret" and not prefix:
             continue  # buildkit's --secret id=...,src=... names a file, it holds no secret
         if name == "user" and (
-            prefix or "curl" not in low[_line_start(low, match.start()) : match.start()]
+            prefix or curl is None
+            or not curl.within(_command_start(low, match.start()), match.start())
         ):
             continue  # --user holds user:password for curl; elsewhere (docker run) a uid
         if text.startswith("--", match.end()):
             continue
-        span = _value_at(text, match.end())
-        if span is None:
-            continue
-        start, end = span
         if name in ("creds", "user"):
-            colon = text.find(":", start, end)
-            if colon < 0:
-                continue  # a user name alone
-            start = colon + 1
-            if start == end or _is_placeholder(text[start:end]):
-                continue
-        yield start, end, _FLAG_KINDS[name]
+            span = _user_password(text, match.end())
+        else:
+            span = _value_at(text, match.end())
+        if span is not None:
+            covered = span[1]
+            yield span[0], span[1], _FLAG_KINDS[name]
 
 
 _PIPED_SECRET = re.compile(
@@ -349,15 +647,17 @@ def _stdin_passwords(text: str, low: str) -> Iterator[_Span]:
     """``echo X | docker login --password-stdin`` and ``--password-stdin <<< X``."""
     if "password-stdin" not in low:
         return
+    covered = 0
     for match in _PIPED_SECRET.finditer(low):
         start = match.start()
-        if start and low[start - 1] in _TOKEN_CHARS:
+        if start < covered or (start and low[start - 1] in _TOKEN_CHARS):
             continue
         span = _value_at(text, match.end(), _PIPED_BARE)
         if span is None:
             continue
         after = span[1] + (1 if text[span[1] : span[1] + 1] in ('"', "'") else 0)
         if _PIPE_TO_STDIN.match(low, after):
+            covered = span[1]
             yield span[0], span[1], "password"
     for match in _HERE_STRING.finditer(low):
         span = _value_at(text, match.end(), _PIPED_BARE)
@@ -379,7 +679,7 @@ _KEY_ENDINGS = tuple(
         "token",
         "key(?:[_-]?id)?",
         "auth",
-        "dockerconfigjson",
+        "docker(?:configjson|cfg)",
     )
 )
 _ASSIGNMENT_AFTER = frozenset("\n \t;&?,{(\"'=:")
@@ -389,17 +689,25 @@ _NOT_SECRET_KEYS = frozenset({"pwd", "oldpwd"})  # the shell's working directori
 
 def _keyed_values(text: str, low: str) -> Iterator[_Span]:
     for pattern in _KEY_ENDINGS:
+        covered = 0
         for match in pattern.finditer(low):
+            if match.start() < covered:
+                continue
             key_start = match.start()
             floor = max(0, key_start - 64)
             while key_start > floor and low[key_start - 1] in _KEY_CHARS:
                 key_start -= 1
+            named = _keyed_kind(low[key_start : match.end("ending")])
+            if named is None:
+                continue
             span = _keyed_value(text, low, key_start, match)
             if span is None:
                 continue
-            kind = _keyed_kind(low[key_start : match.end("ending")])
-            if kind is not None:
-                yield span[0], span[1], kind
+            kind, ambiguous = named
+            if ambiguous and not _looks_random(text[span[0] : span[1]]):
+                continue
+            covered = span[1]
+            yield span[0], span[1], kind
 
 
 def _keyed_value(
@@ -410,53 +718,61 @@ def _keyed_value(
     if quote:
         if low[max(0, key_start - len(quote)) : key_start] != quote:
             return None
+        if operator == ":" and text.startswith(("|", ">"), match.end()):
+            return _yaml_value(text, low, key_start, match.end())
         return _value_at(text, match.end(), _BARE_ASSIGNED)
     before = low[key_start - 1] if key_start else "\n"
     if operator == "=":
         return _value_at(text, match.end(), _BARE_ASSIGNED) if before in _ASSIGNMENT_AFTER else None
     # "key: value" counts in a YAML line or a header, not inside a sentence ("auth token: x").
     if before == "\n":
-        return _yaml_value(text, match.end())
+        return _yaml_value(text, low, key_start, match.end())
     if before not in _HEADER_KEY_AFTER:
         return None
     line_start = _line_start(low, key_start)
     if not low[line_start:key_start].strip(" \t-"):
-        return _yaml_value(text, match.end())
+        return _yaml_value(text, low, key_start, match.end())
     if _HEADER_AFTER.search(low, max(line_start, key_start - 32), key_start):
         return _value_at(text, match.end(), _HEADER_VALUE)
     return None
 
 
 @functools.lru_cache(maxsize=1024)
-def _keyed_kind(key: str) -> str | None:
-    """The kind of secret a key names, or None when the key holds none."""
-    plain = key.lstrip(".").replace("-", "_")
+def _keyed_kind(key: str) -> tuple[str, bool] | None:
+    """The kind of secret a key names, and whether the name is ambiguous; None when it holds none.
+
+    An ambiguous name (``secretKey``, ``user_auth``, ``signing_key``) holds a secret in one
+    file and the name of one in another: only a value that looks generated is masked.
+    """
+    plain = key.lstrip("._").replace("-", "_")
     if plain in _NOT_SECRET_KEYS:
         return None
-    if plain in ("auth", "x_registry_auth") or plain.endswith("dockerconfigjson"):
-        return "registry-auth"
+    if plain in ("auth", "x_registry_auth") or plain.endswith(("dockerconfigjson", "dockercfg")):
+        return "registry-auth", False
     if plain.endswith("identitytoken"):
-        return "identity-token"
+        return "identity-token", False
     if plain.endswith(("private_key_id", "privatekeyid")):
-        return "gcp-service-account-key"
+        return "gcp-service-account-key", False
     if plain.endswith(("private_key", "privatekey")):
-        return "private-key"
+        return "private-key", False
     if plain.endswith(("secret_access_key", "secretaccesskey")) or (
         "aws" in plain and "secret" in plain
     ):
-        return "aws-secret-key"
-    if plain.endswith(("password", "passwd", "pwd")):
-        return "password"
+        return "aws-secret-key", False
+    if plain.endswith(("password", "passwd", "pwd", "passphrase")):
+        return "password", False
     if plain.endswith(("api_key", "apikey")):
-        return "api-key"
+        return "api-key", False
     if plain.endswith("token"):
-        return "token"
-    if plain.endswith(("secret", "secret_key", "secretkey")):
-        return "secret"
+        return "token", False
+    if plain.endswith(("secret", "secret_key", "accountkey", "sharedaccesskey")):
+        return "secret", False
+    if plain.endswith(("key", "auth")) and not plain.endswith(("public_key", "publickey")):
+        return "secret", True
     return None
 
 
-def _yaml_value(text: str, pos: int) -> tuple[int, int] | None:
+def _yaml_value(text: str, low: str, key_start: int, pos: int) -> tuple[int, int] | None:
     if text.startswith(('"', "'"), pos):
         return _value_at(text, pos)
     line = _REST_OF_LINE.match(text, pos)
@@ -467,42 +783,166 @@ def _yaml_value(text: str, pos: int) -> tuple[int, int] | None:
     if comment is not None:
         value = value[: comment.start()]
     value = value.rstrip()
-    # A block scalar or nested mapping holds its value on later lines: nothing to mask here.
-    if value in ("|", ">", "|-", ">-", "|+", ">+") or value.startswith(("{", "[", "&", "*")):
+    if value[:1] in ("|", ">") and value.lstrip("|>+-0123456789") == "":
+        return _yaml_block(text, key_start, line.end())
+    # A nested mapping holds its value on later lines: nothing to mask here.
+    if value.startswith(("{", "[", "&", "*")):
         return None
     if _is_placeholder(value):
         return None
     return pos, pos + len(value)
 
 
+_MAX_BLOCK = 65536
+_INDENT = re.compile(r"[ \t]*")
+
+
+def _yaml_block(text: str, key_start: int, pos: int) -> tuple[int, int] | None:
+    """The lines of a YAML block scalar (``key: |``), which are indented deeper than the key."""
+    indent = key_start - _line_start(text, key_start)
+    start = end = pos + 1
+    limit = min(len(text), pos + _MAX_BLOCK)
+    while start < limit:
+        newline = text.find("\n", start, limit)
+        line_end = newline if newline >= 0 else limit
+        depth = _INDENT.match(text, start, line_end)
+        content = depth.end() if depth else start
+        if content < line_end:
+            if content - start <= indent:
+                break
+            end = line_end
+        start = line_end + 1
+    if end <= pos + 1:
+        return None
+    first = _INDENT.match(text, pos + 1)
+    return (first.end() if first else pos + 1), end
+
+
+_URL_SIGNATURE = re.compile(
+    r"[?&;](?:sig|signature|x-amz-signature|x-amz-credential|x-amz-security-token"
+    r"|x-goog-signature|x-goog-credential|verify|token|access_token)="
+)
+_QUERY_VALUE = re.compile(r"[^\s&\"'<>#`\\]{4,4096}")
+
+
+def _url_signatures(text: str, low: str) -> Iterator[_Span]:
+    """A signed URL's signature: Azure SAS ``sig=``, S3 and GCS signatures, Docker Hub's CDN
+    ``verify=``. Whoever holds the URL can fetch the blob until it expires."""
+    covered = 0
+    for match in _URL_SIGNATURE.finditer(low):
+        if match.start() < covered:
+            continue
+        value = _QUERY_VALUE.match(text, match.end())
+        if value is None or _is_placeholder(value.group()):
+            continue
+        covered = value.end()
+        name = low[match.start() + 1 : match.end() - 1]
+        kind = _TOKEN if name.endswith("token") else "url-signature"
+        yield value.start(), value.end(), kind
+
+
+_XML_SETTING = re.compile(r"<add[ \t]{1,5}key=\"([^\"\n]{1,64})\"[ \t]{1,5}value=")
+_XML_ELEMENT = re.compile(
+    r"<([a-z_.:-]{0,40}(?:password|passwd|passphrase|token|secret|apikey|api_key|secretkey))>"
+    r"[ \t\r\n]{0,100}"
+)
+_XML_TEXT = re.compile(r"[^<\s](?:[^<\n]{0,8190}[^<\s])?")
+
+
+def _xml_values(text: str, low: str) -> Iterator[_Span]:
+    """NuGet.Config ``<add key="ClearTextPassword" value="X"/>``; Maven's
+    ``<password>X</password>`` in settings.xml."""
+    if "value=" in low:
+        for match in _XML_SETTING.finditer(low):
+            named = _keyed_kind(match.group(1))
+            if named is None:
+                continue
+            span = _value_at(text, match.end())
+            if span is not None and not (named[1] and not _looks_random(text[span[0]:span[1]])):
+                yield span[0], span[1], named[0]
+    if "</" not in low:
+        return
+    covered = 0
+    for match in _XML_ELEMENT.finditer(low):
+        if match.start() < covered:
+            continue
+        named = _keyed_kind(match.group(1))
+        value = _XML_TEXT.match(text, match.end())
+        if named is None or value is None or _is_placeholder(value.group()):
+            continue
+        covered = value.end()
+        yield value.start(), value.end(), named[0]
+
+
+_CONFIGURE_SET = re.compile(r"configure[ \t]{1,5}set[ \t]{1,5}([\w.-]{1,64})[ \t]{1,5}")
+
+
+def _configure_set(text: str, low: str) -> Iterator[_Span]:
+    """``aws configure set aws_secret_access_key X`` (and the same shape in other CLIs)."""
+    if "configure" not in low:
+        return
+    for match in _CONFIGURE_SET.finditer(low):
+        named = _keyed_kind(match.group(1).rsplit(".", 1)[-1])
+        span = _value_at(text, match.end()) if named else None
+        if named and span:
+            yield span[0], span[1], named[0]
+
+
+_SECRET_KIND = re.compile(r"kind:[ \t]{0,5}[\"']?secret[\"']?[ \t]*(?:\r?\n|$)", re.M)
+_SECRET_DATA = re.compile(r"^([ \t]*)(?:data|stringdata):[ \t]*\r?$", re.M)
+_DATA_ENTRY = re.compile(r"[ \t]*[\w.-]{1,253}:[ \t]*")
+_KIND_REACH = 4096
+"""How far from ``data:`` a ``kind: Secret`` line may stand (a manifest is short)."""
+
+
+def _secret_manifests(text: str, low: str) -> Iterator[_Span]:
+    """Every value under ``data:`` in a Kubernetes Secret: each one is a credential (a
+    ``.dockerconfigjson`` in an image pull secret), whatever its key is called."""
+    if "secret" not in low or "data:" not in low:
+        return
+    kinds = [match.start() for match in _SECRET_KIND.finditer(low)]
+    if not kinds:
+        return
+    covered = 0
+    for data in _SECRET_DATA.finditer(low):
+        if data.start() < covered:
+            continue
+        near = bisect.bisect_left(kinds, data.start() - _KIND_REACH)
+        if near == len(kinds) or kinds[near] > data.end() + _KIND_REACH:
+            continue
+        indent = len(data.group(1).expandtabs(1))
+        pos = data.end() + 1
+        while pos < len(text):
+            line_end = text.find("\n", pos)
+            line_end = len(text) if line_end < 0 else line_end
+            entry = _DATA_ENTRY.match(text, pos, line_end)
+            depth = _INDENT.match(text, pos, line_end)
+            if entry is None or depth is None or depth.end() - pos <= indent:
+                break
+            value = _yaml_value(text, low, depth.end(), entry.end())
+            if value is not None:
+                yield value[0], value[1], "kubernetes-secret"
+                line_end = max(line_end, value[1])  # a block scalar's lines are the value's
+                next_line = text.find("\n", line_end)
+                line_end = len(text) if next_line < 0 else next_line
+            pos = line_end + 1
+        covered = pos
+
+
 _FINDERS: tuple[_Finder, ...] = (
     _private_keys,
-    _format_finder(
-        "g",
-        r"(?:h[pousr]_[A-Za-z0-9]{20,1024}|ithub_pat_[A-Za-z0-9_]{20,1024}"
-        r"|l(?:pat|dt|rt|rtr|ptt|cbt|imt|agent|oas|soat|ffct|ft|cst|wt)-[A-Za-z0-9_-]{20,1024}"
-        r"(?:\.[A-Za-z0-9_-]{1,64}){0,4})",
-        ("gl", "gitlab-token"),
-        ("g", "github-token"),
-    ),
-    _format_finder(
-        "eyJ",
-        r"[A-Za-z0-9_-]{5,8192}\.eyJ[A-Za-z0-9_-]{2,8192}\.[A-Za-z0-9_-]{0,8192}",
-        ("", "jwt"),
-    ),
-    _format_finder("dckr_", r"(?:pat|oat)_[A-Za-z0-9_-]{20,1024}", ("", "docker-hub-token")),
-    _format_finder("npm_", r"[A-Za-z0-9]{30,1024}", ("", "npm-token")),
-    _format_finder("x", r"(?:ox[abposre]|app-\d)-[A-Za-z0-9-]{10,1024}", ("", "slack-token")),
-    _format_finder(
-        "A", r"(?:KIA|SIA|BIA|CCA)[A-Z0-9]{16}(?![A-Za-z0-9])", ("", "aws-access-key-id")
-    ),
+    _formats,
     _authorization_headers,
     _bearer_tokens,
     _passwords_in_urls,
+    _url_signatures,
     _short_flag_values,
     _flag_values,
     _stdin_passwords,
     _keyed_values,
+    _xml_values,
+    _configure_set,
+    _secret_manifests,
 )
 
 
@@ -554,7 +994,8 @@ def _echoes(text: str, spans: list[_Span]) -> Iterator[_Span]:
     for start, end, kind in spans:
         if end - start >= _MIN_ECHO:
             values.setdefault(text[start:end], kind)
-    for value, kind in list(values.items())[:_MAX_ECHOES]:
+    searched = min(_MAX_ECHOES, _ECHO_BUDGET // max(len(text), 1))
+    for value, kind in list(values.items())[:searched]:
         pos = text.find(value)
         while pos >= 0:
             yield pos, pos + len(value), kind
