@@ -29,7 +29,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-__all__ = ["KINDS", "Redaction", "SecretKind", "mask_secrets"]
+__all__ = ["KINDS", "Redaction", "SecretKind", "marker", "mask_secrets"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,18 +131,39 @@ _PLACEHOLDER = re.compile(
     # Words that stand for a secret in docs and examples (curl -u user:pass, test:test).
     r"|(?i:pass(?:word|wd)?|pwd|token|secret|test|change(?:me|it)|my-?password|your-?password"
     r"|your-?token|example|dummy|placeholder|redacted)"
-    # A reference to a value kept elsewhere: Terraform's var.db_password, Actions' secrets.X.
+    # A reference to a value kept elsewhere: Terraform's var.db_password, Actions' secrets.X,
+    # an environment variable's name (ACCESS_TOKEN), a value sops has encrypted.
     r"|(?:var|local|module|data|each|self|secrets|env|vars|inputs|steps|needs|process\.env"
     r"|values|settings|config|matrix|github)(?:\.[A-Za-z_][\w-]{0,100}){1,6}"
+    r"|[A-Z][A-Z0-9]{0,50}(?:_[A-Z0-9]{1,50}){1,10}|ENC\[[^\]\n]{0,8192}\]"
+    r"|(.)\1{2,100}|."  # "yyy", and a value of one character ("PuttyPassword=0")
 )
+_DUMMY = re.compile(
+    r"(?i:x{5}|#{4}|example|your[-_]?(?:own[-_]?)?(?:token|key|pass|secret|api)|put[-_]your"
+    r"|(?:token|key|secret|password)[-_]?here|placeholder|replace[-_]?me"
+    r"|0123456|1234567|abcdefg)"
+)
+_DUMMY_RUN = re.compile(r"(.)\1{5}|(.{2,5})\2{2}")
+_DUMMY_RUN_LENGTH = 64
+"""Runs count as filler in values up to this long: base64 of structured data (a JWT, a
+config.json blob) repeats itself by nature."""
+
+
+def _is_dummy(value: str) -> bool:
+    """Whether a value is filler: ``ghp_xxxx...``, ``AKIA...EXAMPLE``, ``sk_test_1234567...``,
+    a short run repeated. Real generated tokens hold none of these."""
+    return _DUMMY.search(value) is not None or (
+        len(value) <= _DUMMY_RUN_LENGTH and _DUMMY_RUN.search(value) is not None
+    )
 
 
 def _is_placeholder(value: str) -> bool:
     value = value.strip()
     return (
         not value
-        or value.startswith(("$(", "${{", "{{", "[REDACTED"))
+        or value.startswith(("$(", "${{", "{{", "[REDACTED", "<"))
         or _PLACEHOLDER.fullmatch(value) is not None
+        or _is_dummy(value)
     )
 
 
@@ -164,7 +185,14 @@ def _looks_random(value: str) -> bool:
         return False
     digits = sum(c.isdigit() for c in value)
     letters = sum(c.isalpha() for c in value)
-    return digits > 0 and letters > 0 and len(set(value)) >= 8
+    if not (digits and letters and len(set(value)) >= 8):
+        return False
+    # Mostly words ("SalesResults-1.2", "jetbrains.mps.v8_elimination"): a name, not a key.
+    wordy = sum(len(word) for word in _WORD.findall(value))
+    return wordy * 2 < len(value)
+
+
+_WORD = re.compile(r"[A-Z]?[a-z]{3,}|[A-Z]{3,}(?![a-z])")
 
 
 def _cut_escaped_newline(text: str, start: int, end: int) -> int:
@@ -261,23 +289,29 @@ class _Words:
 
 _Finder = Callable[[str, str], Iterable[_Span]]
 
-_Format = tuple[tuple[str, ...], re.Pattern[str], tuple[tuple[str, str], ...]]
+_Format = tuple[tuple[str, ...], re.Pattern[str], tuple[tuple[str, str], ...], int]
 
 
 def _format(
-    prefix: str, shape: str, *kinds: tuple[str, str], gates: tuple[str, ...] = ()
+    prefix: str,
+    shape: str,
+    *kinds: tuple[str, str],
+    gates: tuple[str, ...] = (),
+    keep_prefix: bool = False,
 ) -> _Format:
     """A credential recognisable by its shape alone: ``prefix`` then ``shape``.
 
     ``kinds`` are (prefix, kind) pairs: a match takes the kind of the first prefix it has.
     ``gates`` are literals one of which a paste must hold for the pattern to run at all
     (the prefix itself by default): a cheap substring test spares most pastes the scan.
+    With ``keep_prefix`` the prefix stays readable (a webhook's host) and only the rest is
+    masked.
     """
     literal = re.escape(prefix)
     # The prefix must start a word: the look-behind rejects "xeyJ..." at once instead of
     # scanning a long run of token characters from every inner "eyJ".
     pattern = re.compile(f"{literal}(?<![A-Za-z0-9_]{literal}){shape}")
-    return gates or (prefix,), pattern, kinds
+    return gates or (prefix,), pattern, kinds, len(prefix) if keep_prefix else 0
 
 
 _TOKEN = "token"
@@ -302,16 +336,25 @@ _FORMATS: tuple[_Format, ...] = (
     ),
     # Base64 of a JSON object, long enough to hold a credential: a docker config.json "auths"
     # blob, an AWS CodeArtifact or ECR token. Possessive: no backing off inside a long run.
-    _format("eyJ", r"[A-Za-z0-9+/_-]{100,8192}+={0,2}+(?![.\w])", ("", _TOKEN)),
+    _format("eyJ", r"[A-Za-z0-9+/_-]{64,8192}+={0,2}+(?![.\w])", ("", _TOKEN)),
     _format("dckr_", r"(?:pat|oat)_[A-Za-z0-9_-]{20,1024}", ("", "docker-hub-token")),
     _format("npm_", r"[A-Za-z0-9]{30,1024}", ("", "npm-token")),
     _format("pypi-", r"AgE[\w-]{50,1000}", ("", "pypi-token")),
     _format("rubygems_", r"[a-f0-9]{48}", ("", _TOKEN)),
-    _format("x", r"(?:ox[abposre]|app-\d)-[A-Za-z0-9-]{10,1024}", ("", "slack-token")),
+    # Slack's token shapes: numeric ids, then a random part (api.slack.com token types).
+    _format(
+        "x",
+        r"(?:oxb-\d{8,14}-(?:\d{8,14}-[A-Za-z0-9]{16,64}|[A-Za-z0-9]{18,64})"
+        r"|ox[pe](?:-\d{8,14}){3}-[A-Za-z0-9]{24,64}|ox[os]-\d{1,14}-\d{1,14}-\d{1,14}-[A-Fa-f0-9]{6,64}"
+        r"|ox[ar]-(?:\d-)?[A-Za-z0-9]{8,64}(?:-[A-Za-z0-9]{1,64}){0,4}"
+        r"|app-\d-[A-Z0-9]{6,16}-\d{6,16}-[a-z0-9]{32,128}|oxe(?:\.xox[bp])?-\d-[A-Za-z0-9]{100,300})",
+        ("", "slack-token"),
+    ),
     _format(
         "hooks.slack.com/",
         r"(?:services|workflows|triggers)/[A-Za-z0-9+/_-]{20,300}",
         ("", "slack-webhook"),
+        keep_prefix=True,
     ),
     _format(
         "A",
@@ -334,7 +377,7 @@ _FORMATS: tuple[_Format, ...] = (
     _format("sha256~", r"[\w-]{43}(?![\w-])", ("", "openshift-token")),
     _format(
         "sk",
-        r"(?:-(?:ant-[\w-]{20,300}|(?:proj|svcacct|admin)-[\w-]{40,300}"
+        r"(?:-(?:ant-(?:api|admin)\d\d-[\w-]{93}AA(?![\w-])|(?:proj|svcacct|admin)-[\w-]{40,300}"
         r"|[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20})|_(?:test|live|prod)_[A-Za-z0-9]{10,99})",
         ("sk-ant", "api-key"),  # Anthropic
         ("sk-", "openai-key"),
@@ -348,6 +391,9 @@ _FORMATS: tuple[_Format, ...] = (
     _format("dapi", r"[a-f0-9]{32}(?:-\d)?(?![\w-])", ("", _TOKEN)),  # Databricks
     _format("pul-", r"[a-f0-9]{40}(?![\w-])", ("", _TOKEN)),  # Pulumi
     _format("dp.pt.", r"[A-Za-z0-9]{43}", ("", _TOKEN)),  # Doppler
+    _format("pat.", r"[\w-]{22}\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{20}", ("", _TOKEN)),  # Harness
+    _format("sat.", r"[\w-]{22}\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{20}", ("", _TOKEN)),
+    _format("CLOJARS_", r"[a-z0-9]{60}", ("", _TOKEN)),
 )
 
 # Shapes whose distinctive literal sits inside the token: the literal gates the scan, and the
@@ -363,19 +409,23 @@ _INNER_FORMATS: tuple[tuple[str, re.Pattern[str], str], ...] = (
 
 
 def _formats(text: str, low: str) -> Iterator[_Span]:
-    for gates, pattern, kinds in _FORMATS:
+    for gates, pattern, kinds, kept in _FORMATS:
         if not any(gate in text for gate in gates):
             continue
         for match in pattern.finditer(text):
             found = match.group()
+            if _is_dummy(found[len(gates[0]) if gates[0] in found else 1 :]):
+                continue  # ghp_xxxx..., AKIA...EXAMPLE: a made-up token from the docs
             kind = next(kind for start, kind in kinds if found.startswith(start))
-            yield match.start(), match.end(), kind
+            yield match.start() + kept, match.end(), kind
     for gate, pattern, kind in _INNER_FORMATS:
         if gate not in text:
             continue
         for match in pattern.finditer(text):
             found = match.group()
-            if kind == "vault-token" and (found.islower() or found[2:].isalpha()):
+            if _is_dummy(found) or (
+                kind == "vault-token" and (found[2:].islower() or found[2:].isalpha())
+            ):
                 continue  # "s.somethinglowercase..." is a name, not a token
             yield match.start(), match.end(), kind
 
@@ -388,6 +438,8 @@ _PEM_CUT_BODY = re.compile(
     r"|[A-Za-z0-9+/]{16,100}={0,2}|[A-Za-z0-9+/]{1,100}={1,2}|(?=\r?\n|\\n))){0,2000}"
 )
 _MAX_PEM = 65536
+_BASE64_CHARS = re.compile(r"[A-Za-z0-9+/=]{16,}")
+_MIN_KEY_LINES = 1
 
 
 def _private_keys(text: str, low: str) -> Iterator[_Span]:
@@ -404,6 +456,8 @@ def _private_keys(text: str, low: str) -> Iterator[_Span]:
         else:
             body = _PEM_CUT_BODY.match(text, begin.end())
             covered = body.end() if body else begin.end()
+        if len(_BASE64_CHARS.findall(text, begin.end(), covered)) < _MIN_KEY_LINES:
+            continue  # BEGIN and END with nothing between: an example of the format
         yield begin.start(), covered, "private-key"
 
 
@@ -443,8 +497,8 @@ def _authorization_headers(text: str, low: str) -> Iterator[_Span]:
         if value is None:
             continue
         end = _cut_escaped_newline(text, value.start(), value.end())
-        if _is_placeholder(text[value.start() : end]):
-            continue
+        if text.startswith("{", value.start()) or _is_placeholder(text[value.start() : end]):
+            continue  # Basic {base64(user:password)}: how to build one, not one
         covered = end
         kind = "cookie" if cookie else _HEADER_KINDS.get(scheme, "authorization-header")
         yield value.start(), end, kind
@@ -670,7 +724,7 @@ def _stdin_passwords(text: str, low: str) -> Iterator[_Span]:
 _KEY_ENDINGS = tuple(
     re.compile(
         f"(?P<ending>{ending})"
-        r"(?P<quote>\\{0,3}[\"'])?[ \t]{0,5}(?P<operator>[:=])(?!=)[ \t]{0,5}"
+        r"(?P<quote>\\{0,3}[\"'])?[ \t]{0,32}(?P<operator>[:=])(?!=)[ \t]{0,5}"
     )
     for ending in (
         "passw(?:or)?d",
@@ -680,11 +734,14 @@ _KEY_ENDINGS = tuple(
         "key(?:[_-]?id)?",
         "auth",
         "docker(?:configjson|cfg)",
+        "cred(?:ential)?s",
     )
 )
 _ASSIGNMENT_AFTER = frozenset("\n \t;&?,{(\"'=:")
 _HEADER_KEY_AFTER = frozenset(" \t-\"'{,[")
-_NOT_SECRET_KEYS = frozenset({"pwd", "oldpwd"})  # the shell's working directories
+_NOT_SECRET_KEYS = frozenset({"pwd", "oldpwd", "key"})  # the shell's working directories
+# A public token is meant to be seen; a CSRF token guards one form, it opens nothing.
+_NOT_SECRET_PREFIXES = ("public", "csrf", "xsrf")
 
 
 def _keyed_values(text: str, low: str) -> Iterator[_Span]:
@@ -745,7 +802,7 @@ def _keyed_kind(key: str) -> tuple[str, bool] | None:
     file and the name of one in another: only a value that looks generated is masked.
     """
     plain = key.lstrip("._").replace("-", "_")
-    if plain in _NOT_SECRET_KEYS:
+    if plain in _NOT_SECRET_KEYS or plain.startswith(_NOT_SECRET_PREFIXES):
         return None
     if plain in ("auth", "x_registry_auth") or plain.endswith(("dockerconfigjson", "dockercfg")):
         return "registry-auth", False
@@ -767,7 +824,9 @@ def _keyed_kind(key: str) -> tuple[str, bool] | None:
         return "token", False
     if plain.endswith(("secret", "secret_key", "accountkey", "sharedaccesskey")):
         return "secret", False
-    if plain.endswith(("key", "auth")) and not plain.endswith(("public_key", "publickey")):
+    if plain.endswith(("key", "auth", "credentials", "creds")) and not plain.endswith(
+        ("public_key", "publickey")
+    ):
         return "secret", True
     return None
 
@@ -784,7 +843,8 @@ def _yaml_value(text: str, low: str, key_start: int, pos: int) -> tuple[int, int
         value = value[: comment.start()]
     value = value.rstrip()
     if value[:1] in ("|", ">") and value.lstrip("|>+-0123456789") == "":
-        return _yaml_block(text, key_start, line.end())
+        block = _yaml_block(text, key_start, line.end())
+        return None if block is None or _is_placeholder(text[block[0] : block[1]]) else block
     # A nested mapping holds its value on later lines: nothing to mask here.
     if value.startswith(("{", "[", "&", "*")):
         return None
@@ -895,6 +955,22 @@ _KIND_REACH = 4096
 """How far from ``data:`` a ``kind: Secret`` line may stand (a manifest is short)."""
 
 
+_MIN_DATA = 10
+"""Shorter data is not worth a rotation notice (``YmFyCg==`` is "bar")."""
+
+
+def _in_secret_manifest(low: str, kinds: list[int], data: int) -> bool:
+    """Whether a ``kind: Secret`` line stands near ``data``, in the same YAML document."""
+    near = bisect.bisect_left(kinds, data - _KIND_REACH)
+    for kind in kinds[near : near + 8]:
+        if kind > data + _KIND_REACH:
+            break
+        low_end, high_end = sorted((kind, data))
+        if low.find("\n---", low_end, high_end) < 0:
+            return True
+    return False
+
+
 def _secret_manifests(text: str, low: str) -> Iterator[_Span]:
     """Every value under ``data:`` in a Kubernetes Secret: each one is a credential (a
     ``.dockerconfigjson`` in an image pull secret), whatever its key is called."""
@@ -907,20 +983,22 @@ def _secret_manifests(text: str, low: str) -> Iterator[_Span]:
     for data in _SECRET_DATA.finditer(low):
         if data.start() < covered:
             continue
-        near = bisect.bisect_left(kinds, data.start() - _KIND_REACH)
-        if near == len(kinds) or kinds[near] > data.end() + _KIND_REACH:
+        if not _in_secret_manifest(low, kinds, data.start()):
             continue
         indent = len(data.group(1).expandtabs(1))
         pos = data.end() + 1
         while pos < len(text):
             line_end = text.find("\n", pos)
             line_end = len(text) if line_end < 0 else line_end
-            entry = _DATA_ENTRY.match(text, pos, line_end)
             depth = _INDENT.match(text, pos, line_end)
+            if depth is not None and (depth.end() == line_end or text[depth.end()] == "#"):
+                pos = line_end + 1
+                continue  # a blank line or a comment inside the block
+            entry = _DATA_ENTRY.match(text, pos, line_end)
             if entry is None or depth is None or depth.end() - pos <= indent:
                 break
             value = _yaml_value(text, low, depth.end(), entry.end())
-            if value is not None:
+            if value is not None and value[1] - value[0] >= _MIN_DATA:
                 yield value[0], value[1], "kubernetes-secret"
                 line_end = max(line_end, value[1])  # a block scalar's lines are the value's
                 next_line = text.find("\n", line_end)
@@ -967,7 +1045,7 @@ def mask_secrets(text: str) -> tuple[str, tuple[Redaction, ...]]:
     done = 0
     for start, end, kind in merged:
         parts.append(text[done:start])
-        parts.append(f"[REDACTED {kind}]")
+        parts.append(marker(kind))
         counts[kind] = counts.get(kind, 0) + 1
         done = end
     parts.append(text[done:])
@@ -975,6 +1053,18 @@ def mask_secrets(text: str) -> tuple[str, tuple[Redaction, ...]]:
         Redaction(kind=kind, label=KINDS[kind].label, count=count) for kind, count in counts.items()
     )
     return "".join(parts), redactions
+
+
+_IN_URL_KINDS = frozenset({"url-signature", "slack-webhook"})
+
+
+def marker(kind: str) -> str:
+    """What stands in for a masked value of ``kind``: ``[REDACTED password]``.
+
+    Inside a URL the marker is one word (``[REDACTED:url-signature]``), so that the URL
+    still reads as one and the error around it stays recognisable.
+    """
+    return f"[REDACTED:{kind}]" if kind in _IN_URL_KINDS else f"[REDACTED {kind}]"
 
 
 def _same_length_lower(text: str) -> str:
