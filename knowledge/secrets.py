@@ -331,7 +331,9 @@ _FORMATS: tuple[_Format, ...] = (
     _format("_gitlab_session=", r"[0-9a-z]{32}", ("", "gitlab-token")),
     _format(
         "eyJ",
-        r"[A-Za-z0-9_-]{5,8192}\.eyJ[A-Za-z0-9_-]{2,8192}\.[A-Za-z0-9_-]{0,8192}",
+        # An unsigned JWT ("alg": "none") has no third part.
+        r"[A-Za-z0-9_-]{5,8192}\.eyJ(?:[A-Za-z0-9_-]{2,8192}\.[A-Za-z0-9_-]{0,8192}"
+        r"|[A-Za-z0-9_-]{16,8192}+(?!\.))",
         ("", "jwt"),
     ),
     # Base64 of a JSON object, long enough to hold a credential: a docker config.json "auths"
@@ -345,8 +347,8 @@ _FORMATS: tuple[_Format, ...] = (
     _format(
         "x",
         r"(?:oxb-\d{8,14}-(?:\d{8,14}-[A-Za-z0-9]{16,64}|[A-Za-z0-9]{18,64})"
-        r"|ox[pe](?:-\d{8,14}){3}-[A-Za-z0-9]{24,64}|ox[os]-\d{1,14}-\d{1,14}-\d{1,14}-[A-Fa-f0-9]{6,64}"
-        r"|ox[ar]-(?:\d-)?[A-Za-z0-9]{8,64}(?:-[A-Za-z0-9]{1,64}){0,4}"
+        r"|ox[pe](?:-\d{6,14}){3}-[A-Za-z0-9]{18,64}|ox[os]-\d{1,14}-\d{1,14}-\d{1,14}-[A-Fa-f0-9]{6,64}"
+        r"|ox[ar]-(?:\d-)?[A-Za-z0-9]{6,64}(?:-[A-Za-z0-9]{1,64}){0,4}"
         r"|app-\d-[A-Z0-9]{6,16}-\d{6,16}-[a-z0-9]{32,128}|oxe(?:\.xox[bp])?-\d-[A-Za-z0-9]{100,300})",
         ("", "slack-token"),
     ),
