@@ -49,7 +49,8 @@ DETECT_SECRETS_FIT = frozenset(
 @cache
 def _vectors(name: str) -> list[dict[str, Any]]:
     data = json.loads((FIXTURES / name).read_text(encoding="utf-8"))
-    assert data["source"].startswith("https://github.com/") and data["licence"]
+    assert data["source"].startswith("https://github.com/")
+    assert data["licence"]
     return list(data["vectors"])
 
 
