@@ -4,7 +4,8 @@ The vectors are data in tests/fixtures/secrets/ (extracted by the scripts next t
 their source, commit and licence). Each true positive is pasted into a registry error three
 ways, as people paste them: assigned in a shell (``export TOKEN=...``), bare inside a log line,
 and on its own line as the peer wrote it. A false positive is pasted once, as written: after
-``export TOKEN=`` anything is a token.
+``export TOKEN=`` anything is a token. gitleaks' vectors come from the rules that matter in
+registry pastes (the list is in the extraction script).
 """
 
 from __future__ import annotations
@@ -65,8 +66,11 @@ def _masked(vector: dict[str, Any], way: str) -> bool:
 
 
 def _trials(vectors: list[dict[str, Any]], expect: str) -> Iterator[tuple[dict[str, Any], str]]:
+    # A rule's false positive that another rule lists as a true positive (an Anthropic admin
+    # key under the API-key rule) is a credential all the same: a masker must mask it.
+    true = {vector["text"] for vector in vectors if vector["expect"] == "tp"}
     for vector in vectors:
-        if vector["expect"] == expect:
+        if vector["expect"] == expect and not (expect == "fp" and vector["text"] in true):
             for way in WAYS if expect == "tp" else ("as written",):
                 yield vector, way
 
