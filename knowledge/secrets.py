@@ -138,25 +138,33 @@ _PLACEHOLDER = re.compile(
     r"|[A-Z][A-Z0-9]{0,50}(?:_[A-Z0-9]{1,50}){1,10}|ENC\[[^\]\n]{0,8192}\]"
     r"|(.)\1{2,100}|."  # "yyy", and a value of one character ("PuttyPassword=0")
 )
-_DUMMY = re.compile(
-    r"(?i:x{5}|#{4}|example|your[-_]?(?:own[-_]?)?(?:token|key|pass|secret|api)|put[-_]your"
-    r"|(?:token|key|secret|password)[-_]?here|placeholder|replace[-_]?me"
-    r"|0123456|1234567|abcdefg)"
+_DUMMY_WORDS = (
+    "xxxxx", "####", "example", "your", "placeholder", "replace", "0123456", "1234567",
+    "abcdefg", "tokenhere", "token_here", "keyhere", "key_here", "secrethere", "secret_here",
 )
-_DUMMY_RUN = re.compile(r"(.)\1{5}|(.{2,5})\2{2}")
-_DUMMY_RUN_LENGTH = 64
-"""Runs count as filler in values up to this long: base64 of structured data (a JWT, a
-config.json blob) repeats itself by nature."""
+"""What fills a made-up credential in docs and examples: ``ghp_xxxx...``, ``AKIA...EXAMPLE``,
+``sk_test_1234567...``, ``PUT_YOUR_TOKEN_HERE``."""
 
 
+_VALUE_CACHE = 4096
+"""Verdicts on values are cached: a hostile paste repeats one value a hundred thousand times."""
+
+
+@functools.lru_cache(maxsize=_VALUE_CACHE)
 def _is_dummy(value: str) -> bool:
-    """Whether a value is filler: ``ghp_xxxx...``, ``AKIA...EXAMPLE``, ``sk_test_1234567...``,
-    a short run repeated. Real generated tokens hold none of these."""
-    return _DUMMY.search(value) is not None or (
-        len(value) <= _DUMMY_RUN_LENGTH and _DUMMY_RUN.search(value) is not None
-    )
+    """Whether a value is filler rather than a generated secret.
+
+    Besides the filler words, a generated value uses many different characters: sixteen
+    random hex digits hold about ten distinct ones, while ``1231231231...``, ``aaaa...`` and
+    ``5555555dAAAAA7777777`` hold a few.
+    """
+    low = value.lower()
+    if any(word in low for word in _DUMMY_WORDS):
+        return True
+    return len(value) >= 12 and len(set(value)) < min(10, len(value) // 3)
 
 
+@functools.lru_cache(maxsize=_VALUE_CACHE)
 def _is_placeholder(value: str) -> bool:
     value = value.strip()
     return (
@@ -171,6 +179,7 @@ _NOT_RANDOM = re.compile(r"[a-z][a-z0-9+.-]{0,20}:|[/.~]|[a-z]{1,40}(?:[_-][a-z]
 """Values of an ambiguous key that are names, paths or schemes (``sha256:...``), not secrets."""
 
 
+@functools.lru_cache(maxsize=_VALUE_CACHE)
 def _looks_random(value: str) -> bool:
     """Whether a value looks generated: long, mixed, and without the shape of a word or path.
 
@@ -209,8 +218,11 @@ def _cut_escaped_newline(text: str, start: int, end: int) -> int:
     return end
 
 
-def _value_at(text: str, pos: int, bare: re.Pattern[str] = _BARE_WORD) -> tuple[int, int] | None:
-    """The span of the value starting at ``pos``: a quoted string's inside, or a bare word."""
+def _value_span(
+    text: str, pos: int, bare: re.Pattern[str] = _BARE_WORD
+) -> tuple[int, int] | None:
+    """The span of the value starting at ``pos``: a quoted string's inside, or a bare word,
+    placeholder or not."""
     if text.startswith('\\"', pos):
         match = _ESCAPED_QUOTED.match(text, pos)
     elif text.startswith('"', pos):
@@ -221,13 +233,16 @@ def _value_at(text: str, pos: int, bare: re.Pattern[str] = _BARE_WORD) -> tuple[
         match = bare.match(text, pos)
         if match is None:
             return None
-        end = _cut_escaped_newline(text, pos, match.end())
-        if _is_placeholder(text[pos:end]):
-            return None
-        return pos, end
-    if match is None or _is_placeholder(match.group(1)):
+        return pos, _cut_escaped_newline(text, pos, match.end())
+    return None if match is None else match.span(1)
+
+
+def _value_at(text: str, pos: int, bare: re.Pattern[str] = _BARE_WORD) -> tuple[int, int] | None:
+    """The span of the value starting at ``pos``, unless it is a placeholder."""
+    span = _value_span(text, pos, bare)
+    if span is None or _is_placeholder(text[span[0] : span[1]]):
         return None
-    return match.span(1)
+    return span
 
 
 _LINE_WINDOW = 512
@@ -503,9 +518,9 @@ def _headers(text: str, low: str, header: re.Pattern[str]) -> Iterator[_Span]:
         if value is None:
             continue
         end = _cut_escaped_newline(text, value.start(), value.end())
+        covered = end
         if text.startswith("{", value.start()) or _is_placeholder(text[value.start() : end]):
             continue  # Basic {base64(user:password)}: how to build one, not one
-        covered = end
         kind = "cookie" if cookie else _HEADER_KINDS.get(scheme or "", "authorization-header")
         yield value.start(), end, kind
 
@@ -742,6 +757,8 @@ _KEY_ENDINGS = tuple(
         re.compile(
             f"(?P<ending>{ending})"
             r"(?P<quote>\\{0,3}[\"'])?[ \t]{0,32}(?P<operator>[:=])(?!=)[ \t]{0,5}"
+            # Something must follow: "password:" alone opens a nested mapping.
+            r"(?=[^\s,;)}\]])"
         ),
     )
     for gate, ending in (
@@ -780,10 +797,13 @@ def _keyed_values(text: str, low: str) -> Iterator[_Span]:
             span = _keyed_value(text, low, key_start, match)
             if span is None:
                 continue
-            kind, ambiguous = named
-            if ambiguous and not _looks_random(text[span[0] : span[1]]):
-                continue
+            # Past this value whatever it holds: a key inside a value read once is not read
+            # again (a megabyte of "pwd=pwd=..." is one scan, not a scan per key).
             covered = span[1]
+            value = text[span[0] : span[1]]
+            kind, ambiguous = named
+            if _is_placeholder(value) or (ambiguous and not _looks_random(value)):
+                continue
             yield span[0], span[1], kind
 
 
@@ -797,10 +817,12 @@ def _keyed_value(
             return None
         if operator == ":" and text.startswith(("|", ">"), match.end()):
             return _yaml_value(text, low, key_start, match.end())
-        return _value_at(text, match.end(), _BARE_ASSIGNED)
+        return _value_span(text, match.end(), _BARE_ASSIGNED)
     before = low[key_start - 1] if key_start else "\n"
     if operator == "=":
-        return _value_at(text, match.end(), _BARE_ASSIGNED) if before in _ASSIGNMENT_AFTER else None
+        if before not in _ASSIGNMENT_AFTER:
+            return None
+        return _value_span(text, match.end(), _BARE_ASSIGNED)
     # "key: value" counts in a YAML line or a header, not inside a sentence ("auth token: x").
     if before == "\n":
         return _yaml_value(text, low, key_start, match.end())
@@ -810,7 +832,7 @@ def _keyed_value(
     if not low[line_start:key_start].strip(" \t-"):
         return _yaml_value(text, low, key_start, match.end())
     if _HEADER_AFTER.search(low, max(line_start, key_start - 32), key_start):
-        return _value_at(text, match.end(), _HEADER_VALUE)
+        return _value_span(text, match.end(), _HEADER_VALUE)
     return None
 
 
@@ -913,14 +935,18 @@ _QUERY_VALUE = re.compile(r"[^\s&\"'<>#`\\]{4,4096}")
 def _url_signatures(text: str, low: str) -> Iterator[_Span]:
     """A signed URL's signature: Azure SAS ``sig=``, S3 and GCS signatures, Docker Hub's CDN
     ``verify=``. Whoever holds the URL can fetch the blob until it expires."""
+    if "?" not in low and "&" not in low:
+        return  # no query string, no signed URL
     covered = 0
     for match in _URL_SIGNATURE.finditer(low):
         if match.start() < covered:
             continue
         value = _QUERY_VALUE.match(text, match.end())
-        if value is None or _is_placeholder(value.group()):
+        if value is None:
             continue
         covered = value.end()
+        if _is_placeholder(value.group()):
+            continue
         kind = _TOKEN if low.endswith("token=", 0, match.end()) else "url-signature"
         yield value.start(), value.end(), kind
 
@@ -1112,12 +1138,16 @@ def _same_length_lower(text: str) -> str:
 
 def _echoes(text: str, spans: list[_Span]) -> Iterator[_Span]:
     """Every other place where a masked value appears verbatim."""
-    values: dict[str, str] = {}
+    values: dict[str, tuple[str, int]] = {}
     for start, end, kind in spans:
         if end - start >= _MIN_ECHO:
-            values.setdefault(text[start:end], kind)
+            value = text[start:end]
+            values[value] = (values[value][0], values[value][1] + 1) if value in values else (
+                kind, 1)
     searched = min(_MAX_ECHOES, _ECHO_BUDGET // max(len(text), 1))
-    for value, kind in list(values.items())[:searched]:
+    for value, (kind, found) in list(values.items())[:searched]:
+        if text.count(value) <= found:
+            continue  # every occurrence is masked already (one fast count, no span each)
         pos = text.find(value)
         while pos >= 0:
             yield pos, pos + len(value), kind
