@@ -117,9 +117,15 @@ _MAX_VALUE = 8192
 _DOUBLE_QUOTED = re.compile(r'"((?:[^"\\\n]|\\.){0,8192})"?')
 _SINGLE_QUOTED = re.compile(r"'([^'\n]{0,8192})'?")
 _ESCAPED_QUOTED = re.compile(r'\\"((?:[^"\\\n]|\\[^"\n]){0,8192})(?:\\")?')
-_BARE_WORD = re.compile(r"[^\s\"'`]{1,8192}")
+# A written-out line break (\r, \n in debug output or a JSON string) ends a bare value: the
+# scan stops there, rather than reading on and cutting back (which would read a long line
+# again for every key on it).
+_NO_ESCAPE = r"(?!\\[rn])"
+_BARE_WORD = re.compile(r"(?:" + _NO_ESCAPE + r"[^\s\"'`]){1,8192}")
 # ${VAR} and $( are taken whole so that they read as placeholders, not as a "$" to mask.
-_BARE_ASSIGNED = re.compile(r"\$\{[^}\s]{0,100}\}|\$\(|[^\s\"'`,;&|<>(){}\[\]]{1,8192}")
+_BARE_ASSIGNED = re.compile(
+    r"\$\{[^}\s]{0,100}\}|\$\(|(?:" + _NO_ESCAPE + r"[^\s\"'`,;&|<>(){}\[\]]){1,8192}"
+)
 _REST_OF_LINE = re.compile(r"[^\n]{1,8192}")
 _YAML_COMMENT = re.compile(r"[ \t]#")
 _PLACEHOLDER = re.compile(
@@ -204,20 +210,6 @@ def _looks_random(value: str) -> bool:
 _WORD = re.compile(r"[A-Z]?[a-z]{3,}|[A-Z]{3,}(?![a-z])")
 
 
-def _cut_escaped_newline(text: str, start: int, end: int) -> int:
-    r"""Where a bare value ends when a written-out ``\n`` or ``\r`` follows it.
-
-    Debug output and JSON strings hold many lines in one (``...\r\nAuthorization: ...``);
-    a value ends at the first escaped line break.
-    """
-    slash = text.find("\\", start, end)
-    while slash >= 0:
-        if text[slash + 1 : slash + 2] in ("r", "n"):
-            return slash
-        slash = text.find("\\", slash + 2, end)
-    return end
-
-
 def _value_span(
     text: str, pos: int, bare: re.Pattern[str] = _BARE_WORD
 ) -> tuple[int, int] | None:
@@ -233,7 +225,7 @@ def _value_span(
         match = bare.match(text, pos)
         if match is None:
             return None
-        return pos, _cut_escaped_newline(text, pos, match.end())
+        return match.span()
     return None if match is None else match.span(1)
 
 
@@ -262,19 +254,23 @@ def _line_start(text: str, pos: int) -> int:
 _MAX_CONTINUATIONS = 8
 
 
-def _command_start(text: str, pos: int) -> int:
-    """Where the shell command holding ``pos`` starts: lines ended by ``\\`` continue it."""
-    start = _line_start(text, pos)
+def _in_command(low: str, pos: int, words: _Words) -> bool:
+    """Whether one of ``words`` stands before ``pos`` in the shell command holding it: on its
+    line, or on the lines before that ``\\`` continues."""
+    end = pos
+    start = _line_start(low, pos)
     for _ in range(_MAX_CONTINUATIONS):
-        if start < 2 or text[start - 1] != "\n":
-            break
+        if words.within(start, end):
+            return True
+        if start < 2 or low[start - 1] != "\n":
+            return False
         end = start - 1
-        if end and text[end - 1] == "\r":
+        if end and low[end - 1] == "\r":
             end -= 1
-        if not end or text[end - 1] != "\\":
-            break
-        start = _line_start(text, end)
-    return start
+        if not end or low[end - 1] != "\\":
+            return False
+        start = _line_start(low, end)
+    return False
 
 
 class _Words:
@@ -487,8 +483,8 @@ _HEADER_AT_LINE_START = re.compile(r"[ \t]{0,20}(?:[<>*#][ \t]{0,3})?(?:proxy-)?
 _HEADER_AFTER = re.compile(
     r"(?:[\"'{,\[][ \t]{0,3}|(?:-h|--header)[ =][ \t]{0,3}[\"']?|\\n|set-)(?:proxy-)?\Z"
 )
-_HEADER_CREDENTIAL = re.compile(r"[^\s\"',;]{1,8192}")
-_HEADER_VALUE = re.compile(r"[^\s\"'](?:[^\"'\n]{0,8190}[^\s\"'])?")
+_HEADER_CREDENTIAL = re.compile(r"(?:" + _NO_ESCAPE + r"[^\s\"',;]){1,8192}")
+_HEADER_VALUE = re.compile(_NO_ESCAPE + r"[^\s\"'](?:" + _NO_ESCAPE + r"[^\"'\n]){0,8191}")
 _HEADER_KINDS = {"bearer": "bearer-token", "basic": "basic-auth"}
 
 
@@ -511,13 +507,13 @@ def _headers(text: str, low: str, header: re.Pattern[str]) -> Iterator[_Span]:
     covered = 0
     cookie = header is _COOKIE
     for match in header.finditer(low):
-        if match.start() < covered or not _is_header_name_at(low, match.start()):
-            continue  # "may require authorization: ..." in a message is not a header
+        if match.start() < covered:
+            continue
         scheme: str | None = None if cookie else match.group(1)
         value = (_HEADER_CREDENTIAL if scheme else _HEADER_VALUE).match(text, match.end())
-        if value is None:
-            continue
-        end = _cut_escaped_newline(text, value.start(), value.end())
+        if value is None or not _is_header_name_at(low, match.start()):
+            continue  # "may require authorization: ..." in a message is not a header
+        end = value.start() + len(value.group().rstrip())
         covered = end
         if text.startswith("{", value.start()) or _is_placeholder(text[value.start() : end]):
             continue  # Basic {base64(user:password)}: how to build one, not one
@@ -573,6 +569,7 @@ def _scheme_credentials(text: str, low: str, scheme: re.Pattern[str]) -> Iterato
 _SCHEME = re.compile(r"://")
 _MAX_USERINFO = 512
 _USERINFO = re.compile(r"[^\s\"'<>`]{1,512}")
+_HOST = re.compile(r"[^\s\"'<>`/]{0,256}")  # up to the path: an '@' in it ends a password
 _PORT_PATH = re.compile(r"\d{1,5}/")  # host:5000/path@sha256:...: an image reference
 _DIGEST_AFTER = re.compile(r"[a-z0-9]{2,32}:[a-f0-9]{6}")
 
@@ -596,10 +593,8 @@ def _passwords_in_urls(text: str, low: str) -> Iterator[_Span]:
         userinfo = _USERINFO.match(text, begin, first_at)
         if userinfo is None or userinfo.end() != first_at:
             continue
-        host = _USERINFO.match(text, first_at + 1)
-        host_end = text.find("/", first_at + 1, host.end()) if host else -1
-        last_at = text.rfind("@", first_at, host_end if host_end >= 0 else (
-            host.end() if host else first_at + 1))
+        host = _HOST.match(text, first_at + 1)
+        last_at = text.rfind("@", first_at, host.end() if host else first_at + 1)
         colon = text.find(":", begin, last_at)
         if colon < 0:
             span = _url_token(text, begin, last_at)
@@ -650,7 +645,7 @@ def _short_flag_values(text: str, low: str) -> Iterator[_Span]:
         if start < covered or not start or low[start - 1] not in " \t":
             continue
         flag = match.group(1)
-        if not commands[flag].within(_command_start(low, start), start):
+        if not _in_command(low, start, commands[flag]):
             continue
         if text.startswith("-", match.end()):
             continue  # followed by the next option: no value here
@@ -704,8 +699,7 @@ def _flag_values(text: str, low: str) -> Iterator[_Span]:
         if name == "secret" and not prefix:
             continue  # buildkit's --secret id=...,src=... names a file, it holds no secret
         if name == "user" and (
-            prefix or curl is None
-            or not curl.within(_command_start(low, match.start()), match.start())
+            prefix or curl is None or not _in_command(low, match.start(), curl)
         ):
             continue  # --user holds user:password for curl; elsewhere (docker run) a uid
         if text.startswith("--", match.end()):
@@ -755,8 +749,9 @@ _KEY_ENDINGS = tuple(
     (
         gate,
         re.compile(
-            f"(?P<ending>{ending})"
-            r"(?P<quote>\\{0,3}[\"'])?[ \t]{0,32}(?P<operator>[:=])(?!=)[ \t]{0,5}"
+            # Groups: the key's ending, a closing quote, the operator (numbered: read often).
+            f"({ending})"
+            r"(\\{0,3}[\"'])?[ \t]{0,32}([:=])(?!=)[ \t]{0,5}"
             # Something must follow: "password:" alone opens a nested mapping.
             r"(?=[^\s,;)}\]])"
         ),
@@ -791,7 +786,7 @@ def _keyed_values(text: str, low: str) -> Iterator[_Span]:
             floor = max(0, key_start - 64)
             while key_start > floor and low[key_start - 1] in _KEY_CHARS:
                 key_start -= 1
-            named = _keyed_kind(low[key_start : match.end("ending")])
+            named = _keyed_kind(low[key_start : match.end(1)])
             if named is None:
                 continue
             span = _keyed_value(text, low, key_start, match)
@@ -811,7 +806,7 @@ def _keyed_value(
     text: str, low: str, key_start: int, match: re.Match[str]
 ) -> tuple[int, int] | None:
     """The value assigned to the key at ``key_start``, if the key stands where keys do."""
-    quote, operator = match.group("quote"), match.group("operator")
+    quote, operator = match.group(2, 3)
     if quote:
         if low[max(0, key_start - len(quote)) : key_start] != quote:
             return None
@@ -832,7 +827,10 @@ def _keyed_value(
     if not low[line_start:key_start].strip(" \t-"):
         return _yaml_value(text, low, key_start, match.end())
     if _HEADER_AFTER.search(low, max(line_start, key_start - 32), key_start):
-        return _value_span(text, match.end(), _HEADER_VALUE)
+        value = _HEADER_VALUE.match(text, match.end())
+        if value is None:
+            return None
+        return value.start(), value.start() + len(value.group().rstrip())
     return None
 
 
