@@ -779,9 +779,10 @@ def _keyed_values(text: str, low: str) -> Iterator[_Span]:
         if gate not in low:
             continue
         covered = 0
-        for match in pattern.finditer(low):
-            if match.start() < covered:
-                continue
+        search = pattern.search
+        while (match := search(low, covered)) is not None:
+            # Searching on from the end of the last value skips every key inside it at once.
+            covered = match.end()
             key_start = match.start()
             floor = max(0, key_start - 64)
             while key_start > floor and low[key_start - 1] in _KEY_CHARS:
@@ -1097,11 +1098,13 @@ def mask_secrets(text: str) -> tuple[str, tuple[Redaction, ...]]:
     merged = _merge(spans)
 
     counts: dict[str, int] = {}
+    markers = {kind: marker(kind) for kind in {kind for _, _, kind in merged}}
     parts: list[str] = []
+    append = parts.append
     done = 0
     for start, end, kind in merged:
-        parts.append(text[done:start])
-        parts.append(marker(kind))
+        append(text[done:start])
+        append(markers[kind])
         counts[kind] = counts.get(kind, 0) + 1
         done = end
     parts.append(text[done:])
