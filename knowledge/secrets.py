@@ -480,9 +480,24 @@ _COOKIE = re.compile(r"cookie" + _HEADER_REST)
 # Where a header name stands: line start (curl -v adds "> "), a quoted key, after -H, or after
 # a written-out line break (Python's http.client debug output: b'...\r\nAuthorization: ...').
 _HEADER_AT_LINE_START = re.compile(r"[ \t]{0,20}(?:[<>*#][ \t]{0,3})?(?:proxy-)?")
-_HEADER_AFTER = re.compile(
-    r"(?:[\"'{,\[][ \t]{0,3}|(?:-h|--header)[ =][ \t]{0,3}[\"']?|\\n|set-)(?:proxy-)?\Z"
-)
+
+
+def _opens_header(low: str, line_start: int, start: int) -> bool:
+    """Whether what stands just before ``start`` opens a header or a quoted key: a quote, a
+    brace, a comma or a bracket (and up to 3 blanks), ``-H``/``--header``, a written-out line
+    break, ``Set-``. String tests, not a regex search: this runs for every candidate key."""
+    before = low[max(line_start, start - 32) : start]
+    if before.endswith("proxy-"):
+        before = before[:-6]
+    if before.endswith(("\\n", "set-")):
+        return True
+    stripped = before.rstrip(" \t")
+    if stripped[-1:] in ("\"", "'"):
+        return True
+    if stripped[-1:] in ("{", ",", "[") and len(before) - len(stripped) <= 3:
+        return True
+    flag = stripped[:-1] if stripped.endswith("=") else stripped
+    return flag.endswith(("-h", "--header")) and (flag != stripped or stripped != before)
 _HEADER_CREDENTIAL = re.compile(r"(?:" + _NO_ESCAPE + r"[^\s\"',;]){1,8192}")
 _HEADER_VALUE = re.compile(_NO_ESCAPE + r"[^\s\"'](?:" + _NO_ESCAPE + r"[^\"'\n]){0,8191}")
 _HEADER_KINDS = {"bearer": "bearer-token", "basic": "basic-auth"}
@@ -493,7 +508,7 @@ def _is_header_name_at(low: str, start: int) -> bool:
     line_start = _line_start(low, start)
     return bool(
         _HEADER_AT_LINE_START.fullmatch(low, line_start, start)
-        or _HEADER_AFTER.search(low, max(line_start, start - 32), start)
+        or _opens_header(low, line_start, start)
     )
 
 
@@ -507,12 +522,12 @@ def _headers(text: str, low: str, header: re.Pattern[str]) -> Iterator[_Span]:
     covered = 0
     cookie = header is _COOKIE
     for match in header.finditer(low):
-        if match.start() < covered:
-            continue
+        if match.start() < covered or not _is_header_name_at(low, match.start()):
+            continue  # "may require authorization: ..." in a message is not a header
         scheme: str | None = None if cookie else match.group(1)
         value = (_HEADER_CREDENTIAL if scheme else _HEADER_VALUE).match(text, match.end())
-        if value is None or not _is_header_name_at(low, match.start()):
-            continue  # "may require authorization: ..." in a message is not a header
+        if value is None:
+            continue
         end = value.start() + len(value.group().rstrip())
         covered = end
         if text.startswith("{", value.start()) or _is_placeholder(text[value.start() : end]):
@@ -521,8 +536,10 @@ def _headers(text: str, low: str, header: re.Pattern[str]) -> Iterator[_Span]:
         yield value.start(), end, kind
 
 
-_BEARER = re.compile(r"bearer[ \t]{1,5}")
-_BASIC = re.compile(r"basic[ \t]{1,5}")
+# The look-aheads reject "Bearer Bearer ..." and "basic auth" inside the engine, before any
+# Python runs for them.
+_BEARER = re.compile(r"bearer(?<![a-z0-9_]bearer)[ \t]{1,5}(?=[A-Za-z0-9\-._~+/]{16})")
+_BASIC = re.compile(r"basic(?<![a-z0-9_]basic)[ \t]{1,5}(?=[A-Za-z0-9+/]{8})")
 _AUTH_PARAM = re.compile(r"[a-z_-]{1,40}=\"")  # Bearer realm="...": a challenge, not a token
 _BEARER_TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]{16,8192}=*")
 _BASIC_CREDENTIAL = re.compile(r"[A-Za-z0-9+/]{8,4096}={0,2}(?![\w+/=])")
@@ -547,10 +564,7 @@ def _bearer_tokens(text: str, low: str) -> Iterator[_Span]:
 def _scheme_credentials(text: str, low: str, scheme: re.Pattern[str]) -> Iterator[_Span]:
     covered = 0
     for match in scheme.finditer(low):
-        start = match.start()
-        if start < covered or (start and low[start - 1] in _TOKEN_CHARS):
-            continue
-        if _AUTH_PARAM.match(low, match.end()):
+        if match.start() < covered or _AUTH_PARAM.match(low, match.end()):
             continue
         if scheme is _BASIC:
             token = _BASIC_CREDENTIAL.match(text, match.end())
@@ -827,7 +841,7 @@ def _keyed_value(
     line_start = _line_start(low, key_start)
     if not low[line_start:key_start].strip(" \t-"):
         return _yaml_value(text, low, key_start, match.end())
-    if _HEADER_AFTER.search(low, max(line_start, key_start - 32), key_start):
+    if _opens_header(low, line_start, key_start):
         value = _HEADER_VALUE.match(text, match.end())
         if value is None:
             return None
