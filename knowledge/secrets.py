@@ -1153,15 +1153,14 @@ def _same_length_lower(text: str) -> str:
 
 def _echoes(text: str, spans: list[_Span]) -> Iterator[_Span]:
     """Every other place where a masked value appears verbatim."""
-    values: dict[str, tuple[str, int]] = {}
+    values: dict[str, tuple[str, set[int]]] = {}
     for start, end, kind in spans:
         if end - start >= _MIN_ECHO:
-            value = text[start:end]
-            values[value] = (values[value][0], values[value][1] + 1) if value in values else (
-                kind, 1)
+            # Where each value was found (two finders may find the same place).
+            values.setdefault(text[start:end], (kind, set()))[1].add(start)
     searched = min(_MAX_ECHOES, _ECHO_BUDGET // max(len(text), 1))
     for value, (kind, found) in list(values.items())[:searched]:
-        if text.count(value) <= found:
+        if text.count(value) <= len(found):
             continue  # every occurrence is masked already (one fast count, no span each)
         pos = text.find(value)
         while pos >= 0:

@@ -513,3 +513,11 @@ def test_a_megabyte_of_secrets_is_masked_value_by_value() -> None:
     text = "".join(f"token={fake('', 12)}\n" for _ in range(50_000))
     _masked, redactions = mask_secrets(text)
     assert redactions == (Redaction("token", "a token", 50_000),)
+
+
+def test_a_value_two_finders_mask_is_still_masked_where_it_appears_again() -> None:
+    token = fake("gh" + "p_", 36)
+    text = f"export GH_TOKEN={token}\nthe token {token} was rejected"
+    masked, redactions = mask_secrets(text)
+    assert token not in masked
+    assert redactions == (Redaction("github-token", "a GitHub token", 2),)
