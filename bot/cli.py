@@ -23,7 +23,7 @@ from bot.render.data import diagnosis_data
 from bot.render.terminal import render_image_info, render_probe, render_terminal
 from bot.settings import SettingsError, load_probe_config, load_settings
 from bot.version import VERSION
-from knowledge.diagnosis import diagnose
+from knowledge.diagnosis import MAX_CHARS, diagnose
 from knowledge.loader import KnowledgeBaseError, knowledge_base
 from knowledge.paste import read_paste
 from knowledge.reference import InvalidReference, lone_reference, parse_reference
@@ -35,8 +35,8 @@ EXIT_USAGE = 2
 EXIT_CONFIG = 3
 EXIT_PROBE = 4
 
-MAX_INPUT_BYTES = 16 * 1024 * 1024
-"""Input beyond this is not read: pastes are logs, and their errors are near the end."""
+MAX_INPUT_BYTES = 4 * MAX_CHARS
+"""Enough bytes for MAX_CHARS characters: only the last ones of a longer input are kept."""
 
 
 class UsageError(Exception):
@@ -60,16 +60,28 @@ class _Parser(argparse.ArgumentParser):
 
 def _read_text(arg: str | None, stdin: IO[bytes]) -> str:
     if arg is not None and arg != "-":
-        return arg
+        return _last_chars(arg)
     if stdin.isatty():
         raise UsageError(
             "give the error text as an argument, or pipe it in: ... | registry-why explain"
         )
-    data = stdin.read(MAX_INPUT_BYTES + 1)
-    if len(data) > MAX_INPUT_BYTES:
-        # Keep the tail: that is where a failing log shows its error.
-        data = data[-MAX_INPUT_BYTES:]
-    return data.decode("utf-8", errors="replace")
+    # Keep the tail, however long the stream: that is where a failing log shows its error.
+    data = bytearray()
+    while chunk := stdin.read(MAX_INPUT_BYTES):
+        data += chunk
+        del data[:-MAX_INPUT_BYTES]
+    return _last_chars(data.decode("utf-8", errors="replace"))
+
+
+def _last_chars(text: str) -> str:
+    """The last MAX_CHARS characters, the part diagnosis reads, cut *before* masking so that a
+    huge input costs no more to mask than the limit. The line the cut falls in goes (or the
+    word, on one huge line): the tail of a secret cut in two would look like no secret."""
+    if len(text) <= MAX_CHARS:
+        return text
+    tail = text[-MAX_CHARS:]
+    cut = tail.find("\n")
+    return tail[(cut if cut >= 0 else tail.find(" ")) + 1 :]
 
 
 def _print_json(data: Any, out: IO[str]) -> None:
