@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from knowledge.context import Context
-from knowledge.entry import Entry, Step
+from knowledge.entry import Dont, Entry, Step, Conditional
+from knowledge.placeholders import NAME, PLACEHOLDERS
 from knowledge.reference import ImageReference
 from knowledge.registries import host_without_port, registry_region
 
-PLACEHOLDERS: dict[str, str] = {
-    "image": "<image>",
-    "host": "<registry-host>",
-    "hostname": "<registry-hostname>",
-    "port": "<port>",
-    "region": "<region>",
-    "repository": "<repository>",
-    "reference": "<tag-or-digest>",
-    "tag": "<tag>",
-    "platform": "<os/arch>",
-}
-"""The ``{name}`` placeholders entries may use in commands, and what stands in when unknown."""
-
-_PLACEHOLDER = re.compile(r"\{(" + "|".join(PLACEHOLDERS) + r")\}")
+MAX_SHORT_DONTS = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,8 +22,19 @@ class GuideStep:
 
 
 @dataclass(frozen=True, slots=True)
+class ShortAnswer:
+    """What an on-call engineer reads in 30 seconds: one confirming command, the fix that fits
+    the paste's registry and client, how to verify, and at most two don'ts."""
+
+    confirm: GuideStep | None
+    fix: tuple[GuideStep, ...]
+    verify: GuideStep | None
+    dont: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Guide:
-    """An entry's advice, filled for one paste."""
+    """An entry's advice that applies to one paste, filled with its values."""
 
     confirm: tuple[GuideStep, ...]
     check: tuple[GuideStep, ...]
@@ -46,6 +44,7 @@ class Guide:
     why: str
     registry_note: GuideStep | None
     """The note for the paste's registry family, when the entry has one."""
+    short: ShortAnswer
 
 
 DOCKER_HUB_ENDPOINT = "registry-1.docker.io"
@@ -53,13 +52,16 @@ DOCKER_HUB_ENDPOINT = "registry-1.docker.io"
 
 
 def _network_values(host: str) -> dict[str, str]:
-    """``hostname`` and ``port`` of a registry host (what DNS, ``nc`` and ``openssl`` need), and
-    the cloud ``region`` the host names, if any."""
+    """``endpoint``, ``hostname`` and ``port`` of a registry host (what curl, DNS, ``nc`` and
+    ``openssl`` need), and the cloud ``region`` the host names, if any."""
     name = host_without_port(host)
     port = host[len(name) :].lstrip(":")
     if name == "docker.io":
         name = DOCKER_HUB_ENDPOINT
-    values = {"host": host, "hostname": name, "port": port or "443"}
+    values = {
+        "host": host, "hostname": name, "port": port or "443",
+        "endpoint": f"{name}:{port}" if port else name,
+    }
     region = registry_region(host)
     if region:
         values["region"] = region
@@ -69,6 +71,8 @@ def _network_values(host: str) -> dict[str, str]:
 def values_from(context: Context) -> dict[str, str]:
     """The placeholder values a context provides (only those it knows)."""
     values: dict[str, str] = {}
+    if context.region:
+        values["region"] = context.region
     if context.registry:
         values.update(_network_values(context.registry.host))
     image = context.image
@@ -80,39 +84,74 @@ def values_from(context: Context) -> dict[str, str]:
             image=str(image), repository=image.repository,
             reference=image.reference, tag=image.tag or "latest",
         )
+        if image.digest:
+            values["digest"] = image.digest
+    if context.digest and "digest" not in values:
+        values["digest"] = context.digest
     if context.platform:
         values["platform"] = context.platform
+    if context.proxy:
+        values["proxy"] = context.proxy
+    if context.credential_helper:
+        values["helper"] = context.credential_helper
+    ci = next((e for e in context.environments if e in {"github-actions", "gitlab-ci"}), None)
+    if ci:
+        values["ci"] = ci
     return values
 
 
 def fill(template: str, values: dict[str, str]) -> str:
-    """Replace known ``{name}`` placeholders; anything else in braces is left alone."""
-    return _PLACEHOLDER.sub(lambda m: values.get(m[1], PLACEHOLDERS[m[1]]), template)
+    """Replace placeholders with the paste's values, or with ``<what to put here>``."""
+    return NAME.sub(
+        lambda m: values.get(m[1], PLACEHOLDERS[m[1]]) if m[1] in PLACEHOLDERS else m[0],
+        template,
+    )
+
+
+def applies(item: Conditional, context: Context) -> bool:
+    """Whether a step, note or don't is meant for this paste."""
+    return context.matches(item.when) and not (
+        item.unless is not None and context.matches(item.unless)
+    )
 
 
 def build_guide(entry: Entry, context: Context) -> Guide:
-    """Fill an entry's steps and registry note with the context's values."""
+    """The entry's steps, note and don'ts that apply to the paste, filled with its values."""
     values = values_from(context)
 
+    def step(item: Step) -> GuideStep:
+        return GuideStep(fill(item.text, values), tuple(fill(c, values) for c in item.commands))
+
     def steps(items: tuple[Step, ...]) -> tuple[GuideStep, ...]:
-        return tuple(
-            GuideStep(fill(s.text, values), tuple(fill(c, values) for c in s.commands))
-            for s in items
-        )
+        chosen = [s for s in items if applies(s, context)]
+        # A section never goes empty: an entry whose conditions all miss still says something.
+        return tuple(map(step, chosen or items[:1]))
 
     family = context.registry.family if context.registry else None
-    note = next((n for n in entry.registries if n.family == family), None)
+    note = next(
+        (n for n in entry.registries if n.family == family and applies(n, context)), None
+    )
+    registry_note = (
+        GuideStep(fill(note.text, values), tuple(fill(c, values) for c in note.commands))
+        if note else None
+    )
+    donts = tuple(
+        fill(d.text if isinstance(d, Dont) else d, values)
+        for d in entry.dont
+        if not isinstance(d, Dont) or applies(d, context)
+    )
+    confirm, check = steps(entry.steps.confirm), steps(entry.steps.check)
+    fix, verify = steps(entry.steps.fix), steps(entry.steps.verify)
     return Guide(
-        confirm=steps(entry.steps.confirm),
-        check=steps(entry.steps.check),
-        fix=steps(entry.steps.fix),
-        verify=steps(entry.steps.verify),
-        dont=tuple(fill(d, values) for d in entry.dont),
-        why=entry.why,
-        registry_note=(
-            GuideStep(fill(note.text, values), tuple(fill(c, values) for c in note.commands))
-            if note
-            else None
+        confirm=confirm, check=check, fix=fix, verify=verify, dont=donts, why=entry.why,
+        registry_note=registry_note,
+        short=ShortAnswer(
+            confirm=next((s for s in (*confirm, *check) if s.commands), confirm[0]),
+            # Registry-specific advice first; a note without a command needs the general fix.
+            fix=(registry_note,) if registry_note and registry_note.commands
+            else (*((registry_note,) if registry_note else ()), fix[0]),
+            verify=verify[0],
+            dont=donts[:MAX_SHORT_DONTS],
         ),
     )
 
