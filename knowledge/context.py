@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-
 from typing import Final
 
 from knowledge.entry import Condition, Environment, Operation, RegistryFamily, Tool

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from knowledge.context import Context
-from knowledge.entry import Dont, Entry, Step, Conditional
+from knowledge.entry import Conditional, Dont, Entry, Step
 from knowledge.placeholders import NAME, PLACEHOLDERS
 from knowledge.reference import ImageReference
 from knowledge.registries import host_without_port, registry_region
@@ -115,6 +115,30 @@ def applies(item: Conditional, context: Context) -> bool:
     )
 
 
+_MIN_SENTENCE = 25
+"""A "sentence" shorter than this (``Note: ...``) is not cut off on its own."""
+
+
+def first_sentence(text: str) -> str:
+    """``text`` up to its first full stop, colon or semicolon outside `code` (the short answer
+    keeps the instruction and leaves the explanation to the full guide)."""
+    in_code = False
+    for index, char in enumerate(text):
+        if char == "`":
+            in_code = not in_code
+        elif (
+            char in ".:;" and not in_code and index >= _MIN_SENTENCE
+            and text[index + 1 : index + 2] == " "
+            and not text[index - 3 : index].endswith(("e.g", "i.e", "vs"))
+        ):
+            return text[:index] + "."
+    return text
+
+
+def _brief(step: GuideStep, commands: int | None = None) -> GuideStep:
+    return GuideStep(first_sentence(step.text), step.commands[:commands])
+
+
 def build_guide(entry: Entry, context: Context) -> Guide:
     """The entry's steps, note and don'ts that apply to the paste, filled with its values."""
     values = values_from(context)
@@ -146,12 +170,14 @@ def build_guide(entry: Entry, context: Context) -> Guide:
         confirm=confirm, check=check, fix=fix, verify=verify, dont=donts, why=entry.why,
         registry_note=registry_note,
         short=ShortAnswer(
-            confirm=next((s for s in (*confirm, *check) if s.commands), confirm[0]),
+            confirm=_brief(next((s for s in (*confirm, *check) if s.commands), confirm[0]), 1),
             # Registry-specific advice first; a note without a command needs the general fix.
-            fix=(registry_note,) if registry_note and registry_note.commands
-            else (*((registry_note,) if registry_note else ()), fix[0]),
-            verify=verify[0],
-            dont=donts[:MAX_SHORT_DONTS],
+            fix=tuple(map(_brief, (registry_note,) if registry_note and registry_note.commands
+                          else (*((registry_note,) if registry_note else ()), fix[0]))),
+            # Verify commands speak for themselves; their explanation is in the full guide.
+            verify=GuideStep("", verify[0].commands) if verify[0].commands
+            else _brief(verify[0]),
+            dont=tuple(first_sentence(d) for d in donts[:MAX_SHORT_DONTS]),
         ),
     )
 

@@ -17,9 +17,10 @@ _DOCKER_HUB_HOSTS = frozenset(
         "production.cloudflare.docker.com",
     }
 )
-# The account id may be redacted (``XXXX``, ``redacted``): the host still says ECR.
+# The account id may be redacted (``XXXXXXXXXXXX``, ``1234XXXX``, ``redacted``): the host still
+# says ECR. Any other account id (11 digits, a name) is a look-alike.
 _ECR = re.compile(
-    r"[0-9a-z_-]{1,20}\.(?:dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?"
+    r"(?:[0-9]{12}|[0-9]{0,8}x{2,12}|redacted)\.(?:dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?"
     r"|dkr-ecr(?:-fips)?\.([a-z0-9-]+)\.on\.aws)"
 )
 _ARTIFACT_REGISTRY = re.compile(r"([a-z0-9-]+)-docker\.pkg\.dev")

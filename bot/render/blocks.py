@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.render.button_state import pack
 from bot.render.terminal import redaction_notice, short_evidence
-from bot.stats import HomeStats
+from bot.stats import RATE_DAYS, HomeStats
 from knowledge.diagnosis import Diagnosis
 from knowledge.entry import Entry, RegistryFamily
 from knowledge.guide import Guide, GuideStep, access_checks
@@ -203,7 +203,7 @@ def render_diagnosis(
 
 
 def _labelled(label: str, step: GuideStep) -> list[str]:
-    lines = [f"*{label}:* {escape(step.text)}"]
+    lines = [f"*{label}:* {escape(step.text)}".rstrip()]
     if step.commands:
         lines.append(_code("\n".join(step.commands)))
     return lines
@@ -216,8 +216,8 @@ def _short_answer(guide: Guide, diagnosis: Diagnosis) -> str:
     fix_label = (f"Fix on {family_label(registry.family)}"
                  if registry and guide.registry_note else "Fix")
     lines = _labelled("Confirm", short.confirm) if short.confirm else []
-    for step in short.fix:
-        lines += _labelled(fix_label, step)
+    for number, step in enumerate(short.fix):
+        lines += _labelled(fix_label if number == 0 else "Fix", step)
     if short.verify:
         lines += _labelled("Verify", short.verify)
     lines += [f":no_entry_sign: {escape(item)}" for item in short.dont]
@@ -337,6 +337,11 @@ def render_home(entries: Sequence[Entry], stats: HomeStats) -> dict[str, Any]:
     blocks: list[Block] = [*render_usage().blocks, {"type": "divider"}]
     blocks.append(_section("*Top causes, last 24 h*\n" + top(stats.last_day)))
     blocks.append(_section("*Top causes, last 7 days*\n" + top(stats.last_week)))
+    if stats.fix_rates:
+        blocks.append(_section(truncate(
+            f"*Fix rates, last {RATE_DAYS} days* (helpful / answered, lowest first)\n"
+            + "\n".join(f"`{c}`: {escape(str(rate))}" for c, rate in stats.fix_rates.items()),
+            MAX_SECTION)))
     if stats.feedback:
         blocks.append(_section("*Feedback*\n" + "\n".join(
             f"`{c}`: :thumbsup: {f.helpful} · :thumbsdown: {f.not_helpful}"

@@ -16,7 +16,7 @@ _SECTIONS = (
 )
 
 
-MAX_EVIDENCE = 240
+MAX_EVIDENCE = 160
 """The evidence line in a short answer is cut to this many characters (the full guide and
 ``--json`` keep it whole)."""
 
@@ -40,7 +40,7 @@ def short_evidence(evidence: str) -> str:
 
 
 def _labelled(label: str, step: GuideStep) -> list[str]:
-    return [f"{label}: {step.text}", *(f"$ {command}" for command in step.commands)]
+    return [f"{label}: {step.text}".rstrip(), *(f"$ {command}" for command in step.commands)]
 
 
 def short_lines(short: ShortAnswer, fix_label: str) -> list[str]:
@@ -48,8 +48,8 @@ def short_lines(short: ShortAnswer, fix_label: str) -> list[str]:
     lines: list[str] = []
     if short.confirm:
         lines += _labelled("Confirm", short.confirm)
-    for step in short.fix:
-        lines += _labelled(fix_label, step)
+    for number, step in enumerate(short.fix):
+        lines += _labelled(fix_label if number == 0 else "Fix", step)
     if short.verify:
         lines += _labelled("Verify", short.verify)
     lines += [f"! {item}" for item in short.dont]

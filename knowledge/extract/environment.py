@@ -12,7 +12,7 @@ import re
 from typing import Final
 
 from knowledge.entry import Environment
-from knowledge.extract.scan import ScannedText, words_of, rx
+from knowledge.extract.scan import ScannedText, rx, words_of
 
 _SIGNS: Final[tuple[tuple[Environment, tuple[str, ...]], ...]] = (
     ("kubernetes", (

@@ -50,12 +50,12 @@ def find_region(scanned: ScannedText) -> str | None:
     """A cloud region the paste names: a ``--region`` flag, an AWS region in a host or ARN, an
     Artifact Registry host's region. A redacted one (``ap-XXXX``) is no region."""
     text = scanned.text
-    if scanned.has_word(b"region") and (m := _REGION_FLAG.search(text)):
-        if _REAL_REGION.fullmatch(m[1]):
-            return m[1]
-    if scanned.has_word(b"amazonaws") or scanned.has_word(b"aws") or scanned.has_word(b"arn"):
-        if m := _REGION.search(text):
-            return m[1]
+    flag = _REGION_FLAG.search(text) if scanned.has_word(b"region") else None
+    if flag and _REAL_REGION.fullmatch(flag[1]):
+        return flag[1]
+    aws = scanned.has_word(b"amazonaws") or scanned.has_word(b"aws") or scanned.has_word(b"arn")
+    if aws and (m := _REGION.search(text)):
+        return m[1]
     if scanned.has_word(b"pkg") and (m := _GCP_REGION.search(text)):
         return m[1]
     return None

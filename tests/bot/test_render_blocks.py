@@ -77,11 +77,14 @@ def test_reply_has_cause_evidence_steps_and_buttons() -> None:
     assert diagnosis.title in blocks[0]["text"]["text"]
     body = texts(blocks)
     assert "no basic auth credentials" in body  # the evidence line
-    assert "Fix it fast" in body
-    assert "Then verify" in body
+    assert "*Confirm:*" in body
+    assert "*Fix on Amazon ECR:*" in body  # the registry's own fix comes first
+    assert "*Verify:*" in body
     assert "Don't" in body
     assert f"docker pull {ECR_IMAGE}" in body  # commands filled with the user's image
-    assert "Amazon ECR" in body  # the registry note for the paste's registry family
+    assert "aws ecr get-login-password --region us-east-1" in body  # and its region
+    assert "kubectl" not in body  # not a Kubernetes paste: no Kubernetes steps
+    assert "Why it happens" not in body  # the full guide is one click away, not here
     assert set(buttons(blocks)) == {ACTION_FULL_GUIDE, "feedback_helpful",
                                     "feedback_not_helpful"}
     assert diagnosis.meaning
@@ -124,10 +127,12 @@ def test_long_evidence_is_cut_to_the_section_limit() -> None:
     long_line = ECR_NO_CREDENTIALS + " " + "<x> & " * 2000
     diagnosis = dataclasses.replace(diagnose(ECR_NO_CREDENTIALS), evidence=long_line)
     blocks = validated(render_diagnosis(diagnosis).blocks)
-    evidence = next(b for b in blocks if "From your paste" in b.get("text", {}).get("text", ""))
+    start = escape(ECR_NO_CREDENTIALS[:30])
+    evidence = next(b for b in blocks if start in b.get("text", {}).get("text", ""))
     text = evidence["text"]["text"]
     assert len(text) <= MAX_SECTION
-    assert text.endswith("…```")  # the code block is closed after the cut
+    assert text.startswith("```") and text.endswith("```")  # one whole code block
+    assert " … " in text  # cut in the middle: the start and the end of the line stay
 
 
 def test_truncate_never_splits_an_escape() -> None:
@@ -178,7 +183,8 @@ def test_full_guide_has_the_rest_of_the_entry() -> None:
                     "Why it happens", "References"):
         assert heading in body
     assert str(entry.references[0]) in body
-    assert "&lt;user&gt;" in body  # the entry's placeholders are escaped, not read as links
+    assert "&lt;registry-name&gt;" not in body  # only this registry's (ECR) note is shown
+    assert "<" not in body.replace("<https://", "")  # placeholders escaped, not read as links
     with pytest.raises(ValueError, match="named diagnosis"):
         render_full_guide(diagnose(CHAT))
 

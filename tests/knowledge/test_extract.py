@@ -155,6 +155,8 @@ def test_kubelet_describe_output() -> None:
         http_status=403,
         oci_codes=(),
         platform=None,
+        environments=("kubernetes",),
+        region="eu-west-1",
     )
 
 
@@ -174,6 +176,7 @@ def test_github_actions_buildx_push() -> None:
         http_status=403,
         oci_codes=(),
         platform="linux/amd64",
+        environments=("github-actions", "ci"),
     )
 
 

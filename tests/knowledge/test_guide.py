@@ -30,7 +30,7 @@ def test_guide_uses_the_image_and_the_registry_note(tmp_path: Path) -> None:
     guide = build_guide(kb["alpha"], context)
     assert guide.confirm[0].text == "Confirm alpha on ghcr.io."
     assert guide.confirm[0].commands == ("skopeo inspect docker://ghcr.io/org/app:1.2",)
-    assert guide.fix[0].text == "Fix alpha for org/app at 1.2; leave {unknown} alone."
+    assert guide.fix[0].text == "Fix alpha for org/app at 1.2; leave {{.Digest}} alone."
     assert guide.verify[0].text == "Verify alpha with platform linux/arm64."
     assert guide.registry_note is not None
     assert guide.registry_note.text == "On GHCR, alpha differs."
