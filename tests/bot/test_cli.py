@@ -67,12 +67,14 @@ def test_explain_is_short_and_full_is_one_flag_away() -> None:
     full = run("explain", "--full", NO_CREDS).stdout
     assert len(short.split()) <= 180
     assert "--full" in short
-    assert "Why" not in short and "Don't" in short
+    assert "Why" not in short
+    assert "Don't" in short
     assert len(full.split()) > len(short.split())
     assert "3. Apply the safe fix" in full
     for output in (short, full):
         commands = [line for line in output.splitlines() if "docker pull" in line]
-        assert commands and all(line.startswith("$ ") for line in commands)
+        assert commands
+        assert all(line.startswith("$ ") for line in commands)
 
 
 def test_explain_json_adds_the_short_answer() -> None:
@@ -148,7 +150,8 @@ def test_kb_check_validates_an_edited_entry(tmp_path: Path) -> None:
     typo.write_text((entries / "manifest-unknown.toml").read_text().replace("{host}", "{hots}"))
     failed = run("kb", "check", str(good), str(typo))
     assert failed.returncode == 3
-    assert "manifest-unknown.toml" in failed.stdout and "{hots}" in failed.stdout
+    assert "manifest-unknown.toml" in failed.stdout
+    assert "{hots}" in failed.stdout
     assert "Traceback" not in failed.stdout + failed.stderr
 
 

@@ -131,7 +131,8 @@ def test_long_evidence_is_cut_to_the_section_limit() -> None:
     evidence = next(b for b in blocks if start in b.get("text", {}).get("text", ""))
     text = evidence["text"]["text"]
     assert len(text) <= MAX_SECTION
-    assert text.startswith("```") and text.endswith("```")  # one whole code block
+    assert text.startswith("```")
+    assert text.endswith("```")
     assert " … " in text  # cut in the middle: the start and the end of the line stay
 
 
