@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from knowledge.context import Context
@@ -148,8 +149,12 @@ def build_guide(entry: Entry, context: Context) -> Guide:
 
     def steps(items: tuple[Step, ...]) -> tuple[GuideStep, ...]:
         chosen = [s for s in items if applies(s, context)]
-        # A section never goes empty: an entry whose conditions all miss still says something.
-        return tuple(map(step, chosen or items[:1]))
+        # A section never goes empty: for a client no step is written for (crane, kaniko...),
+        # the steps meant for this environment and operation with another client's commands.
+        anyone = dataclasses.replace(context, tool="docker")
+        chosen = chosen or [s for s in items if applies(s, anyone)]
+        return tuple(map(step, chosen or [s for s in items if not s.when.environment][:1]
+                         or items[:1]))
 
     family = context.registry.family if context.registry else None
     note = next(
