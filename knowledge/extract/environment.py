@@ -17,7 +17,8 @@ from knowledge.extract.scan import ScannedText, rx, words_of
 _SIGNS: Final[tuple[tuple[Environment, tuple[str, ...]], ...]] = (
     ("kubernetes", (
         "kubelet", "ErrImagePull", "ImagePullBackOff", "Back-off pulling image",
-        "Failed to pull image", "Failed to inspect image", "kubectl", "imagePullSecrets", "PullImage from image service",
+        "Failed to pull image", "Failed to inspect image", "kubectl", "imagePullSecrets",
+        "PullImage from image service",
         "Successfully assigned", "FailedScheduling", "kube-system", "k3s", "minikube",
         "CreateContainerError", "Init:ErrImagePull", "Init:ImagePullBackOff", "pod/",
     )),
