@@ -24,7 +24,7 @@ from bot.render.blocks import (
     truncate,
 )
 from bot.render.button_state import MAX_VALUE, ButtonStateError, pack, unpack
-from bot.stats import Feedback, HomeStats
+from bot.stats import Feedback, FixRate, HomeStats
 from knowledge.diagnosis import Diagnosis, diagnose
 from knowledge.loader import knowledge_base
 from knowledge.reference import parse_reference
@@ -193,13 +193,15 @@ def test_full_guide_has_the_rest_of_the_entry() -> None:
 def test_home_view_validates_and_shows_stats() -> None:
     entries = list(knowledge_base())
     stats = HomeStats(last_day=(("rate-limited", 3),), last_week=(("rate-limited", 9),),
-                      feedback={"rate-limited": Feedback(2, 1)})
+                      feedback={"rate-limited": Feedback(2, 1)},
+                      fix_rates={"rate-limited": FixRate(asked=8, helpful=2, not_helpful=1)})
     view = render_home(entries, stats)
     View(**view).validate_json()
     body = texts(view["blocks"])
     assert "rate-limited" in body
     assert "(`rate-limited`): 9" in body
     assert ":thumbsup: 2 · :thumbsdown: 1" in body
+    assert "`rate-limited`: fixed 25% (2 helpful, 1 not, 8 answered in 30 d)" in body
     assert all(e.id in body for e in entries)
 
 
