@@ -218,6 +218,20 @@ def test_button_state_round_trip() -> None:
     assert restored.evidence == original.evidence
 
 
+def test_button_state_keeps_what_chose_and_filled_the_steps() -> None:
+    kubelet = diagnose(
+        'Warning  Failed  kubelet  Failed to pull image "ghcr.io/acme/api:1.2": rpc error: '
+        'code = Unknown desc = failed to pull and unpack image "ghcr.io/acme/api:1.2": failed '
+        'to resolve reference "ghcr.io/acme/api:1.2": failed to do request: Head '
+        '"https://ghcr.io/v2/acme/api/manifests/1.2": proxyconnect tcp: dial tcp '
+        '10.0.0.8:3128: connect: connection refused')
+    assert kubelet.context.environments == ("kubernetes",)
+    assert kubelet.context.proxy == "10.0.0.8:3128"
+    restored = unpack(pack(kubelet))
+    assert restored.context == kubelet.context
+    assert restored.guide == kubelet.guide  # the full guide behind the button is the same
+
+
 def test_button_state_keeps_within_slack_limit() -> None:
     diagnosis: Diagnosis = dataclasses.replace(diagnose(ECR_NO_CREDENTIALS),
                                                evidence="\u0001" * 5000)
