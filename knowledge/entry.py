@@ -100,6 +100,9 @@ class Condition(_Strict):
     environment: tuple[Environment, ...] = ()
     platform: tuple[Annotated[str, Field(pattern=r"^[a-z0-9]+(?:/[a-z0-9_]+){0,2}$")], ...] = ()
     """``os``, ``os/arch`` or ``os/arch/variant``: matches the platform the paste asked for."""
+    evidence: Regex | None = None
+    """A cue in the line that decided the class (case-insensitive), such as ``not valid for
+    any names``: advice for that wording only."""
 
 
 class Conditional(_Strict):

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 
 from knowledge.context import Context
-from knowledge.entry import Conditional, Dont, Entry, Step
+from knowledge.entry import Condition, Conditional, Dont, Entry, Step
 from knowledge.placeholders import NAME, PLACEHOLDERS
 from knowledge.reference import ImageReference
 from knowledge.registries import host_without_port, registry_region
@@ -31,6 +32,8 @@ class ShortAnswer:
     fix: tuple[GuideStep, ...]
     verify: GuideStep | None
     dont: tuple[str, ...]
+    registry_fix: bool = False
+    """Whether ``fix`` opens with the note for the paste's registry family."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,10 +112,17 @@ def fill(template: str, values: dict[str, str]) -> str:
     )
 
 
-def applies(item: Conditional, context: Context) -> bool:
-    """Whether a step, note or don't is meant for this paste."""
-    return context.matches(item.when) and not (
-        item.unless is not None and context.matches(item.unless)
+def _meets(condition: Condition, context: Context, evidence: str) -> bool:
+    return context.matches(condition) and (
+        condition.evidence is None
+        or re.search(condition.evidence, evidence, re.IGNORECASE) is not None
+    )
+
+
+def applies(item: Conditional, context: Context, evidence: str = "") -> bool:
+    """Whether a step, note or don't is meant for this paste (``evidence``: its deciding line)."""
+    return _meets(item.when, context, evidence) and not (
+        item.unless is not None and _meets(item.unless, context, evidence)
     )
 
 
@@ -140,25 +150,39 @@ def _brief(step: GuideStep, commands: int | None = None) -> GuideStep:
     return GuideStep(first_sentence(step.text), step.commands[:commands])
 
 
-def build_guide(entry: Entry, context: Context) -> Guide:
-    """The entry's steps, note and don'ts that apply to the paste, filled with its values."""
+def _short_fix(
+    cue: GuideStep | None, note: GuideStep | None, fix: tuple[GuideStep, ...]
+) -> tuple[GuideStep, ...]:
+    """The fix a short answer shows: the cue's (see ``build_guide``), else the registry's (a note
+    without a command needs the general fix after it), else the first fix."""
+    if cue:
+        return (cue,)
+    if note:
+        return (note,) if note.commands else (note, fix[0])
+    return fix[:1]
+
+
+def build_guide(entry: Entry, context: Context, evidence: str = "") -> Guide:
+    """The entry's steps, note and don'ts that apply to the paste (its context and the line
+    that decided the class), filled with its values."""
     values = values_from(context)
 
     def step(item: Step) -> GuideStep:
         return GuideStep(fill(item.text, values), tuple(fill(c, values) for c in item.commands))
 
     def steps(items: tuple[Step, ...]) -> tuple[GuideStep, ...]:
-        chosen = [s for s in items if applies(s, context)]
+        chosen = [s for s in items if applies(s, context, evidence)]
         # A section never goes empty: for a client no step is written for (crane, kaniko...),
         # the steps meant for this environment and operation with another client's commands.
         anyone = dataclasses.replace(context, tool="docker")
-        chosen = chosen or [s for s in items if applies(s, anyone)]
+        chosen = chosen or [s for s in items if applies(s, anyone, evidence)]
         return tuple(map(step, chosen or [s for s in items if not s.when.environment][:1]
                          or items[:1]))
 
     family = context.registry.family if context.registry else None
     note = next(
-        (n for n in entry.registries if n.family == family and applies(n, context)), None
+        (n for n in entry.registries if n.family == family and applies(n, context, evidence)),
+        None,
     )
     registry_note = (
         GuideStep(fill(note.text, values), tuple(fill(c, values) for c in note.commands))
@@ -167,22 +191,29 @@ def build_guide(entry: Entry, context: Context) -> Guide:
     donts = tuple(
         fill(d.text if isinstance(d, Dont) else d, values)
         for d in entry.dont
-        if not isinstance(d, Dont) or applies(d, context)
+        if not isinstance(d, Dont) or applies(d, context, evidence)
     )
+    # Advice for the paste's own wording, else for where it ran (unless the registry's note is
+    # written for that place too), comes before the registry's general note.
+    cue = next((step(s) for s in entry.steps.fix
+                if s.when.evidence is not None and applies(s, context, evidence)), None)
+    if cue is None and not (note and note.when.environment):
+        cue = next((step(s) for s in entry.steps.fix
+                    if s.when.environment and applies(s, context, evidence)), None)
     confirm, check = steps(entry.steps.confirm), steps(entry.steps.check)
+    short_fix = _short_fix(cue, registry_note, steps(entry.steps.fix))
     fix, verify = steps(entry.steps.fix), steps(entry.steps.verify)
     return Guide(
         confirm=confirm, check=check, fix=fix, verify=verify, dont=donts, why=entry.why,
         registry_note=registry_note,
         short=ShortAnswer(
             confirm=_brief(next((s for s in (*confirm, *check) if s.commands), confirm[0]), 1),
-            # Registry-specific advice first; a note without a command needs the general fix.
-            fix=tuple(map(_brief, (registry_note,) if registry_note and registry_note.commands
-                          else (*((registry_note,) if registry_note else ()), fix[0]))),
+            fix=tuple(map(_brief, short_fix)),
             # Verify commands speak for themselves; their explanation is in the full guide.
             verify=GuideStep("", verify[0].commands) if verify[0].commands
             else _brief(verify[0]),
             dont=tuple(first_sentence(d) for d in donts[:MAX_SHORT_DONTS]),
+            registry_fix=registry_note is not None and short_fix[0] is registry_note,
         ),
     )
 

@@ -214,7 +214,7 @@ def _short_answer(guide: Guide, diagnosis: Diagnosis) -> str:
     verify, at most two don'ts (the rest is behind *Show full guide*)."""
     short, registry = guide.short, diagnosis.context.registry
     fix_label = (f"Fix on {family_label(registry.family)}"
-                 if registry and guide.registry_note else "Fix")
+                 if registry and short.registry_fix else "Fix")
     lines = _labelled("Confirm", short.confirm) if short.confirm else []
     for number, step in enumerate(short.fix):
         lines += _labelled(fix_label if number == 0 else "Fix", step)

@@ -141,7 +141,7 @@ def unpack(value: str) -> Diagnosis:
         title=entry.title,
         meaning=entry.meaning,
         evidence=state.e,
-        guide=build_guide(entry, context),
+        guide=build_guide(entry, context, state.e or ""),
         alternatives=(),
         others=(),
         context=context,

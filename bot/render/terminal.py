@@ -128,7 +128,7 @@ def _short(diagnosis: Diagnosis) -> list[str]:
         lines.append(f"Evidence: {short_evidence(diagnosis.evidence)}")
     lines.append("")
     fix_label = f"Fix ({family_label(registry.family)})" if (
-        registry and diagnosis.guide.registry_note) else "Fix"
+        registry and diagnosis.guide.short.registry_fix) else "Fix"
     lines += short_lines(diagnosis.guide.short, fix_label)
     if diagnosis.others:
         lines.append("Also in this paste: " + ", ".join(f.class_id for f in diagnosis.others))

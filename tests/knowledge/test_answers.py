@@ -69,3 +69,45 @@ def test_the_paste_s_client_gets_its_own_commands() -> None:
                       'authorization: server message: insufficient_scope: authorization failed')
     assert crictl.context.client == "containerd"
     assert "$ sudo crictl pull registry.example.com/team/app:1.0" in render_terminal(crictl)
+
+
+@pytest.mark.parametrize(
+    ("paste", "advice"),
+    [
+        ('Get "https://10.1.2.3:5000/v2/": tls: failed to verify certificate: x509: certificate '
+         "is not valid for any names, but wanted to match 10.1.2.3",
+         "subjectAltName=IP:10.1.2.3"),
+        ('Get "https://reg.corp.example/v2/": x509: certificate signed by unknown authority '
+         '(possibly because of "crypto/rsa: verification error" while trying to verify '
+         'candidate authority certificate "Corp Root CA")', "did not sign this certificate"),
+        ('Error response from daemon: Get "https://registry-1.docker.io/v2/": proxyconnect tcp:'
+         " dial tcp 127.0.0.1:7890: connect: connection refused",
+         "Nothing listens on the local proxy 127.0.0.1:7890"),
+        ('docker: Error response from daemon: Get "https://registry-1.docker.io/v2/": '
+         "proxyconnect tcp: dial tcp 192.168.65.1:3128: connect: connection refused",
+         "Settings > Resources > Proxies"),
+        ("The push refers to repository [123456789012.dkr.ecr.us-east-1.amazonaws.com/"
+         "public.ecr.aws/a1e6v7a9/myrepo]\nname unknown: The repository with name "
+         "'public.ecr.aws/a1e6v7a9/myrepo' does not exist in the registry with id "
+         "'123456789012'", "full image URI was passed"),
+        ('Warning  Failed  kubelet  Failed to pull image "123456789012.dkr.ecr.eu-west-1.'
+         'amazonaws.com/shop/web:2": rpc error: code = Unknown desc = failed to pull and unpack'
+         ' image: failed to resolve reference: pull access denied, repository does not exist '
+         "or may require authorization: server message: insufficient_scope: authorization "
+         "failed", "node's IAM role"),
+    ],
+)
+def test_cue_specific_advice_comes_first(paste: str, advice: str) -> None:
+    diagnosis = diagnose(paste)
+    assert diagnosis.guide is not None
+    short = render_terminal(diagnosis)
+    fix = short[short.index("\nFix") : short.index("\nVerify")]
+    assert advice in fix
+
+
+def test_public_docker_hub_401_points_at_a_mirror() -> None:
+    diagnosis = diagnose('Error response from daemon: Head "https://registry-1.docker.io/v2/'
+                         'library/nginx/manifests/1.27": unauthorized: authentication required')
+    short = render_terminal(diagnosis)
+    assert "$ docker info --format '{{json .RegistryConfig.Mirrors}}'" in short.splitlines()
+    assert "bare `docker login`" not in render_terminal(diagnosis, full=True)  # it is Docker Hub
