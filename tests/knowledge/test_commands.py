@@ -14,6 +14,7 @@ operation its conditions allow. Every distinct command is then
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import shlex
@@ -296,3 +297,42 @@ def test_commands_run_by_their_own_tools(registry: Registries, sandbox: dict[str
     checked = Counter(invocation.tool for _, _, invocation in runs)
     assert not bad, "commands their own tool rejects:\n" + "\n".join(bad)
     assert all(checked[t] for t in ("docker", "curl", "jq", "kubectl", "aws", "skopeo")), checked
+
+
+# Classes whose confirming command can run against one of the tests' registries, and what the
+# answer promises it shows there.
+EVIDENCE = {
+    "auth-required": ("tls", re.compile(r"401(?s:.*)www-authenticate", re.IGNORECASE)),
+    "tls-hostname-mismatch": ("tls_wrong_name", re.compile(r"DNS:other\.test")),
+    "tls-expired": ("tls_expired", re.compile(r"notAfter=")),
+    "tls-unknown-authority": ("tls", re.compile(r"issuer=")),
+    "manifest-unknown": ("tls", re.compile(r'"Tags":\s*\[[^\]]*"v1"')),
+}
+
+
+@pytest.mark.parametrize("class_id", sorted(EVIDENCE))
+def test_confirming_commands_show_their_evidence(
+    class_id: str, registry: Registries, tmp_path: Path
+) -> None:
+    bash = _require("bash")
+    for tool in ("curl", "openssl", "skopeo"):
+        _require(tool)
+    name, evidence = EVIDENCE[class_id]
+    target = getattr(registry, name)
+    image = ImageReference(target.host, "demo/hello", "v1")
+    context = Context(images=(image,), registry=Registry(target.host, "self-hosted"),
+                      tool="skopeo", operation="pull")
+    guide = build_guide(knowledge_base()[class_id], context)
+    assert guide.short.confirm is not None
+    [command] = guide.short.confirm.commands
+    assert target.host.rpartition(":")[2] in command  # about the local registry only
+    auth = tmp_path / "auth.json"
+    auth.write_text(json.dumps({"auths": {target.host: {"auth": base64.b64encode(
+        f"{target.username}:{target.password}".encode()).decode()}}}))
+    env = {"PATH": SYSTEM_PATH, "HOME": str(tmp_path), "REGISTRY_AUTH_FILE": str(auth)}
+    if class_id != "tls-unknown-authority" and target.ca_file:
+        # The reader's machine trusts the registry's CA (except when that is the problem).
+        env |= {"SSL_CERT_FILE": str(target.ca_file), "CURL_CA_BUNDLE": str(target.ca_file)}
+    result = subprocess.run([bash, "-c", command], capture_output=True, text=True, timeout=30,
+                            env=env, stdin=subprocess.DEVNULL, check=False)
+    assert evidence.search(result.stdout), (command, result.stdout, result.stderr)
