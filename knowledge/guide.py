@@ -131,14 +131,17 @@ _MIN_SENTENCE = 25
 
 
 def first_sentence(text: str) -> str:
-    """``text`` up to its first full stop, colon or semicolon outside `code` (the short answer
-    keeps the instruction and leaves the explanation to the full guide)."""
+    """``text`` up to its first full stop, colon or semicolon outside `code` and parentheses
+    (the short answer keeps the instruction and leaves the explanation to the full guide)."""
     in_code = False
+    depth = 0
     for index, char in enumerate(text):
         if char == "`":
             in_code = not in_code
+        elif char in "()" and not in_code:
+            depth += 1 if char == "(" else -1
         elif (
-            char in ".:;" and not in_code and index >= _MIN_SENTENCE
+            char in ".:;" and not in_code and depth <= 0 and index >= _MIN_SENTENCE
             and text[index + 1 : index + 2] == " "
             and not text[index - 3 : index].endswith(("e.g", "i.e", "vs"))
         ):
