@@ -24,6 +24,8 @@ _PASTE_VALUES = {
         r"docker-credential-(?:osxkeychain|desktop|wincred|pass|secretservice|ecr-login|gcr"
         r"|gcloud)\b"),
     "<os/arch>": re.compile(r"no matching manifest for ([a-z0-9]+/[a-z0-9]+)"),
+    "<digest>": re.compile(r"sha256:[0-9a-f]{64}"),
+    "<ci-system>": re.compile(r"##\[error\]|gitlab-runner|CI_JOB_TOKEN"),
 }
 NAMED = [e for e in positives() if diagnose(e.text).class_id is not None]
 
