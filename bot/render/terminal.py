@@ -150,7 +150,7 @@ def render_probe(result: ProbeResult) -> str:
     lines += [f"  | {line}" for line in result.evidence]
     if result.next_steps:
         lines.append("  Try yourself:")
-        lines += [f"      $ {command}" for command in result.next_steps]
+        lines += [f"$ {command}" for command in result.next_steps]
     return "\n".join(lines) + "\n"
 
 
