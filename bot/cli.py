@@ -13,18 +13,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import sys
 from collections.abc import Sequence
-from typing import IO, Any
+from typing import IO, Any, NoReturn
 
 from bot.kb_admin import fix_rates_from_settings, kb_check
 from bot.probe import ProbeConfig, ProbeResult, probe_image, to_json
 from bot.render.data import diagnosis_data
 from bot.render.terminal import render_image_info, render_probe, render_terminal
 from bot.settings import SettingsError, load_probe_config, load_settings
+from bot.version import VERSION
 from knowledge.diagnosis import diagnose
 from knowledge.loader import KnowledgeBaseError, knowledge_base
+from knowledge.paste import read_paste
 from knowledge.reference import InvalidReference, lone_reference, parse_reference
+from knowledge.secrets import mask_secrets
 
 EXIT_OK = 0
 EXIT_NOT_SURE = 1
@@ -38,6 +42,21 @@ MAX_INPUT_BYTES = 16 * 1024 * 1024
 
 class UsageError(Exception):
     """Input the command cannot use; the message says what to do instead."""
+
+
+def _masked(text: str) -> str:
+    """``text`` with every credential masked: messages quote what was typed, and people type
+    tokens into commands too."""
+    # Not read_paste: its normalising would also rewrite the message's own markup.
+    return mask_secrets(text)[0]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, masking what it quotes back (``unrecognized arguments: ...``)."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print the usage and the masked message, and exit 2 (as argparse does)."""
+        super().error(_masked(message))
 
 
 def _read_text(arg: str | None, stdin: IO[bytes]) -> str:
@@ -55,7 +74,8 @@ def _read_text(arg: str | None, stdin: IO[bytes]) -> str:
 
 
 def _print_json(data: Any, out: IO[str]) -> None:
-    out.write(json.dumps(data, ensure_ascii=False) + "\n")
+    # Strict JSON: NaN and Infinity are not JSON, and other readers refuse them.
+    out.write(json.dumps(data, ensure_ascii=False, allow_nan=False) + "\n")
 
 
 NO_IMAGE_TO_PROBE = "Probe: the paste names no image, so there is nothing to probe."
@@ -74,7 +94,9 @@ def cmd_explain(args: argparse.Namespace, stdin: IO[bytes], out: IO[str]) -> int
     config = _probe_config() if args.probe else None
     text = _read_text(args.text, stdin)
     diagnosis = diagnose(text)
-    image_alone = lone_reference(text) if diagnosis.class_id is None else None
+    # Read from the raw text only when it carries no secret: the reference is printed back.
+    image_alone = (lone_reference(text) if diagnosis.class_id is None
+                   and not diagnosis.redactions else None)
     if image_alone is not None and not args.json and not args.probe:
         out.write(render_image_info(image_alone))
         return EXIT_OK
@@ -102,10 +124,19 @@ def cmd_explain(args: argparse.Namespace, stdin: IO[bytes], out: IO[str]) -> int
 
 def cmd_probe(args: argparse.Namespace, stdin: IO[bytes], out: IO[str]) -> int:
     """Probe one image's registry from here and say what it answered."""
+    typed = read_paste(args.image)
+    if typed.redactions:
+        # Never probed: a probe with the secret masked out would ask about another reference.
+        labels = ", ".join(r.label for r in typed.redactions)
+        raise UsageError(
+            f"{typed.text!r} holds {labels}: give the image reference alone, like "
+            "ghcr.io/org/app:1.2 (the probe uses the operator's credential, never yours). "
+            "It is exposed wherever you typed it (shell history): rotate it now."
+        )
     try:
         image = parse_reference(args.image)
     except InvalidReference as exc:
-        raise UsageError(f"{args.image!r} is not an image reference: {exc}") from None
+        raise UsageError(f"not an image reference: {exc.problem}") from None
     result = asyncio.run(probe_image(image, config=_probe_config()))
     if args.json:
         _print_json(to_json(result), out)
@@ -114,27 +145,52 @@ def cmd_probe(args: argparse.Namespace, stdin: IO[bytes], out: IO[str]) -> int:
     return EXIT_PROBE if result.refused else EXIT_OK
 
 
-def _classify_line(line: str) -> dict[str, Any]:
+class _NotStrictJson(ValueError):
+    """``NaN`` or ``Infinity``: Python reads them, JSON has no such values."""
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _NotStrictJson(f"{name} is not JSON")
+
+
+def _classify_line(line: str, threshold: float) -> dict[str, Any]:
     try:
-        item = json.loads(line)
+        item = json.loads(line, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
         return {"id": None, "error": f"not a JSON object: {exc.msg} at column {exc.colno}"}
+    except _NotStrictJson as exc:
+        return {"id": None, "error": f"not a JSON object: {exc}"}
+    except ValueError:  # Python reads integers of at most 4300 digits
+        return {"id": None, "error": "not a JSON object: a number has too many digits"}
+    except RecursionError:
+        return {"id": None, "error": "not a JSON object: nested too deeply"}
     if not isinstance(item, dict):
         return {"id": None, "error": 'expected a JSON object like {"id": ..., "text": ...}'}
+    item_id = item.get("id")
+    if isinstance(item_id, float) and not math.isfinite(item_id):  # 1e999 reads as infinity
+        return {"id": None, "error": '"id" is a number too large for JSON'}
+    if isinstance(item_id, str):
+        item_id = _masked(item_id)
+    elif not isinstance(item_id, int | float | None):
+        return {"id": None, "error": '"id" must be a string, a number or null'}
     if not isinstance(item.get("text"), str):
-        return {"id": item.get("id"), "error": 'missing "text" (a string)'}
+        return {"id": item_id, "error": 'missing "text" (a string)'}
     diagnosis = diagnose(item["text"])
-    return {"id": item.get("id"), "class": diagnosis.class_id, "confidence": diagnosis.confidence}
+    # The asked reading, plus whether a paste nobody asked about would get a reply: one batch
+    # run measures both.
+    return {"id": item_id, "class": diagnosis.class_id, "confidence": diagnosis.confidence,
+            "answer_unasked": diagnosis.answer_unasked(threshold)}
 
 
 def cmd_classify(args: argparse.Namespace, stdin: IO[bytes], out: IO[str]) -> int:
     """Classify JSON lines from stdin, one output line per input line, in order."""
     if not args.jsonl:
         raise UsageError("classify reads JSON lines: use `registry-why classify --jsonl`")
+    threshold = load_settings().confidence_threshold
     for raw in stdin:
         line = raw.decode("utf-8", errors="replace").strip()
         if line:
-            _print_json(_classify_line(line), out)
+            _print_json(_classify_line(line, threshold), out)
             out.flush()
     return EXIT_OK
 
@@ -170,10 +226,11 @@ def cmd_serve(args: argparse.Namespace, stdin: IO[bytes], out: IO[str]) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="registry-why",
         description="Explain container registry errors and how to fix them safely.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {VERSION}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     explain = sub.add_parser("explain", help="diagnose a pasted error (argument or stdin)")
@@ -218,13 +275,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args, sys.stdin.buffer, sys.stdout))
     except UsageError as exc:
-        print(f"registry-why: {exc}", file=sys.stderr)
+        print(f"registry-why: {_masked(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except KnowledgeBaseError as exc:
-        print(f"registry-why: the knowledge base is broken: {exc}", file=sys.stderr)
+        print(f"registry-why: the knowledge base is broken: {_masked(str(exc))}", file=sys.stderr)
         return EXIT_CONFIG
     except SettingsError as exc:
-        print(f"registry-why: bad configuration: {exc}", file=sys.stderr)
+        print(f"registry-why: bad configuration: {_masked(str(exc))}", file=sys.stderr)
         return EXIT_CONFIG
     except BrokenPipeError:
         return EXIT_OK

@@ -23,11 +23,13 @@ from prometheus_client import (
     Counter,
     Gauge,
     Histogram,
+    Info,
     disable_created_metrics,
 )
 from prometheus_client.exposition import choose_encoder
 
 from bot.store import FailoverStore, Store
+from bot.version import VERSION
 
 # ``*_created`` timestamps only add a series per label set; rates need the counters alone.
 disable_created_metrics()  # type: ignore[no-untyped-call]
@@ -48,6 +50,11 @@ REQUEST_TYPES = frozenset({
 })
 """Request types counted under their own name; anything else is counted as ``other``."""
 
+BUILD = Info(
+    "registry_why_build",
+    "The running release, by version (the value is always 1).",
+    registry=REGISTRY)
+BUILD.info({"version": VERSION})
 REQUESTS = Counter(
     "registry_why_requests",
     "Requests received from Slack, by type (event type, slash_command, block_actions, ...) "

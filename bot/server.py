@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import re
 import signal
 import time
 from collections.abc import Mapping, Sequence
@@ -33,6 +34,7 @@ from slack_bolt.adapter.socket_mode.async_internals import send_async_response
 from slack_bolt.adapter.socket_mode.internals import build_headers
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.socket_mode.aiohttp import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 
@@ -53,11 +55,24 @@ SOCKET_RETRY_MAX = 60.0
 """Longest wait (seconds) between two attempts to open the Socket Mode connection."""
 SOCKET_ATTEMPT_TIMEOUT = 20.0
 """Longest one attempt may take: the SDK retries a WebSocket that will not open endlessly."""
+READY_CHECK_TIMEOUT = 1.5
+"""Longest ``/readyz`` waits for Slack or Redis: it answers within 2 s, and says why not ready."""
+
+
+_COUNT = re.compile(r"[0-9]{1,12}")
+"""A header number (timestamp, retry count) as Slack writes one: a few ASCII digits."""
 
 
 def _redelivery(headers: Mapping[str, Sequence[str]]) -> int:
     values = headers.get("x-slack-retry-num") or ["0"]
-    return int(values[0]) if values[0].isdigit() else 0
+    return int(values[0]) if _COUNT.fullmatch(values[0]) else 0
+
+
+def _signed_by_slack(verifier: SignatureVerifier | None, body: str,
+                     headers: Mapping[str, str]) -> bool:
+    timestamp = headers.get("X-Slack-Request-Timestamp", "")
+    return (verifier is not None and _COUNT.fullmatch(timestamp) is not None
+            and verifier.is_valid(body, timestamp, headers.get("X-Slack-Signature")))
 
 
 class ObservedSocketModeHandler(AsyncSocketModeHandler):
@@ -138,41 +153,99 @@ class SocketModeLink:
 
 
 class Health:
-    """Liveness and readiness: Slack accepted our token, the store answers, Socket Mode is
-    connected (in that mode)."""
+    """Liveness and readiness. Ready means the bot can answer: Slack accepted our token and, in
+    Socket Mode, the connection is up. Redis down only degrades answers (each replica answers
+    from its own memory), so it is reported but never makes the bot unready."""
 
     def __init__(self, runtime: Runtime, socket: SocketModeLink | None) -> None:
         self._runtime = runtime
         self._socket = socket
         self.slack_ok = False
+        self._slack_problem = "auth.test not tried yet"
+        self._auth: asyncio.Task[None] | None = None
+        self._auth_started = 0.0
 
-    async def check_slack(self) -> bool:
-        """Call ``auth.test`` until it has passed once."""
-        if not self.slack_ok:
-            try:
-                result = await self._runtime.client.auth_test()
-            except (SlackApiError, ClientError, OSError, TimeoutError) as exc:
-                log.error("Slack auth.test failed: %s", exc)
-                return False
-            self.slack_ok = True
-            log.info("connected to Slack team %s as %s", result.get("team"), result.get("user"))
-        return True
+    async def _auth_test(self) -> None:
+        try:
+            result = await self._runtime.client.auth_test()
+        except (SlackApiError, ClientError, OSError, TimeoutError) as exc:
+            self._slack_problem = f"auth.test failed ({_reason(exc)})"
+            log.error("Slack auth.test failed: %s", exc)
+            return
+        self.slack_ok = True
+        log.info("connected to Slack team %s as %s", result.get("team"), result.get("user"))
 
-    async def readiness(self) -> dict[str, str]:
-        """Each check's state: ``ok`` or what is wrong."""
-        checks = {"slack": "ok" if await self.check_slack() else "auth.test failed"}
-        if self._runtime.settings.redis_url is not None:
-            checks["redis"] = "ok" if await self._runtime.service.ready() else "unavailable"
+    async def check_slack(self, wait: float | None = None) -> str:
+        """``ok`` once ``auth.test`` has passed, else why not. One call at a time: a check
+        finds the call in progress, or starts the next one, and waits for it at most ``wait``
+        seconds (the call goes on in the background)."""
+        if self.slack_ok:
+            return "ok"
+        if self._auth is None or self._auth.done():
+            self._auth_started = time.monotonic()
+            self._auth = asyncio.create_task(self._auth_test(), name="auth.test")
+        done, _ = await asyncio.wait({self._auth}, timeout=wait)
+        if self.slack_ok:
+            return "ok"
+        if not done:
+            waited = time.monotonic() - self._auth_started
+            return f"auth.test: no answer from Slack after {waited:.1f} s"
+        return self._slack_problem
+
+    async def _redis_state(self) -> str:
+        try:
+            async with asyncio.timeout(READY_CHECK_TIMEOUT):
+                answers = await self._runtime.service.ready()
+        except TimeoutError:
+            return f"degraded: no answer within {READY_CHECK_TIMEOUT:g} s"
+        return "ok" if answers else "degraded: unavailable"
+
+    async def readiness(self) -> tuple[bool, dict[str, str]]:
+        """Whether the bot can answer, and each check's state: ``ok`` or what is wrong (each
+        check waits at most ``READY_CHECK_TIMEOUT`` seconds)."""
+        checks: dict[str, str] = {}
+        if self._runtime.settings.redis_url is None:
+            checks["slack"] = await self.check_slack(READY_CHECK_TIMEOUT)
+        else:
+            checks["slack"], checks["redis"] = await asyncio.gather(
+                self.check_slack(READY_CHECK_TIMEOUT), self._redis_state())
         if self._socket is not None:
             checks["socket_mode"] = await self._socket.state()
-        return checks
+        ready = all(state == "ok" for name, state in checks.items() if name != "redis")
+        return ready, checks
+
+    async def close(self) -> None:
+        """Stop an ``auth.test`` call still waiting for Slack."""
+        if self._auth is not None:
+            self._auth.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._auth
 
 
 def web_application(runtime: Runtime, health: Health, *, slack_events: bool) -> web.Application:
     """The aiohttp application: health endpoints, and Slack's endpoint in HTTP mode."""
 
+    secret = runtime.settings.slack_signing_secret
+    verifier = SignatureVerifier(secret.get_secret_value()) if secret is not None else None
+
+    def refused(status: int, error: str) -> web.Response:
+        with observe.receiving({}, mode="http", redelivery=0) as record:
+            observe.answered(record, status)
+        return web.json_response({"error": error}, status=status)
+
     async def events(request: web.Request) -> web.Response:
-        bolt_request = await to_bolt_request(request)
+        # The signature is checked before anything parses the body: Bolt parses it (and looks
+        # inside it) before its own check, so anyone's malformed request would end in a 500.
+        try:
+            body = (await request.read()).decode("utf-8")
+        except UnicodeDecodeError:
+            return refused(400, "the body is not UTF-8")
+        if not _signed_by_slack(verifier, body, request.headers):
+            return refused(401, "invalid request")
+        try:
+            bolt_request = await to_bolt_request(request)
+        except (ValueError, RecursionError):  # not the JSON it says it is
+            return refused(400, "the body is not a Slack request")
         with observe.receiving(bolt_request.body, mode="http",
                                redelivery=_redelivery(bolt_request.headers)) as record:
             response = await runtime.dispatch(bolt_request)
@@ -183,8 +256,7 @@ def web_application(runtime: Runtime, health: Health, *, slack_events: bool) -> 
         return web.json_response({"status": "ok"})
 
     async def readyz(request: web.Request) -> web.Response:
-        checks = await health.readiness()
-        ready = all(state == "ok" for state in checks.values())
+        ready, checks = await health.readiness()
         return web.json_response({"ready": ready, **checks}, status=200 if ready else 503)
 
     async def metrics_page(request: web.Request) -> web.Response:
@@ -218,6 +290,7 @@ class RunningBot:
         self._reaching_slack.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._reaching_slack
+        await self.health.close()
         if self._socket is not None:
             await self._socket.close()
             log.info("Socket Mode connection closed")

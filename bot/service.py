@@ -160,7 +160,12 @@ class Service:
         return diagnosis
 
     async def answer(self, text: str) -> Answer:
-        """The answer to someone who asked (slash command, mention, shortcut)."""
+        """The answer to someone who asked (slash command, mention, shortcut).
+
+        Asked is not unasked: whatever registry failure the text shows is named, with its
+        honest confidence (and a close second cause when there is one); "not sure" is left
+        for text that shows none, and then says what it did see.
+        """
         answer = await self._answer(text)
         observe.noted(_ANSWER_OUTCOMES[type(answer)])
         return answer
@@ -172,7 +177,8 @@ class Service:
         diagnosis = await self.diagnose(stripped)
         if diagnosis.class_id is not None:
             return Explained(diagnosis)
-        if not any(ch.isspace() for ch in stripped):
+        # A reference holding a secret is not read back: it would be posted with the secret.
+        if not any(ch.isspace() for ch in stripped) and not diagnosis.redactions:
             image = diagnosis.context.image or lone_reference(stripped)
             if image is not None:
                 return ImageInfo(image, registry_family(image.host))
@@ -202,8 +208,11 @@ class Service:
         diagnosis = await self.diagnose(text)
         if diagnosis.class_id is None:
             return Quiet("not a registry error")
-        if diagnosis.confidence < threshold:
-            return Quiet(f"confidence {diagnosis.confidence:.2f} below {threshold:.2f}")
+        # Nobody asked: only a cause that is sure from the paste alone earns a reply. The
+        # asked reading (a registry is assumed) would answer chat that merely looks close.
+        if not diagnosis.answer_unasked(threshold):
+            return Quiet(f"unasked confidence {diagnosis.unasked_confidence:.2f} below "
+                         f"{threshold:.2f}")
         if not await self.claim_message(channel, ts):
             return Quiet("message already answered")
         return await self._noise_control(channel, thread_ts, diagnosis)

@@ -28,7 +28,15 @@ Environment variables:
                                     when a registries file is given; ``true`` without a file
                                     probes the well-known public registries anonymously;
                                     ``false`` turns it off even with a file)
+``REGISTRY_WHY_SECRETS_DIR``        A directory of files named after the secret variables
+                                    (``SLACK_BOT_TOKEN``, ...), as Kubernetes mounts a Secret
 ==================================  ==========================================================
+
+An empty variable counts as not set (``KEY=`` lines in an env file keep the default). Each
+secret (``SLACK_BOT_TOKEN``, ``SLACK_SIGNING_SECRET``, ``SLACK_APP_TOKEN``, ``REDIS_URL``) can
+instead be read from a file: ``SLACK_BOT_TOKEN_FILE=/run/secrets/bot-token``, or a file of that
+name in ``REGISTRY_WHY_SECRETS_DIR``. A variable and its ``_FILE`` both set is an error; a file
+in the secrets directory only fills a secret that neither gives.
 
 The registries file is read and checked at start too (:func:`load_probe_config`), so a bad
 entry stops the bot with the file, table and field to fix rather than failing on a click.
@@ -58,6 +66,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from bot.probe import ConfigError, ProbeConfig, load_registries
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+SECRETS_DIR_VARIABLE = "REGISTRY_WHY_SECRETS_DIR"
+MAX_SECRET_FILE_BYTES = 64 * 1024
+"""A secret file larger than this is a mistake (a wrong path), not a token."""
 
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 _PREFIX = re.compile(r"^[A-Za-z0-9_.-]+(?::[A-Za-z0-9_.-]+)*$")
@@ -84,8 +95,11 @@ def _env(name: str, *fields: str) -> Any:
 class Settings(BaseSettings):
     """Everything the bot needs to run, read from the environment (or given as arguments)."""
 
+    # env_ignore_empty: Compose and Kubernetes pass an empty value for a variable left blank
+    # (``SLACK_APP_TOKEN=`` in .env.example means "HTTP mode"), and it must mean "not set".
     model_config = SettingsConfigDict(
         case_sensitive=False, extra="ignore", frozen=True, populate_by_name=True,
+        env_ignore_empty=True,
     )
 
     slack_bot_token: SecretStr | None = Field(
@@ -124,9 +138,10 @@ class Settings(BaseSettings):
     def _strip_secret(cls, value: Any) -> Any:
         # Copied from a web page or a file, a secret often brings a newline or spaces along;
         # kept, they would make Slack refuse every token and every request signature fail.
+        # Blank once stripped is not set, like an empty variable.
         if isinstance(value, SecretStr):
             value = value.get_secret_value()
-        return value.strip() if isinstance(value, str) else value
+        return (value.strip() or None) if isinstance(value, str) else value
 
     @field_validator("slack_bot_token")
     @classmethod
@@ -144,13 +159,6 @@ class Settings(BaseSettings):
         if value is not None and not value.get_secret_value().startswith("xapp-"):
             raise ValueError("must be an app-level token starting with 'xapp-' (Basic "
                              "Information > App-Level Tokens, scope connections:write)")
-        return value
-
-    @field_validator("slack_signing_secret")
-    @classmethod
-    def _signing_secret(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and not value.get_secret_value().strip():
-            raise ValueError("is empty; copy it from Basic Information > App Credentials")
         return value
 
     @field_validator("slack_api_url")
@@ -269,11 +277,13 @@ def _report(problems: list[str]) -> str:
         f"  {p}" for p in problems)
 
 
-def _describe(error: Any) -> str:
+def _describe(error: Any, origins: Mapping[str, str]) -> str:
     loc = [str(part) for part in error["loc"]]
     given = loc[0] if loc else ""
     field = _FIELDS_BY_ENV.get(given.upper(), given)
     name = _ENV_NAMES.get(field, given.upper())
+    if field in origins:
+        name = f"{name} (read from {origins[field]})"
     where = ""
     if field == "channels" and len(loc) > 2:
         where = f" (channel {loc[1]}, {'.'.join(loc[2:])})"
@@ -307,9 +317,78 @@ def load_probe_config(
     return config
 
 
-def load_settings(**overrides: Any) -> Settings:
-    """Read and validate the settings; raise SettingsError naming every bad variable."""
+def _read_secret_file(path: Path) -> str:
+    """A secret file's text; a ValueError says what is wrong with the file (never its
+    content)."""
     try:
-        return Settings(**overrides)
+        with path.open("rb") as file:
+            data = file.read(MAX_SECRET_FILE_BYTES + 1)
+    except FileNotFoundError:
+        raise ValueError("no such file") from None
+    except IsADirectoryError:
+        raise ValueError("is a directory, not a file") from None
+    except PermissionError:
+        raise ValueError(f"cannot be read by user {os.getuid()}: check the file's owner and "
+                         "mode (in Kubernetes, the volume's defaultMode or the pod's fsGroup)"
+                         ) from None
+    except OSError as exc:
+        raise ValueError(f"cannot be read ({exc.strerror or type(exc).__name__})") from None
+    if len(data) > MAX_SECRET_FILE_BYTES:
+        raise ValueError(f"is larger than {MAX_SECRET_FILE_BYTES // 1024} KiB, so it is not "
+                         "a token or a secret")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValueError("is not UTF-8 text") from None
+    if not text.strip():
+        raise ValueError("is empty")
+    return text
+
+
+def _secret_files(
+    environ: Mapping[str, str],
+) -> tuple[dict[str, str], dict[str, str], list[str]]:
+    """Secrets given as files (``NAME_FILE``, or ``NAME`` in the secrets directory): their
+    values by field, where each was read from, and the problems found."""
+    env = {key.upper(): value for key, value in environ.items() if value}
+    values: dict[str, str] = {}
+    origins: dict[str, str] = {}
+    problems: list[str] = []
+    directory = env.get(SECRETS_DIR_VARIABLE)
+    if directory is not None and not Path(directory).is_dir():
+        problems.append(f"{SECRETS_DIR_VARIABLE}: {directory}: not a directory (mount the "
+                        "secret there, or unset the variable)")
+        directory = None
+    for name in sorted(_ENV_NAMES[field] for field in _SECRET_FIELDS):
+        file_variable = f"{name}_FILE"
+        if file_variable in env:
+            if name in env:
+                problems.append(f"{name} and {file_variable} are both set; keep one of them")
+                continue
+            path, origin = Path(env[file_variable]), file_variable
+        elif directory is not None and name not in env and os.path.lexists(
+                Path(directory) / name):
+            path, origin = Path(directory) / name, SECRETS_DIR_VARIABLE
+        else:
+            continue
+        try:
+            values[_FIELDS_BY_ENV[name]] = _read_secret_file(path)
+        except ValueError as exc:
+            problems.append(f"{origin}: {path}: {exc}")
+        else:
+            origins[_FIELDS_BY_ENV[name]] = f"{origin} {path}"
+    return values, origins, problems
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read and validate the settings (secrets from their files too); raise SettingsError
+    naming every bad variable."""
+    values, origins, problems = _secret_files(os.environ)
+    try:
+        settings = Settings(**{**values, **overrides})
     except ValidationError as exc:
-        raise SettingsError(_report([_describe(e) for e in exc.errors()])) from None
+        raise SettingsError(_report(
+            problems + [_describe(e, origins) for e in exc.errors()])) from None
+    if problems:
+        raise SettingsError(_report(problems))
+    return settings

@@ -55,7 +55,8 @@ DOCKER_HUB = "docker.io"
 _DOCKER_HUB_ALIASES = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
 _TRANSPORT = "docker://"
 NAME_MAX = 255
-"""Longest name (``host/repository``) the distribution grammar allows."""
+"""Longest repository path the distribution grammar allows (the host is not counted, as in
+distribution/reference since v0.6.0)."""
 TAG_MAX = 128
 _TEXT_MAX = 1024  # well above name + tag + the longest digest: anything longer is not a reference
 
@@ -86,10 +87,13 @@ def normalize_host(host: str) -> str:
 def is_host_component(component: str) -> bool:
     """Whether the first component of a name is a registry host rather than a path component.
 
-    Docker's rule: only a component with a ``.`` or ``:`` in it, or ``localhost``, is a host;
-    ``myorg/app`` is the Docker Hub repository ``myorg/app``.
+    Docker's rule (distribution/reference): a component with a ``.`` or ``:`` in it,
+    ``localhost``, or one with an upper-case letter (repository paths are lower case, so
+    ``LOCALDOMAIN/x`` names a host) is a host; ``myorg/app`` is the Docker Hub repository
+    ``myorg/app``.
     """
-    return "." in component or ":" in component or component == "localhost"
+    return ("." in component or ":" in component or component == "localhost"
+            or component != component.lower())
 
 
 def is_valid_host(host: str) -> bool:
@@ -149,10 +153,10 @@ def parse_reference(text: str) -> ImageReference:
         _path_problem(original, path)
     if host == DOCKER_HUB and "/" not in path:
         path = "library/" + path
-    if len(host) + 1 + len(path) > NAME_MAX:
+    if len(path) > NAME_MAX:
         raise InvalidReference(
             original,
-            f"the name {host}/{path[:30]}... is {len(host) + 1 + len(path)} characters long; "
+            f"the repository path {path[:30]}... is {len(path)} characters long; "
             f"at most {NAME_MAX} are allowed",
         )
     return ImageReference(host, path, tag, digest if at else None)

@@ -221,10 +221,15 @@ async def test_a_replica_stopped_mid_load_loses_nothing_slack_would_not_redelive
         "the stopped replica had replies in progress, and finished them"
     assert stopped_log[-1] == "stopped"
     assert all(line["replies"] == 1 for line in stopping.handled())
-    late = {p["event"]["channel"] for p in payloads[stop_at + REPLICAS:]}
-    answered_late = Counter(bot.name for bot in replicas[1:] for line in bot.handled()
-                            if line["channel"] in late and line["replies"])
-    assert sum(answered_late.values()) == len(late), "the others answered the rest"
+    # How many deliveries the stopping replica still took depends on when its process saw
+    # SIGTERM, which a loaded machine delays; what must hold is that the others answered
+    # every message it did not, and none that it did.
+    by_stopped = {line["channel"] for line in stopping.handled() if line["replies"]}
+    by_others = Counter(line["channel"] for bot in replicas[1:] for line in bot.handled()
+                        if line["replies"])
+    assert set(by_others) == {p["event"]["channel"] for p in payloads} - by_stopped, \
+        "the others answered the rest"
+    assert set(by_others.values()) == {1}
 
 
 async def test_identical_probes_on_three_replicas_run_once(

@@ -5,7 +5,9 @@ result is kept per (host, repository, reference, credential tier): minutes when 
 pullable, seconds otherwise (a failure should be re-checked soon). In one process, identical
 probes in flight wait for the first. Across replicas, Redis holds the results and a lock: the
 replica that takes the lock (``SET NX PX``) probes, the others poll for its result for a
-bounded time. Redis being down never stops a probe: it only loses the sharing.
+bounded time. Redis being down never stops a probe: it only loses the sharing. Once a Redis
+call has failed, the cache and the rate limit leave Redis alone for a while (``bot.backoff``,
+as the store does), so a Redis that hangs costs one timeout, not one per probe.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from bot.backoff import Backoff
 from bot.probe.config import ProbeOptions
 from bot.probe.limits import ProbeLimiter
 from bot.probe.observation import Observation, Tier
@@ -69,6 +72,8 @@ class ProbeCache:
     def __init__(self, redis: Redis | None = None, *, prefix: str = "registry-why") -> None:
         self.redis = redis
         self.prefix = prefix
+        self.backoff = Backoff()
+        """Shared with the limiter: both call the same Redis."""
         self._local: dict[ProbeKey, tuple[Observation, float]] = {}
         self._inflight: dict[ProbeKey, asyncio.Future[Observation]] = {}
         self._limiter: ProbeLimiter | None = None
@@ -78,7 +83,7 @@ class ProbeCache:
     def limiter(self, options: ProbeOptions) -> ProbeLimiter:
         """The process-wide limiter (built on first use from ``options``)."""
         if self._limiter is None:
-            self._limiter = ProbeLimiter(options, self.redis, self.prefix)
+            self._limiter = ProbeLimiter(options, self.redis, self.prefix, self.backoff)
         return self._limiter
 
     async def get_or_probe(
@@ -138,7 +143,7 @@ class ProbeCache:
         probe: Callable[[], Awaitable[Observation]],
         options: ProbeOptions,
     ) -> tuple[Observation, bool]:
-        if self.redis is None:
+        if self.redis is None or not self.backoff.available():
             return await self._run(probe), False
         redis = self.redis
         result_key = key.redis_key(self.prefix)
@@ -152,8 +157,11 @@ class ProbeCache:
                 lock_key, token, nx=True, px=int((options.total_timeout + 5) * 1000)
             )
         except (RedisError, OSError) as exc:
-            log.warning("probe cache: Redis unavailable, probing without sharing: %s", exc)
+            self._redis_failed("Redis unavailable, probing without sharing", exc)
             return await self._run(probe), False
+        lasted = self.backoff.succeeded()
+        if lasted is not None:
+            log.warning("probe cache: Redis reachable again after %.0f s; sharing resumed", lasted)
         if leader:
             try:
                 observation = await self._run(probe)
@@ -176,14 +184,14 @@ class ProbeCache:
         try:
             await redis.set(result_key, observation.to_json(), px=int(ttl * 1000))
         except (RedisError, OSError) as exc:
-            log.warning("probe cache: could not share a result through Redis: %s", exc)
+            self._redis_failed("could not share a result through Redis", exc)
 
     async def _unlock(self, redis: Redis, lock_key: str, token: str) -> None:
         # Only our own lock: after a slow probe outlived it, the lock may be another replica's.
         try:
             await redis.eval(_RELEASE_OWN_LOCK, 1, lock_key, token)
         except (RedisError, OSError) as exc:
-            log.warning("probe cache: could not release a probe lock in Redis: %s", exc)
+            self._redis_failed("could not release a probe lock in Redis", exc)
 
     async def _wait_for(
         self, redis: Redis, result_key: str, lock_key: str, budget: float
@@ -200,9 +208,14 @@ class ProbeCache:
                     # The other replica finished without sharing (or died): probe ourselves.
                     return await _read(redis, result_key)
             except (RedisError, OSError) as exc:
-                log.warning("probe cache: Redis went away while waiting: %s", exc)
+                self._redis_failed("Redis went away while waiting", exc)
                 return None
         return None
+
+    def _redis_failed(self, what: str, exc: Exception) -> None:
+        # Logged once per outage: while it lasts, probes do not call Redis (self.backoff).
+        if self.backoff.failed():
+            log.warning("probe cache: %s: %s", what, exc)
 
 
 async def _read(redis: Redis, key: str) -> Observation | None:

@@ -23,6 +23,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.probe.policy import Resolver, system_resolver
+from knowledge.paste import read_paste
 
 Scheme = Literal["https", "http"]
 OAuth2Grant = Literal["off", "password", "refresh_token"]
@@ -31,9 +32,12 @@ _HOST_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9
 _SCOPE = re.compile(r"[a-z0-9*?._/-]+")
 _CHANNEL = re.compile(r"[A-Z0-9]+")
 _HOST_HELP = (
-    "{text!r} must be a host name or IP address with an optional port, like "
-    "registry.example.com:5000 (no scheme, path or user)"
+    "must be a host name or IP address with an optional port, like registry.example.com:5000 "
+    "(no scheme, path or user; a malformed value is not repeated here, as it may hold a "
+    "password)"
 )
+_ENV_NAME = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
+"""A password_env value that reads as a variable's name, and so may be quoted in messages."""
 
 
 class ConfigError(Exception):
@@ -56,13 +60,16 @@ def split_host_port(text: str, default_port: int) -> HostPort:
     """Split ``name``, ``name:port``, ``[v6]`` or ``[v6]:port``; raise ValueError if malformed."""
     text = text.strip().lower()
     if any(mark in text for mark in ("/", "@", "?", "#")):
-        raise ValueError(_HOST_HELP.format(text=text))
+        raise ValueError(_HOST_HELP)
     if text.startswith("["):
         end = text.find("]")
         if end < 0:
-            raise ValueError(f"{text!r}: an IPv6 address needs a closing ']'")
+            raise ValueError("an IPv6 address needs a closing ']'")
         host, rest = text[1:end], text[end + 1 :]
-        ipaddress.IPv6Address(host)
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise ValueError(_HOST_HELP) from None
     else:
         host, colon, port_text = text.partition(":")
         rest = f":{port_text}" if colon else ""
@@ -70,11 +77,12 @@ def split_host_port(text: str, default_port: int) -> HostPort:
             ipaddress.IPv4Address(host)
         except ValueError:
             if not _HOST_NAME.fullmatch(host) or len(host) > 253:
-                raise ValueError(_HOST_HELP.format(text=text)) from None
+                raise ValueError(_HOST_HELP) from None
     if not rest:
         return HostPort(host, default_port)
     if not rest.startswith(":") or not rest[1:].isdigit() or not 0 < int(rest[1:]) < 65536:
-        raise ValueError(f"{text!r}: the port must be a number from 1 to 65535")
+        # Only the (valid) host is quoted: what follows ':' may be "user:password" minus '@'.
+        raise ValueError(f"{host!r}: the port must be a number from 1 to 65535")
     return HostPort(host, int(rest[1:]))
 
 
@@ -301,8 +309,9 @@ class RegistryModel(_Strict):
             raise ValueError("a password_env or password_file needs a username")
         if self.username is not None:
             if not sources:
+                # The username is not quoted: "user:password" is sometimes put there whole.
                 raise ValueError(
-                    f"username {self.username!r} needs password_env (an environment variable "
+                    "username needs password_env (an environment variable "
                     "name) or password_file (a path); the password itself never goes here"
                 )
             if self.scheme != "https":
@@ -337,6 +346,15 @@ class RegistriesFile(_Strict):
 # -- loading ----------------------------------------------------------------------------------
 
 
+def _valid_host(host: object) -> bool:
+    # A malformed host is not named in messages: it may be a URL with a password in it.
+    try:
+        split_host_port(str(host), 443)
+    except ValueError:
+        return False
+    return isinstance(host, str)
+
+
 def _describe(error: ValidationError, path: Path, data: Mapping[str, object]) -> str:
     problems = []
     for err in error.errors():
@@ -348,7 +366,7 @@ def _describe(error: ValidationError, path: Path, data: Mapping[str, object]) ->
             if isinstance(entries, list) and loc[1] < len(entries):
                 item = entries[loc[1]]
                 host = item.get("host") if isinstance(item, dict) else None
-            where = f"[[registry]] #{loc[1] + 1}" + (f" ({host})" if host else "")
+            where = f"[[registry]] #{loc[1] + 1}" + (f" ({host})" if _valid_host(host) else "")
             loc = loc[2:]
         elif loc[:1] == ["probe"]:
             where, loc = "[probe]", loc[1:]
@@ -367,9 +385,15 @@ def _credential(entry: RegistryModel, environ: Mapping[str, str], where: str) ->
     if entry.password_env is not None:
         value = environ.get(entry.password_env)
         if not value:
+            name = entry.password_env
+            if _ENV_NAME.fullmatch(name) and not read_paste(name).redactions:
+                raise ConfigError(f"{where}: environment variable {name} (password_env) is not "
+                                  "set or is empty")
+            # Not quoted, as the Slack settings never quote a secret: this may be the password.
             raise ConfigError(
-                f"{where}: environment variable {entry.password_env} (password_env) is not set "
-                "or is empty"
+                f"{where}: password_env names no environment variable that is set (its value is "
+                "not shown: if it is the password itself, rotate it, put it in an environment "
+                "variable and name that variable here, like REGISTRY_PASSWORD)"
             )
         return Credential(entry.username, f"env {entry.password_env}", _env_value=value)
     assert entry.password_file is not None

@@ -2,7 +2,8 @@
 
 Caps queue a probe rather than fail it; the per-user rate limit refuses, because a stream of
 probes from one person is how a registry gets enumerated through the bot. With Redis the rate
-is counted across replicas; without it (or while it is down) each process counts alone.
+is counted across replicas; without it (or while it is down, backing off as ``bot.backoff``
+says) each process counts alone.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from bot.backoff import Backoff
 from bot.probe.config import ProbeOptions
 
 log = logging.getLogger(__name__)
@@ -49,12 +51,14 @@ class _KeyedSlots:
 class ProbeLimiter:
     """Concurrency caps and the per-user rate limit for one process (shared with Redis)."""
 
-    def __init__(self, options: ProbeOptions, redis: Redis | None, prefix: str) -> None:
+    def __init__(self, options: ProbeOptions, redis: Redis | None, prefix: str,
+                 backoff: Backoff | None = None) -> None:
         self._global = asyncio.Semaphore(options.max_concurrent)
         self._hosts = _KeyedSlots(options.max_per_host)
         self._users = _KeyedSlots(options.max_per_user)
         self._rate = options.user_probes_per_hour
         self._redis = redis
+        self._backoff = backoff or Backoff()
         self._prefix = prefix
         self._recent: dict[str, deque[float]] = {}
 
@@ -70,11 +74,18 @@ class ProbeLimiter:
 
     async def admit(self, user: str) -> float | None:
         """Count one probe request by ``user``; None if allowed, else seconds until allowed."""
-        if self._redis is not None:
+        if self._redis is not None and self._backoff.available():
             try:
-                return await self._admit_shared(self._redis, user)
+                wait = await self._admit_shared(self._redis, user)
             except (RedisError, OSError) as exc:
-                log.warning("probe rate limit: Redis unavailable, counting locally: %s", exc)
+                if self._backoff.failed():
+                    log.warning("probe rate limit: Redis unavailable, counting locally: %s", exc)
+            else:
+                lasted = self._backoff.succeeded()
+                if lasted is not None:
+                    log.warning("probe rate limit: Redis reachable again after %.0f s; counting "
+                                "across replicas again", lasted)
+                return wait
         return self._admit_local(user)
 
     async def _admit_shared(self, redis: Redis, user: str) -> float | None:

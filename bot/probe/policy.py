@@ -26,10 +26,58 @@ METADATA_ADDRESSES = frozenset(
 """Cloud instance-metadata and host-agent endpoints (AWS/GCP/Azure IMDS, Azure WireServer,
 Alibaba): never allowed, whatever the configuration says."""
 
-_CGNAT = ipaddress.ip_network("100.64.0.0/10")
 _NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
 PRIVATE_OK = frozenset({"loopback", "private", "shared address space"})
 """Categories an ``allow_private`` registry may resolve to; all others stay blocked."""
+
+SPECIAL_PURPOSE: tuple[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str], ...] = tuple(
+    (ipaddress.ip_network(block), category) for block, category in (
+        # The IANA IPv4 Special-Purpose Address Registry, every block in it: those marked
+        # globally reachable too (protocol anycast, AS112, AMT), as no registry lives there.
+        ("0.0.0.0/32", "unspecified"),
+        ("0.0.0.0/8", "reserved"),  # "this network"
+        ("10.0.0.0/8", "private"),
+        ("100.64.0.0/10", "shared address space"),
+        ("127.0.0.0/8", "loopback"),
+        ("169.254.0.0/16", "link-local"),
+        ("172.16.0.0/12", "private"),
+        ("192.0.0.0/24", "reserved"),  # IETF protocol assignments
+        ("192.0.2.0/24", "reserved"),  # documentation (TEST-NET-1)
+        ("192.31.196.0/24", "reserved"),  # AS112-v4
+        ("192.52.193.0/24", "reserved"),  # AMT
+        ("192.88.99.0/24", "reserved"),  # 6to4 relay anycast (deprecated)
+        ("192.168.0.0/16", "private"),
+        ("192.175.48.0/24", "reserved"),  # AS112 direct delegation
+        ("198.18.0.0/15", "reserved"),  # benchmarking
+        ("198.51.100.0/24", "reserved"),  # documentation (TEST-NET-2)
+        ("203.0.113.0/24", "reserved"),  # documentation (TEST-NET-3)
+        ("240.0.0.0/4", "reserved"),  # with 255.255.255.255, limited broadcast
+        ("224.0.0.0/4", "multicast"),  # the IANA IPv4 Multicast Address Space
+        # The IANA IPv6 Special-Purpose Address Registry. IPv4-mapped, NAT64, 6to4 and Teredo
+        # addresses are judged by the IPv4 address inside them, before this table.
+        ("::/128", "unspecified"),
+        ("::1/128", "loopback"),
+        ("100::/64", "reserved"),  # discard-only
+        ("100:0:0:1::/64", "reserved"),  # dummy prefix
+        ("2001::/23", "reserved"),  # IETF protocol assignments (benchmarking, ORCHID, AMT...)
+        ("2001:db8::/32", "reserved"),  # documentation
+        ("2620:4f:8000::/48", "reserved"),  # AS112 direct delegation
+        ("3fff::/20", "reserved"),  # documentation
+        ("5f00::/16", "reserved"),  # SRv6 segment identifiers
+        ("fc00::/7", "private"),  # unique local
+        ("fe80::/10", "link-local"),
+        # The IANA IPv6 Address Space: site-local is deprecated (RFC 3879) yet still routed
+        # inside some networks.
+        ("fec0::/10", "site-local"),
+        ("ff00::/8", "multicast"),
+    )
+)
+"""Address blocks the probe never treats as public, from the IANA registries, most specific
+first. Written out rather than read from ``ipaddress``: its tables change with the Python
+patch release (CVE-2024-4032 moved 192.0.0.0/24 and others), and the policy must not."""
+
+_GLOBAL_UNICAST = ipaddress.ip_network("2000::/3")
+"""The only IPv6 block IANA allocates for global unicast: everything outside it is reserved."""
 
 
 class ProbeRefused(Exception):
@@ -75,35 +123,12 @@ def address_category(ip: IPAddress) -> str | None:
             return f"{category} (IPv4 inside IPv6)" if category else None
     if ip in METADATA_ADDRESSES:
         return "cloud metadata"
-    if ip.is_loopback:
-        return "loopback"
-    if ip.is_link_local:
-        return "link-local"
-    if isinstance(ip, ipaddress.IPv6Address) and ip.is_site_local:
-        # fec0::/10: deprecated, yet still routed inside some networks, and Python counts it
-        # as global, so it would pass as public below.
-        return "site-local"
-    if ip.is_multicast:
-        return "multicast"
-    if ip.is_unspecified:
-        return "unspecified"
-    if isinstance(ip, ipaddress.IPv4Address) and ip in _CGNAT:
-        return "shared address space"
-    if ip.is_private:
-        # Python counts documentation, benchmarking and other reserved ranges as private too.
-        return "private" if _rfc1918_or_ula(ip) else "reserved"
-    if ip.is_reserved or not ip.is_global:
+    for block, category in SPECIAL_PURPOSE:
+        if ip in block:
+            return category
+    if isinstance(ip, ipaddress.IPv6Address) and ip not in _GLOBAL_UNICAST:
         return "reserved"
     return None
-
-
-def _rfc1918_or_ula(ip: IPAddress) -> bool:
-    nets = (
-        ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
-        if isinstance(ip, ipaddress.IPv4Address)
-        else ("fc00::/7",)
-    )
-    return any(ip in ipaddress.ip_network(n) for n in nets)
 
 
 def blocked_reason(ip: IPAddress, *, allow_private: bool) -> str | None:

@@ -13,6 +13,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
+from bot.backoff import RETRY_INTERVAL, Backoff
 from bot.store.base import Store, StoreUnavailable
 from bot.store.memory import MemoryStore
 
@@ -29,47 +30,38 @@ class FailoverStore(Store):
         primary: Store,
         *,
         local: MemoryStore | None = None,
-        retry_interval: float = 5.0,
+        retry_interval: float = RETRY_INTERVAL,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.primary = primary
         self.local = local if local is not None else MemoryStore()
-        self._retry_interval = retry_interval
-        self._clock = clock
-        self._down_since: float | None = None
-        self._next_try = 0.0
+        self._backoff = Backoff(retry_interval=retry_interval, clock=clock)
 
     @property
     def degraded(self) -> bool:
         """Whether answers currently come from local memory only."""
-        return self._down_since is not None
+        return self._backoff.down_since is not None
 
     async def _either(
         self, primary: Callable[[], Awaitable[T]], local: Callable[[], Awaitable[T]]
     ) -> T:
-        if self._down_since is not None and self._clock() < self._next_try:
+        if not self._backoff.available():
             return await local()
         try:
             result = await primary()
         except StoreUnavailable as exc:
-            self._went_down(exc)
+            if self._backoff.failed():
+                log.warning("%s; answering from this instance's memory, without cross-replica "
+                            "de-duplication, until it is back", exc)
             return await local()
         self._came_back()
         return result
 
-    def _went_down(self, exc: StoreUnavailable) -> None:
-        now = self._clock()
-        self._next_try = now + self._retry_interval
-        if self._down_since is None:
-            self._down_since = now
-            log.warning("%s; answering from this instance's memory, without cross-replica "
-                        "de-duplication, until it is back", exc)
-
     def _came_back(self) -> None:
-        if self._down_since is not None:
+        lasted = self._backoff.succeeded()
+        if lasted is not None:
             log.warning("Redis is reachable again after %.0f s; shared de-duplication resumed",
-                        self._clock() - self._down_since)
-            self._down_since = None
+                        lasted)
 
     async def claim(self, key: str, ttl: int) -> bool:
         # A key claimed here during an outage is not in Redis once it returns: check memory

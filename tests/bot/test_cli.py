@@ -132,10 +132,22 @@ def test_classify_jsonl_answers_every_line_in_order() -> None:
     out = [json.loads(line) for line in result.stdout.splitlines()]
     assert [o.get("id") for o in out] == ["a", None, 7, None, "b"]
     assert out[0]["class"] == "no-basic-auth-credentials"
+    assert out[0]["answer_unasked"] is True
     assert "error" in out[1]
     assert "error" in out[2]
     assert "error" in out[3]
-    assert out[4] == {"id": "b", "class": None, "confidence": 0.0}
+    assert out[4] == {"id": "b", "class": None, "confidence": 0.0, "answer_unasked": False}
+
+
+def test_classify_jsonl_reports_the_asked_reading_and_whether_to_answer_unasked() -> None:
+    bare = json.dumps({"id": 1, "text": "x509: certificate signed by unknown authority"})
+    result = run("classify", "--jsonl", stdin=bare.encode(),
+                 env={"REGISTRY_WHY_CONFIDENCE": "0.5"})
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["class"] == "tls-unknown-authority"
+    assert out["confidence"] > 0.5
+    assert out["answer_unasked"] is False
 
 
 def test_kb_check_validates_an_edited_entry(tmp_path: Path) -> None:

@@ -7,7 +7,9 @@ compares two scrapes taken around what it does.
 from __future__ import annotations
 
 import json
+import tomllib
 from collections.abc import Callable
+from pathlib import Path
 
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
@@ -25,6 +27,7 @@ from tests.support.slack_requests import (
     running_bot,
 )
 
+ROOT = Path(__file__).resolve().parents[2]
 Sample = tuple[str, frozenset[tuple[str, str]]]
 
 
@@ -63,7 +66,9 @@ async def test_requests_diagnoses_and_replies_are_counted(slack_api: SlackApi) -
         await bot.settle()
         delta = change(before, await scrape(bot.session, bot.url))
 
-    assert delta("registry_why_requests_total", type="message", redelivery="false") == 3
+    # The unsigned request's body is never read (not even for its type): it counts as "other".
+    assert delta("registry_why_requests_total", type="message", redelivery="false") == 2
+    assert delta("registry_why_requests_total", type="other", redelivery="false") == 1
     assert delta("registry_why_requests_total", type="message", redelivery="true") == 1
     assert delta("registry_why_requests_total", type="slash_command", redelivery="false") == 1
     assert delta("registry_why_requests_rejected_total", status="401") == 1
@@ -153,3 +158,13 @@ async def test_socket_mode_serves_metrics_on_the_health_port(slack_api: SlackApi
     assert delta("registry_why_requests_total", type="message", redelivery="false") == 1
     assert delta("registry_why_ack_seconds_count") == 1
     assert delta("registry_why_replies_posted_total", method="chat.postMessage") == 1
+
+
+async def test_build_info_names_the_installed_version(slack_api: SlackApi) -> None:
+    with open(ROOT / "pyproject.toml", "rb") as file:
+        released = tomllib.load(file)["project"]["version"]
+    async with running_bot(slack_api) as bot:
+        samples = await scrape(bot.session, bot.url)
+    builds = {labels: value for (name, labels), value in samples.items()
+              if name == "registry_why_build_info"}
+    assert builds == {frozenset({("version", released)}): 1.0}

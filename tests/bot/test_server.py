@@ -102,11 +102,12 @@ async def test_health_and_readiness(slack_api: SlackApi, clean_redis: RedisServe
         assert await bot.get("/healthz") == (200, {"status": "ok"})
         assert await bot.get("/readyz") == (200, {"ready": True, "slack": "ok", "redis": "ok"})
         clean_redis.stop()
-        status, body = await bot.get("/readyz")
-        assert (status, body["redis"]) == (503, "unavailable")
-        assert (await bot.get("/healthz"))[0] == 200  # alive, just not ready
+        # The bot still answers (from this replica's memory): ready, with Redis degraded, so
+        # a Redis blip does not take every replica out of the Service.
+        assert await bot.get("/readyz") == (
+            200, {"ready": True, "slack": "ok", "redis": "degraded: unavailable"})
         clean_redis.start()
-        assert (await bot.get("/readyz"))[0] == 200
+        assert await bot.get("/readyz") == (200, {"ready": True, "slack": "ok", "redis": "ok"})
 
 
 def _read_only(server: RedisServer) -> Iterator[None]:
@@ -131,14 +132,15 @@ def _out_of_memory(server: RedisServer) -> Iterator[None]:
 
 
 @pytest.mark.parametrize("fault", [_read_only, _out_of_memory], ids=["read-only", "oom"])
-async def test_redis_refusing_writes_still_gets_answers_and_is_not_ready(
+async def test_redis_refusing_writes_still_gets_answers_and_is_degraded(
     slack_api: SlackApi, clean_redis: RedisServer,
     fault: Callable[[RedisServer], Iterator[None]],
 ) -> None:
     with contextmanager(fault)(clean_redis):
         async with running_bot(slack_api, redis_url=clean_redis.url) as bot:
             status, body = await bot.get("/readyz")
-            assert (status, body["redis"]) == (503, "unavailable")  # PING alone would pass
+            # PING alone would pass.
+            assert (status, body["redis"]) == (200, "degraded: unavailable")
             event = event_callback(message_event(ECR_NO_CREDENTIALS))
             for retry in range(3):
                 assert await bot.event(event, retry_num=retry) == 200
@@ -150,12 +152,62 @@ async def test_redis_refusing_writes_still_gets_answers_and_is_not_ready(
 
 
 async def test_not_ready_until_slack_accepts_the_token(slack_api: SlackApi) -> None:
-    # Startup and the first readiness check each make one call and two retries.
+    # Each auth.test is one call and two retries: the one at startup, and (depending on
+    # timing) the one the first readiness check starts, fail.
     slack_api.fail("auth.test", status=500, times=6)
     async with running_bot(slack_api) as bot:
         status, body = await bot.get("/readyz")
-        assert (status, body["slack"]) == (503, "auth.test failed")
-        assert (await bot.get("/readyz"))[0] == 200  # auth.test is retried and now passes
+        assert (status, body) == (503, {"ready": False,
+                                        "slack": "auth.test failed (internal_error)"})
+        for _ in range(2):  # auth.test is tried again on each check, and passes
+            status, body = await bot.get("/readyz")
+            if status == 200:
+                break
+        assert (status, body) == (200, {"ready": True, "slack": "ok"})
+
+
+@asynccontextmanager
+async def silent_slack() -> AsyncIterator[str]:
+    """A Slack API base URL on loopback that accepts connections, reads, and never replies."""
+    connections: list[asyncio.StreamWriter] = []
+
+    async def hold(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(writer)
+        while await reader.read(65536):
+            pass
+
+    server = await asyncio.start_server(hold, "127.0.0.1", 0)
+    try:
+        yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/api/"
+    finally:
+        server.close()
+        for writer in connections:
+            writer.close()
+
+
+@pytest.mark.parametrize("socket_mode", [False, True], ids=["http", "socket"])
+async def test_readyz_answers_in_time_and_says_why_when_slack_never_replies(
+    slack_api: SlackApi, clean_redis: RedisServer, socket_mode: bool,
+) -> None:
+    async with silent_slack() as url:
+        settings = bot_settings(slack_api, slack_api_url=url, redis_url=clean_redis.url,
+                                slack_app_token=APP_TOKEN if socket_mode else None)
+        running = await start(settings, runtime=build_runtime(settings), port=0)
+        try:
+            async with aiohttp.ClientSession() as session:
+                for _ in range(2):  # the first check, and one that finds the call in progress
+                    started = time.monotonic()
+                    async with session.get(f"http://127.0.0.1:{running.port}/readyz") as resp:
+                        status, body = resp.status, await resp.json()
+                    assert time.monotonic() - started < 2.0
+                    assert status == 503
+                    assert re.fullmatch(r"auth\.test: no answer from Slack after \d+\.\d s",
+                                        body["slack"]), body
+                    assert body["redis"] == "ok"
+                    if socket_mode:
+                        assert body["socket_mode"].startswith("connecting")
+        finally:
+            await asyncio.wait_for(running.stop(), 5)
 
 
 def test_serve_refuses_to_start_without_tokens() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,8 @@ ENV_VARS = (
     "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL", "PORT",
     "REGISTRY_WHY_HOST", "REDIS_URL", "REGISTRY_WHY_REDIS_PREFIX", "REGISTRY_WHY_AUTO_REPLY",
     "REGISTRY_WHY_CONFIDENCE", "REGISTRY_WHY_REPEAT_WINDOW", "REGISTRY_WHY_CHANNELS",
-    "REGISTRY_WHY_REGISTRIES", "REGISTRY_WHY_PROBE",
+    "REGISTRY_WHY_REGISTRIES", "REGISTRY_WHY_PROBE", "REGISTRY_WHY_SECRETS_DIR",
+    "SLACK_BOT_TOKEN_FILE", "SLACK_SIGNING_SECRET_FILE", "SLACK_APP_TOKEN_FILE", "REDIS_URL_FILE",
 )
 
 
@@ -232,3 +234,117 @@ def test_secrets_lose_surrounding_whitespace(clean_env: pytest.MonkeyPatch) -> N
                                            settings.slack_signing_secret,
                                            settings.slack_app_token) if s is not None] == [
         "xoxb-1-2-abc", "s3cr3t", "xapp-1-A1-xyz"]
+
+
+def test_empty_variables_are_not_set(clean_env: pytest.MonkeyPatch) -> None:
+    # As Compose passes the blank lines of an env file: empty means "keep the default".
+    for name in ENV_VARS:
+        clean_env.setenv(name, "")
+    clean_env.setenv("SLACK_BOT_TOKEN", "xoxb-1-2-abc")
+    clean_env.setenv("SLACK_APP_TOKEN", "xapp-1-A1-xyz")
+    settings = load_settings()
+    settings.require_slack()
+    assert settings.slack_signing_secret is None
+    assert (settings.port, settings.host, settings.confidence_threshold) == (3000, "0.0.0.0", 0.8)
+    assert settings.probe is None
+    assert settings.registries_file is None
+    assert settings.redis_url is None
+    assert settings.channels == {}
+
+
+def test_a_blank_signing_secret_is_not_set_so_http_mode_names_it(
+    clean_env: pytest.MonkeyPatch,
+) -> None:
+    clean_env.setenv("SLACK_BOT_TOKEN", "xoxb-1-2-abc")
+    clean_env.setenv("SLACK_SIGNING_SECRET", "  \n")
+    clean_env.setenv("SLACK_APP_TOKEN", "")
+    settings = load_settings()
+    with pytest.raises(SettingsError, match="SLACK_SIGNING_SECRET: required in HTTP mode"):
+        settings.require_slack()
+
+
+def _secret(directory: Path, name: str, text: str) -> Path:
+    path = directory / name
+    path.write_text(text)
+    return path
+
+
+def test_secrets_are_read_from_their_files(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    clean_env.setenv("SLACK_BOT_TOKEN_FILE", str(_secret(tmp_path, "bot", "xoxb-1-2-file\n")))
+    clean_env.setenv("SLACK_SIGNING_SECRET_FILE", str(_secret(tmp_path, "signing", "s3cr3t")))
+    clean_env.setenv("SLACK_APP_TOKEN_FILE", str(_secret(tmp_path, "app", "xapp-1-A1-file")))
+    clean_env.setenv("REDIS_URL_FILE", str(_secret(tmp_path, "redis", "redis://:pw@cache:6379/0")))
+    clean_env.setenv("SLACK_APP_TOKEN", "")  # empty: not set, so the file is no conflict
+    settings = load_settings()
+    assert [s.get_secret_value() for s in (
+        settings.slack_bot_token, settings.slack_signing_secret, settings.slack_app_token,
+        settings.redis_url) if s is not None] == [
+        "xoxb-1-2-file", "s3cr3t", "xapp-1-A1-file", "redis://:pw@cache:6379/0"]
+
+
+def test_a_secrets_directory_fills_the_secrets_it_holds(
+    clean_env: pytest.MonkeyPatch, tmp_path: Path,
+) -> None:
+    # As Kubernetes mounts a Secret: one file per key (behind symlinks), optional keys absent.
+    data = tmp_path / "..data"
+    data.mkdir()
+    _secret(data, "SLACK_BOT_TOKEN", "xoxb-1-2-dir\n")
+    (tmp_path / "SLACK_BOT_TOKEN").symlink_to(data / "SLACK_BOT_TOKEN")
+    _secret(tmp_path, "SLACK_SIGNING_SECRET", "from-dir")
+    clean_env.setenv("REGISTRY_WHY_SECRETS_DIR", str(tmp_path))
+    clean_env.setenv("SLACK_SIGNING_SECRET", "from-env")  # a variable wins over the directory
+    settings = load_settings()
+    settings.require_slack()
+    assert settings.slack_bot_token is not None
+    assert settings.slack_bot_token.get_secret_value() == "xoxb-1-2-dir"
+    assert settings.slack_signing_secret is not None
+    assert settings.slack_signing_secret.get_secret_value() == "from-env"
+    assert settings.slack_app_token is None
+
+
+def test_unusable_secret_files_are_named_without_their_content(
+    clean_env: pytest.MonkeyPatch, tmp_path: Path,
+) -> None:
+    unreadable = _secret(tmp_path, "unreadable", "xoxb-unreadable-value")
+    unreadable.chmod(0)
+    if os.geteuid() == 0:  # root reads any file; this one fails on read instead (EIO)
+        unreadable = Path("/proc/self/mem")
+    clean_env.setenv("SLACK_BOT_TOKEN_FILE", str(tmp_path / "missing"))
+    clean_env.setenv("SLACK_SIGNING_SECRET_FILE", str(_secret(tmp_path, "empty", " \n")))
+    clean_env.setenv("SLACK_APP_TOKEN_FILE", str(unreadable))
+    clean_env.setenv("REDIS_URL_FILE", str(tmp_path))
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    lines = str(caught.value).splitlines()[1:]
+    assert lines[0].strip() == f"REDIS_URL_FILE: {tmp_path}: is a directory, not a file"
+    assert lines[1].strip().startswith(f"SLACK_APP_TOKEN_FILE: {unreadable}: cannot be read")
+    assert lines[2].strip() == f"SLACK_BOT_TOKEN_FILE: {tmp_path / 'missing'}: no such file"
+    assert lines[3].strip() == f"SLACK_SIGNING_SECRET_FILE: {tmp_path / 'empty'}: is empty"
+    assert "xoxb-unreadable-value" not in str(caught.value)
+
+
+def test_a_secret_given_twice_or_a_missing_directory_is_an_error(
+    clean_env: pytest.MonkeyPatch, tmp_path: Path,
+) -> None:
+    clean_env.setenv("SLACK_BOT_TOKEN", "xoxb-1-2-env")
+    clean_env.setenv("SLACK_BOT_TOKEN_FILE", str(_secret(tmp_path, "bot", "xoxb-1-2-file")))
+    clean_env.setenv("REGISTRY_WHY_SECRETS_DIR", str(tmp_path / "not-mounted"))
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert f"REGISTRY_WHY_SECRETS_DIR: {tmp_path / 'not-mounted'}: not a directory" in message
+    assert "SLACK_BOT_TOKEN and SLACK_BOT_TOKEN_FILE are both set; keep one" in message
+    assert "xoxb-1-2" not in message
+
+
+def test_a_bad_token_in_a_file_names_the_file_not_the_token(
+    clean_env: pytest.MonkeyPatch, tmp_path: Path,
+) -> None:
+    path = _secret(tmp_path, "bot", "xoxp-user-token-value")
+    clean_env.setenv("SLACK_BOT_TOKEN_FILE", str(path))
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert (f"SLACK_BOT_TOKEN (read from SLACK_BOT_TOKEN_FILE {path}): must be a bot token"
+            in message)
+    assert "xoxp-user-token-value" not in message

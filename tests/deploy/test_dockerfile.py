@@ -95,7 +95,31 @@ def test_dockerignore_keeps_secrets_and_local_state_out_of_the_build_context() -
              if line.strip() and not line.startswith("#")]
     assert rules[0] == "*"  # everything is out unless listed
     allowed = {rule[1:].rstrip("/") for rule in rules if rule.startswith("!")}
-    assert allowed == {"pyproject.toml", "README.md", "bot", "handlers", "knowledge"}
+    assert allowed == {"pyproject.toml", "requirements.lock", "README.md", "bot", "handlers",
+                       "knowledge"}
     copied = {args.split()[0] for keyword, args in instructions()
               if keyword == "COPY" and not args.startswith("--from")}
     assert copied <= allowed  # every COPY source is in the context
+
+
+def test_base_image_is_pinned_by_digest_and_the_same_in_every_stage() -> None:
+    froms = [args.split()[0] for keyword, args in instructions() if keyword == "FROM"]
+    assert all(re.fullmatch(r"python:3\.\d+-slim-\w+@sha256:[0-9a-f]{64}", f) for f in froms)
+    assert len(set(froms)) == 1, froms
+
+
+def test_dependencies_come_from_the_lock_with_hashes_before_the_source() -> None:
+    steps = instructions()
+    runs = [i for i, (keyword, args) in enumerate(steps)
+            if keyword == "RUN" and "--require-hashes" in args and "-r requirements.lock" in args
+            and "--no-deps" in args]
+    assert runs, "no RUN installs requirements.lock with --require-hashes --no-deps"
+    copied = [i for i, (keyword, args) in enumerate(steps)
+              if keyword == "COPY" and args.split()[0] == "requirements.lock"]
+    source = [i for i, (keyword, args) in enumerate(steps)
+              if keyword == "COPY" and args.split()[0] in ("bot", "knowledge", "handlers")]
+    assert copied[0] < runs[0] < min(source)  # the dependency layer survives source edits
+    project = [args for keyword, args in steps if keyword == "RUN" and "registry_why-" in args]
+    assert project, "the project's own wheel is not installed"
+    assert "--no-deps" in project[0]
+    assert "--no-build-isolation" in project[0]  # nothing fetched unpinned to build it

@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from bot.probe import load_registries
+from bot.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 KUBE = ROOT / "deploy" / "kubernetes"
@@ -107,6 +108,30 @@ def test_bot_runs_replicated_probed_bounded_and_unprivileged() -> None:
     assert env["REGISTRY_WHY_REGISTRIES"]["value"] == "/etc/registry-why/registries.toml"
 
 
+def test_slack_secrets_are_files_the_bot_reads(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = pod("registry-why")
+    [bot] = spec["containers"]
+    env = {e["name"]: e for e in bot["env"]}
+    assert not {"SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"} & set(env)
+    directory = env["REGISTRY_WHY_SECRETS_DIR"]["value"]
+    volume = {m["mountPath"]: m["name"] for m in bot["volumeMounts"]}[directory]
+    source = {v["name"]: v for v in spec["volumes"]}[volume]["secret"]
+    assert source["secretName"] == "registry-why-slack"
+    assert "optional" not in source  # no bot token, no start: say so before the pod runs
+    # The example Secret's keys, mounted as Kubernetes does, are what the settings read.
+    [example] = [d for d in documents("secret.example.yaml")
+                 if d["metadata"]["name"] == "registry-why-slack"]
+    for key, value in example["stringData"].items():
+        (tmp_path / key).write_text(value.replace("REPLACE-ME", "1-2-abc"))
+    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("REGISTRY_WHY_SECRETS_DIR", str(tmp_path))
+    settings = load_settings()
+    settings.require_slack()
+    assert settings.socket_mode
+
+
 @pytest.mark.parametrize("name", ["registry-why", "redis"])
 def test_containers_have_limits_and_a_restricted_security_context(name: str) -> None:
     spec = pod(name)
@@ -129,6 +154,8 @@ def test_secrets_are_only_referenced_never_inline() -> None:
             continue
         for container in resource["spec"]["template"]["spec"]["containers"]:
             for env in container.get("env", []):
+                if env["name"] == "REGISTRY_WHY_SECRETS_DIR":  # a path
+                    continue
                 if any(word in env["name"] for word in secret_names):
                     assert "value" not in env
                     assert "secretKeyRef" in env["valueFrom"]

@@ -127,7 +127,7 @@ def test_the_rendered_form_parses_back_to_the_same_reference() -> None:
         (":tag", "repository name is missing"),
         ("@" + SHA256, "repository name is missing"),
         ("0123456789abcdef" * 4, "image ID"),
-        ("registry.example.com/" + "a" * 240, "characters long; at most 255"),
+        ("registry.example.com/" + "a" * 256, "256 characters long; at most 255"),
         ("x" * 2000, "too long"),
     ],
 )
@@ -139,11 +139,13 @@ def test_invalid_references_say_what_is_wrong(text: str, says: str) -> None:
     assert isinstance(caught.value, ValueError)
 
 
-def test_name_length_counts_the_normalised_name() -> None:
-    # 245 + "docker.io/library/" is over 255 once Docker's prefixes are added
+def test_the_length_limit_counts_the_path_not_the_host() -> None:
+    # As distribution/reference since v0.6.0: 255 characters of path, Docker Hub's library/
+    # prefix included; the host does not count.
     with pytest.raises(InvalidReference, match="at most 255"):
-        parse_reference("a" * 245)
-    assert parse_reference("a" * 230).repository == "library/" + "a" * 230
+        parse_reference("a" * 248)
+    assert parse_reference("a" * 247).repository == "library/" + "a" * 247
+    assert parse_reference("registry.example.com/" + "a" * 255).repository == "a" * 255
 
 
 def test_hostile_input_is_rejected() -> None:
@@ -179,7 +181,7 @@ def test_normalize_host(host: str, normal: str) -> None:
 @pytest.mark.parametrize(
     ("component", "is_host"),
     [("ghcr.io", True), ("localhost", True), ("reg:5000", True), ("user", False),
-     ("Localhost", False), ("library", False)],
+     ("Localhost", True), ("LOCALDOMAIN", True), ("library", False)],
 )
 def test_is_host_component(component: str, is_host: bool) -> None:
     assert is_host_component(component) is is_host

@@ -132,3 +132,52 @@ def test_not_toml_and_unreadable() -> None:
         parse("[[registry]\nhost=")
     with pytest.raises(ConfigError, match="cannot read"):
         load_registries(Path("/nonexistent/registries.toml"), environ={})
+
+
+SECRET = "Zq8hunter2Wv5Kp"
+GITHUB_TOKEN = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        pytest.param(f'password_env = "{SECRET}"', "password_env names no environment variable",
+                     id="password-in-password_env"),
+        pytest.param(f'password_env = "{GITHUB_TOKEN}"',
+                     "password_env names no environment variable", id="token-in-password_env"),
+        pytest.param(f'host = "bob:{SECRET}@r.example"', "must be a host name", id="host-user"),
+        pytest.param(f'host = "https://bob:{SECRET}@r.example/v2"', "must be a host name",
+                     id="host-url"),
+        pytest.param(f'host = "bob:{SECRET}@r.example"\nallow_private = "maybe"',
+                     "[[registry]] #1 allow_private", id="host-in-the-table-label"),
+        pytest.param(f'host = "bob:{SECRET}"\nallow_private = "maybe"',
+                     "[[registry]] #1 allow_private", id="user-colon-password-host"),
+        pytest.param(f'host = "bo b:{SECRET}"', "must be a host name", id="malformed-host"),
+        pytest.param(f'host = "[bob:{SECRET}]:443"', "must be a host name", id="bracketed"),
+        pytest.param(f'realm_hosts = ["bob:{SECRET}@auth.example"]', "must be a host name",
+                     id="realm-user"),
+        pytest.param(f'realm_hosts = ["https://{GITHUB_TOKEN}@auth.example"]',
+                     "must be a host name", id="realm-token-only"),
+        pytest.param(f'realm_hosts = ["auth.example:{SECRET}"]', "port must be a number",
+                     id="realm-colon-password"),
+        pytest.param(f'username = "bob:{SECRET}"\nprobe_scopes = ["*"]', "needs password_env",
+                     id="user-colon-password"),
+    ],
+)
+def test_messages_never_quote_a_secret_put_in_the_wrong_field(body: str, message: str) -> None:
+    if "host =" not in body:
+        body = f'host = "r.example"\n{body}'
+    if "password_env" in body:
+        body += '\nusername = "u"\nprobe_scopes = ["*"]'
+    with pytest.raises(ConfigError) as caught:
+        parse(f"[[registry]]\n{body}\n")
+    text = str(caught.value)
+    assert message in text
+    assert SECRET.lower() not in text.lower()  # hosts are lower-cased before checks
+    assert GITHUB_TOKEN.lower() not in text.lower()
+
+
+def test_a_variable_name_is_still_named() -> None:
+    with pytest.raises(ConfigError, match="environment variable REGISTRY_PASSWORD"):
+        parse('[[registry]]\nhost = "r.example"\nusername = "u"\n'
+              'password_env = "REGISTRY_PASSWORD"\nprobe_scopes = ["*"]\n')

@@ -73,6 +73,56 @@ def test_allow_private_never_opens_metadata_or_link_local(
     assert (blocked_reason(ip, allow_private=True) is None) is allowed_with_allow_private
 
 
+# The first and last address of blocks in the IANA IPv4 and IPv6 Special-Purpose Address
+# Registries, and the public addresses just outside them. Several of these changed sides in
+# Python's own ipaddress tables between patch releases (CVE-2024-4032): the policy must not.
+IANA_SPECIAL = [
+    "0.0.0.1", "0.255.255.255", "192.0.0.0", "192.0.0.8", "192.0.0.9", "192.0.0.10",
+    "192.0.0.170", "192.0.0.171", "192.0.0.255", "192.0.2.0", "192.31.196.1", "192.52.193.1",
+    "192.88.99.1", "192.88.99.2", "192.175.48.1", "198.18.0.0", "198.19.255.255",
+    "198.51.100.7", "203.0.113.255", "240.0.0.1", "255.255.255.255",
+    "100::1", "100:0:0:1::1", "2001::1", "2001:1::1", "2001:1::2", "2001:1::3",
+    "2001:2::1", "2001:3::1", "2001:4:112::1", "2001:10::1", "2001:20::1", "2001:30::1",
+    "2001:1ff:ffff:ffff:ffff:ffff:ffff:ffff", "2001:db8::1", "2620:4f:8000::1", "3fff::1",
+    "3fff:fff::1", "5f00::1", "::7f00:1", "4000::1", "fec0::1",
+]
+PUBLIC_NEIGHBOURS = [
+    "1.0.0.1", "192.0.1.1", "192.0.3.1", "192.31.197.1", "192.175.49.1", "198.17.255.255",
+    "198.20.0.1", "198.51.101.1", "203.0.114.1", "223.255.255.254",
+    "2001:200::1", "2001:dba::1", "2620:4f:8001::1", "3fff:1000::1", "2a00:1450::1",
+]
+
+
+@pytest.mark.parametrize("address", IANA_SPECIAL)
+def test_every_iana_special_purpose_block_is_refused(address: str) -> None:
+    ip = ipaddress.ip_address(address)
+    assert address_category(ip) is not None
+    assert blocked_reason(ip, allow_private=True) is not None
+
+
+@pytest.mark.parametrize("address", PUBLIC_NEIGHBOURS)
+def test_public_addresses_beside_those_blocks_are_allowed(address: str) -> None:
+    assert blocked_reason(ipaddress.ip_address(address), allow_private=False) is None
+
+
+def test_the_policy_does_not_read_pythons_address_tables(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Those tables differ between Python patch releases; with them gone, every answer stands.
+    expected = {a: address_category(ipaddress.ip_address(a))
+                for a in [*IANA_SPECIAL, *PUBLIC_NEIGHBOURS, "10.0.0.1", "::ffff:127.0.0.1"]}
+
+    def gone(self: object) -> bool:
+        raise AssertionError("the policy read an ipaddress table")
+
+    for cls in (ipaddress.IPv4Address, ipaddress.IPv6Address):
+        for name in ("is_private", "is_global", "is_reserved", "is_loopback", "is_link_local",
+                     "is_multicast", "is_unspecified", "is_site_local"):
+            if hasattr(cls, name):
+                monkeypatch.setattr(cls, name, property(gone))
+    assert {a: address_category(ipaddress.ip_address(a)) for a in expected} == expected
+
+
 class CountingResolver:
     """Answers from a script, one answer per call, counting calls (no network)."""
 
