@@ -18,6 +18,7 @@ import sys
 from collections.abc import Sequence
 from typing import IO, Any, NoReturn
 
+from bot.kb_admin import fix_rates_from_settings, kb_check
 from bot.probe import ProbeConfig, ProbeResult, probe_image, to_json
 from bot.render.data import diagnosis_data
 from bot.render.terminal import render_image_info, render_probe, render_terminal
@@ -127,7 +128,7 @@ def cmd_explain(args: argparse.Namespace, stdin: IO[bytes], out: IO[str]) -> int
             data["probe"] = to_json(probe) if probe else None
         _print_json(data, out)
     else:
-        out.write(render_terminal(diagnosis))
+        out.write(render_terminal(diagnosis, full=args.full))
         if args.probe:
             out.write("\n" + (render_probe(probe) if probe else NO_IMAGE_TO_PROBE + "\n"))
     return EXIT_OK if diagnosis.class_id else EXIT_NOT_SURE
@@ -207,12 +208,18 @@ def cmd_classify(args: argparse.Namespace, stdin: IO[bytes], out: IO[str]) -> in
 
 
 def cmd_kb(args: argparse.Namespace, stdin: IO[bytes], out: IO[str]) -> int:
-    """List the knowledge base, or show one entry."""
+    """List the knowledge base (with fix rates), show one entry, or check entry files."""
+    if args.kb_command == "check":
+        return kb_check(args.files, out)
     kb = knowledge_base()
     if args.kb_command == "list":
+        rates = fix_rates_from_settings() if args.stats else None
         width = max(len(entry.id) for entry in kb)
         for entry in kb:
-            out.write(f"{entry.id:<{width}}  {entry.title}\n")
+            rate = f"  {rates[entry.id]}" if rates is not None and entry.id in rates else ""
+            out.write(f"{entry.id:<{width}}  {entry.title}{rate}\n")
+        if rates is None and args.stats:
+            out.write("(no fix rates: REDIS_URL is not set)\n")
         return EXIT_OK
     if args.id not in kb:
         raise UsageError(f"no entry {args.id!r}; `registry-why kb list` shows the ids")
@@ -241,6 +248,8 @@ def build_parser() -> argparse.ArgumentParser:
     explain = sub.add_parser("explain", help="diagnose a pasted error (argument or stdin)")
     explain.add_argument("text", nargs="?", help="the error text; '-' or absent reads stdin")
     explain.add_argument("--json", action="store_true", help="print JSON fields")
+    explain.add_argument("--full", action="store_true",
+                         help="print the whole guide, not just the short answer")
     explain.add_argument(
         "--probe", action="store_true",
         help="also ask the image's registry, and say whether it confirms the cause",
@@ -258,7 +267,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     kb = sub.add_parser("kb", help="read the knowledge base")
     kb_sub = kb.add_subparsers(dest="kb_command", required=True)
-    kb_sub.add_parser("list", help="every class id and title")
+    listing = kb_sub.add_parser("list", help="every class id and title")
+    listing.add_argument("--stats", action="store_true",
+                         help="add each class's fix rate (helpful/asked, 30 days; needs Redis)")
+    check = kb_sub.add_parser("check", help="validate entry files (default: the packaged ones)")
+    check.add_argument("files", nargs="*", metavar="FILE")
     show = kb_sub.add_parser("show", help="one entry, as JSON")
     show.add_argument("id")
     kb.set_defaults(handler=cmd_kb)

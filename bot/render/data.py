@@ -12,6 +12,10 @@ def _steps(steps: tuple[GuideStep, ...]) -> list[dict[str, Any]]:
     return [{"text": s.text, "commands": list(s.commands)} for s in steps]
 
 
+def _step(step: GuideStep | None) -> dict[str, Any] | None:
+    return _steps((step,))[0] if step else None
+
+
 def diagnosis_data(diagnosis: Diagnosis) -> dict[str, Any]:
     """The JSON fields of ``registry-why explain --json`` (fields are added, never removed)."""
     context = diagnosis.context
@@ -48,7 +52,17 @@ def diagnosis_data(diagnosis: Diagnosis) -> dict[str, Any]:
                 "fix": _steps(guide.fix),
                 "verify": _steps(guide.verify),
                 "dont": list(guide.dont),
-                "registry_note": _steps((guide.registry_note,))[0] if guide.registry_note else None,
+                "registry_note": _step(guide.registry_note),
+            }
+            if guide
+            else None
+        ),
+        "short": (
+            {
+                "confirm": _step(guide.short.confirm),
+                "fix": _steps(guide.short.fix),
+                "verify": _step(guide.short.verify),
+                "dont": list(guide.short.dont),
             }
             if guide
             else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.probe import ProbeResult
 from knowledge.diagnosis import Diagnosis
-from knowledge.guide import GuideStep, access_checks
+from knowledge.guide import GuideStep, ShortAnswer, access_checks
 from knowledge.reference import ImageReference
 from knowledge.registries import family_label, registry_family
 
@@ -16,11 +16,43 @@ _SECTIONS = (
 )
 
 
+MAX_EVIDENCE = 160
+"""The evidence line in a short answer is cut to this many characters (the full guide and
+``--json`` keep it whole)."""
+
+
 def _step_lines(steps: tuple[GuideStep, ...]) -> list[str]:
     lines: list[str] = []
     for step in steps:
         lines.append(f"  - {step.text}")
-        lines.extend(f"      $ {command}" for command in step.commands)
+        # Public contract: a command is alone on its line, after "$ " (scripts grep for it).
+        lines.extend(f"$ {command}" for command in step.commands)
+    return lines
+
+
+def short_evidence(evidence: str) -> str:
+    """The evidence line, cut in the middle when long: the start names the operation, the
+    end the error."""
+    if len(evidence) <= MAX_EVIDENCE:
+        return evidence
+    half = MAX_EVIDENCE // 2 - 2
+    return f"{evidence[:half]} … {evidence[-half:]}"
+
+
+def _labelled(label: str, step: GuideStep) -> list[str]:
+    return [f"{label}: {step.text}".rstrip(), *(f"$ {command}" for command in step.commands)]
+
+
+def short_lines(short: ShortAnswer, fix_label: str) -> list[str]:
+    """The short answer's steps: one confirming command, the fix, the verification, don'ts."""
+    lines: list[str] = []
+    if short.confirm:
+        lines += _labelled("Confirm", short.confirm)
+    for number, step in enumerate(short.fix):
+        lines += _labelled(fix_label if number == 0 else "Fix", step)
+    if short.verify:
+        lines += _labelled("Verify", short.verify)
+    lines += [f"! {item}" for item in short.dont]
     return lines
 
 
@@ -35,8 +67,8 @@ def redaction_notice(diagnosis: Diagnosis) -> str | None:
     )
 
 
-def render_terminal(diagnosis: Diagnosis) -> str:
-    """The whole diagnosis as plain text: cause, evidence, the fix-it-fast path, warnings."""
+def render_terminal(diagnosis: Diagnosis, *, full: bool = False) -> str:
+    """The diagnosis as plain text: the short answer, or with ``full`` the whole guide."""
     lines: list[str] = []
     notice = redaction_notice(diagnosis)
     if notice:
@@ -50,6 +82,8 @@ def render_terminal(diagnosis: Diagnosis) -> str:
             lines.append(f"Weak candidates: {guesses}")
         return "\n".join(lines) + "\n"
 
+    if not full:
+        return "\n".join(lines + _short(diagnosis)) + "\n"
     context = diagnosis.context
     lines.append(f"{diagnosis.title}  [{diagnosis.class_id}, {diagnosis.confidence:.0%} sure]")
     lines.append(f"{diagnosis.meaning}")
@@ -86,6 +120,22 @@ def render_terminal(diagnosis: Diagnosis) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _short(diagnosis: Diagnosis) -> list[str]:
+    assert diagnosis.guide is not None
+    registry = diagnosis.context.registry
+    lines = [f"{diagnosis.title}  [{diagnosis.class_id}, {diagnosis.confidence:.0%} sure]"]
+    if diagnosis.evidence:
+        lines.append(f"Evidence: {short_evidence(diagnosis.evidence)}")
+    lines.append("")
+    fix_label = f"Fix ({family_label(registry.family)})" if (
+        registry and diagnosis.guide.short.registry_fix) else "Fix"
+    lines += short_lines(diagnosis.guide.short, fix_label)
+    if diagnosis.others:
+        lines.append("Also in this paste: " + ", ".join(f.class_id for f in diagnosis.others))
+    lines += ["", "More: registry-why explain --full"]
+    return lines
+
+
 def render_probe(result: ProbeResult) -> str:
     """A probe's answer as plain text: outcome, verdict on the pasted cause, evidence."""
     lines = [f"Probe of {result.image} ({result.tier}, {result.elapsed_ms} ms"
@@ -100,7 +150,7 @@ def render_probe(result: ProbeResult) -> str:
     lines += [f"  | {line}" for line in result.evidence]
     if result.next_steps:
         lines.append("  Try yourself:")
-        lines += [f"      $ {command}" for command in result.next_steps]
+        lines += [f"$ {command}" for command in result.next_steps]
     return "\n".join(lines) + "\n"
 
 
