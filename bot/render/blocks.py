@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.render.button_state import pack
-from bot.render.terminal import redaction_notice, short_evidence
+from bot.render.terminal import close_cause, redaction_notice, short_evidence
 from bot.stats import RATE_DAYS, HomeStats
 from knowledge.diagnosis import Diagnosis
 from knowledge.entry import Entry, RegistryFamily
@@ -193,6 +193,8 @@ def render_diagnosis(
     blocks += _secret_block(diagnosis)
     if diagnosis.evidence:
         blocks.append(_section(_code(short_evidence(diagnosis.evidence))))
+    if close := close_cause(diagnosis):
+        blocks.append(_section(f":left_right_arrow: {escape(close)}"))
     blocks.append(_section(_short_answer(guide, diagnosis)))
     blocks.append(_context(_facts(diagnosis)))
     blocks += _extras(diagnosis)
@@ -235,11 +237,18 @@ def render_not_sure(diagnosis: Diagnosis) -> Message:
     """The answer when no cause could be named (only for people who asked)."""
     blocks: list[Block] = [_header("Not sure what this error is")]
     blocks += _secret_block(diagnosis)
-    blocks.append(_section(
-        "I couldn't name a registry error in that text. Paste the whole error line as the tool "
-        f"printed it (`docker pull`, kubelet events, CI logs), or try `{COMMAND} help`."))
+    if diagnosis.seen:
+        said = f"I see {escape(diagnosis.seen)}, but I can't name its cause."
+        text = f"Not sure: I see {diagnosis.seen}, but I can't name its cause."
+    else:
+        said = "I couldn't name a registry error in that text."
+        text = "Not sure: I couldn't name a registry error in that text."
+    tries = [escape(step) for step in diagnosis.try_next] or [
+        "Paste the whole error line as the tool printed it (`docker pull`, kubelet events, CI "
+        "logs)."]
+    blocks.append(_section("\n".join(
+        [said, *(f"• {step}" for step in tries), f"Usage: `{COMMAND} help`."])))
     blocks += _extras(diagnosis)
-    text = "Not sure: I couldn't name a registry error in that text."
     if sentence := redaction_notice(diagnosis):
         text = f"{sentence} {text}"
     return Message(escape(text), blocks)

@@ -41,6 +41,14 @@ def diagnosis_data(diagnosis: Diagnosis) -> dict[str, Any]:
         "alternatives": [
             {"class": a.class_id, "confidence": a.confidence} for a in diagnosis.alternatives
         ],
+        "close": (
+            {"class": diagnosis.close.class_id, "confidence": diagnosis.close.confidence,
+             "tell_apart": diagnosis.tell_apart}
+            if diagnosis.close
+            else None
+        ),
+        "seen": diagnosis.seen,
+        "try_next": list(diagnosis.try_next),
         "others": [
             {"class": f.class_id, "confidence": f.confidence, "evidence": f.evidence}
             for f in diagnosis.others

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.probe import ProbeResult
 from knowledge.diagnosis import Diagnosis
 from knowledge.guide import GuideStep, ShortAnswer, access_checks
+from knowledge.loader import knowledge_base
 from knowledge.reference import ImageReference
 from knowledge.registries import family_label, registry_family
 
@@ -67,6 +68,29 @@ def redaction_notice(diagnosis: Diagnosis) -> str | None:
     )
 
 
+def close_cause(diagnosis: Diagnosis) -> str | None:
+    """The runner-up cause that stayed close to the named one, and how to tell the two apart,
+    as one sentence; None when the named cause stands alone."""
+    close = diagnosis.close
+    if close is None:
+        return None
+    kb = knowledge_base()
+    title = kb[close.class_id].title if close.class_id in kb else close.class_id
+    sentence = f"Or, almost as likely: {title} [{close.class_id}, {close.confidence:.0%}]."
+    if diagnosis.tell_apart:
+        sentence += f" To tell them apart: {diagnosis.tell_apart}"
+    return sentence
+
+
+def not_sure_lines(diagnosis: Diagnosis) -> list[str]:
+    """What a paste with no nameable cause did show, and what to try next."""
+    if diagnosis.seen:
+        lines = [f"Not sure: I see {diagnosis.seen}, but I can't name its cause."]
+    else:
+        lines = ["Not sure: this does not look like a registry error I can name."]
+    return lines + [f"Try next: {step}" for step in diagnosis.try_next]
+
+
 def render_terminal(diagnosis: Diagnosis, *, full: bool = False) -> str:
     """The diagnosis as plain text: the short answer, or with ``full`` the whole guide."""
     lines: list[str] = []
@@ -74,7 +98,7 @@ def render_terminal(diagnosis: Diagnosis, *, full: bool = False) -> str:
     if notice:
         lines += [f"!! {notice}", ""]
     if diagnosis.class_id is None or diagnosis.guide is None:
-        lines.append("Not sure: this does not look like a registry error I can name.")
+        lines += not_sure_lines(diagnosis)
         if diagnosis.alternatives:
             guesses = ", ".join(
                 f"{a.class_id} ({a.confidence:.0%})" for a in diagnosis.alternatives
@@ -90,6 +114,8 @@ def render_terminal(diagnosis: Diagnosis, *, full: bool = False) -> str:
     lines.append("")
     if diagnosis.evidence:
         lines.append(f"Evidence: {diagnosis.evidence}")
+    if close := close_cause(diagnosis):
+        lines.append(close)
     facts = []
     if context.image:
         facts.append(f"image {context.image}")
@@ -126,6 +152,8 @@ def _short(diagnosis: Diagnosis) -> list[str]:
     lines = [f"{diagnosis.title}  [{diagnosis.class_id}, {diagnosis.confidence:.0%} sure]"]
     if diagnosis.evidence:
         lines.append(f"Evidence: {short_evidence(diagnosis.evidence)}")
+    if close := close_cause(diagnosis):
+        lines.append(close)
     lines.append("")
     fix_label = f"Fix ({family_label(registry.family)})" if (
         registry and diagnosis.guide.short.registry_fix) else "Fix"
