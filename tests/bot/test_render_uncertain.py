@@ -62,7 +62,8 @@ def test_not_sure_says_what_it_saw_and_what_to_try() -> None:
     assert "Paste the whole error output" in str(message.blocks)
     data = diagnosis_data(diagnosis)
     assert data["seen"] == "a `docker login` to ghcr.io that failed"
-    assert data["try_next"] and data["close"] is None
+    assert data["try_next"]
+    assert data["close"] is None
 
 
 def test_chat_is_plainly_not_a_registry_error() -> None:
