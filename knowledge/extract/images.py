@@ -77,7 +77,7 @@ _RULES: Final = (
     _rule("Unable to find image '", _REF + "'", _CONTEXT),
     _rule("push refers to repository [", _REF + r"\]", _CONTEXT, repository_only=True),
     _rule("Pushed: ", _REF, _CONTEXT),
-    _rule("Trying to pull ", _REF, _CONTEXT),
+    _rule("Trying to pull ", r"(?:repository )?" + _REF, _CONTEXT),  # old docker: "repository X"
     _rule("Pulled: ", _REF, _CONTEXT),
 )
 _QUOTED_IMAGE = rx(r"mage " + Q + _REF)  # image "x", Failed to pull image "x", PullImage \"x\"

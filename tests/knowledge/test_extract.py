@@ -830,3 +830,8 @@ def test_the_legacy_v1_api_names_the_registry() -> None:
     context = extract_context("Error response from daemon: Get https://registry.corp.example:5000"
                               "/v1/_ping: http: server gave HTTP response to HTTPS client")
     assert context.registry == Registry("registry.corp.example:5000", "self-hosted")
+
+
+def test_old_docker_s_trying_to_pull_repository_names_the_image() -> None:
+    assert images("Trying to pull repository gcr.io/android-battery-historian/stable ... \n"
+                  "denied: Permission denied") == ["gcr.io/android-battery-historian/stable:latest"]
