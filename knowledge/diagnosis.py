@@ -6,7 +6,9 @@ import dataclasses
 import functools
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from knowledge.classify import NAMED_AT, Classifier
 from knowledge.context import Context, Registry
@@ -35,7 +37,30 @@ class Finding:
     evidence: str
 
 
-@dataclass(frozen=True, slots=True)
+class _LazyGuide:
+    """The ``Diagnosis.guide`` field: given a guide, or a function that builds it when first read.
+
+    Filling a guide costs about as much as reading the paste, and most diagnoses are never
+    rendered (unasked chat, ``classify --jsonl``), so ``diagnose`` hands over the function.
+    """
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._slot = f"_{name}"
+
+    def __get__(self, diagnosis: Diagnosis | None, owner: Any) -> Guide | None:
+        if diagnosis is None:
+            return None  # class access: dataclasses take this as the field's default
+        value: Guide | Callable[[], Guide | None] | None = diagnosis.__dict__[self._slot]
+        if callable(value):
+            value = diagnosis.__dict__[self._slot] = value()
+        return value
+
+    def __set__(self, diagnosis: Diagnosis,
+                value: Guide | Callable[[], Guide | None] | None) -> None:
+        diagnosis.__dict__[self._slot] = value
+
+
+@dataclass(frozen=True, kw_only=True)
 class Diagnosis:
     """What registry-why concluded about one paste.
 
@@ -53,7 +78,8 @@ class Diagnosis:
     meaning: str | None
     evidence: str | None
     """The (masked) line that decided the class, with wrappers peeled off."""
-    guide: Guide | None
+    guide: _LazyGuide = _LazyGuide()
+    """The filled guide (None when nothing is named), built when first read."""
     alternatives: tuple[Alternative, ...]
     others: tuple[Finding, ...]
     """Further distinct causes in the same paste, most confident first."""
@@ -162,7 +188,8 @@ def diagnose(raw: str, classifier: Classifier | None = None) -> Diagnosis:
         title=entry.title if entry else None,
         meaning=entry.meaning if entry else None,
         evidence=best.evidence if best else None,
-        guide=build_guide(entry, context, best.evidence) if entry and best else None,
+        guide=functools.partial(build_guide, entry, context, best.evidence) if entry and best
+        else None,
         alternatives=alternatives,
         others=tuple(Finding(c.class_id, c.confidence, c.evidence) for c in others),
         context=context,

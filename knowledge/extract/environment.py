@@ -46,20 +46,38 @@ _CI_ONLY: Final = ("jenkins", "circleci", "buildkite", "Azure Pipelines", "bitbu
 _DESKTOP_VM = rx(r"\b192\.168\.65\.[0-9]{1,3}\b")
 
 
+def _key_words(phrases: tuple[str, ...]) -> frozenset[bytes] | None:
+    """One word of each phrase: a paste with none of them shows none of the phrases (None when
+    a phrase has no word to look for)."""
+    firsts = [min(words_of(phrase)) for phrase in phrases if words_of(phrase)]
+    return frozenset(firsts) if len(firsts) == len(phrases) else None
+
+
+# Most pastes show no environment: one set test per environment rules out all its phrases.
+_KEYS: Final = tuple(_key_words(phrases) for _, phrases in _SIGNS)
+_CI_KEYS: Final = _key_words(_CI_ONLY)
+
+
+def _shows(scanned: ScannedText, phrases: tuple[str, ...], keys: frozenset[bytes] | None) -> bool:
+    if keys is not None and scanned.words.isdisjoint(keys):
+        return False
+    return any(_has(scanned, phrase) for phrase in phrases)
+
+
 def find_environments(scanned: ScannedText, tool: str | None) -> tuple[Environment, ...]:
     """Every environment the paste shows signs of, in the order of ``_SIGNS`` (``ci`` follows a
     CI runner)."""
     found: list[Environment] = []
-    for environment, phrases in _SIGNS:
-        if tool == environment or (environment == "kubernetes" and tool == "kubelet") or any(
-            _has(scanned, phrase) for phrase in phrases
+    for (environment, phrases), keys in zip(_SIGNS, _KEYS, strict=True):
+        if tool == environment or (environment == "kubernetes" and tool == "kubelet") or _shows(
+            scanned, phrases, keys
         ):
             found.append(environment)
     if "docker-desktop" not in found and scanned.has_word(b"192") and _DESKTOP_VM.search(
         scanned.text
     ):
         found.append("docker-desktop")
-    if {"github-actions", "gitlab-ci"} & set(found) or any(_has(scanned, p) for p in _CI_ONLY):
+    if {"github-actions", "gitlab-ci"} & set(found) or _shows(scanned, _CI_ONLY, _CI_KEYS):
         found.append("ci")
     return tuple(found)
 

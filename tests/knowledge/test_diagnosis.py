@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from knowledge.classify import Classifier
-from knowledge.diagnosis import diagnose
+from knowledge.diagnosis import default_classifier, diagnose
+from knowledge.guide import build_guide
 from tests.knowledge.kb_builder import build_kb, pattern
 
 GHCR_DENIED = (
@@ -85,3 +87,17 @@ def test_two_close_causes_are_both_given_with_how_to_tell_them_apart(tmp_path: P
     apart = diagnose("some shared words here\nelsewhere", Classifier(kb))
     assert apart.class_id == "gamma"
     assert apart.close is None
+
+
+def test_the_guide_is_built_when_read_and_matches_a_guide_built_directly() -> None:
+    diagnosis = diagnose(
+        "Error response from daemon: pull access denied for ghcr.io/acme/app, repository does "
+        "not exist or may require 'docker login': denied: requested access to the resource is "
+        "denied")
+    assert diagnosis.class_id is not None
+    assert diagnosis.evidence is not None
+    entry = default_classifier().kb[diagnosis.class_id]
+    built = build_guide(entry, diagnosis.context, diagnosis.evidence)
+    assert diagnosis.guide == built
+    assert diagnosis.guide is diagnosis.guide  # built once, then kept
+    assert dataclasses.replace(diagnosis, evidence="x").guide == built
