@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import heapq
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.store.base import Store
@@ -19,7 +19,7 @@ DEFAULT_MAX_KEYS = 200_000
 
 @dataclass(slots=True)
 class _Item:
-    value: str | int | dict[str, int]
+    value: str | int | dict[str, int] | dict[str, str] | set[str]
     expires: float | None
 
 
@@ -109,6 +109,45 @@ class MemoryStore(Store):
             item = self._live(key)
             result.append(dict(item.value) if item and isinstance(item.value, dict) else {})
         return result
+
+    async def acquire(self, key: str, owner: str, ttl: int) -> bool:
+        if self._live(key) is not None:
+            return False
+        self._set(key, _Item(owner, self._expiry(ttl)))
+        return True
+
+    async def release_owned(self, key: str, owner: str) -> bool:
+        item = self._live(key)
+        if item is None or item.value != owner:
+            return False
+        del self._items[key]
+        return True
+
+    async def add_members(self, key: str, members: Sequence[str], ttl: int) -> int:
+        item = self._live(key)
+        current: set[str] = item.value if item and isinstance(item.value, set) else set()
+        new = len(set(members) - current)
+        self._set(key, _Item(current | set(members), self._expiry(ttl)))
+        return new
+
+    async def members(self, key: str) -> set[str]:
+        item = self._live(key)
+        return set(item.value) if item and isinstance(item.value, set) else set()
+
+    async def put_fields(self, key: str, fields: Mapping[str, str], ttl: int) -> None:
+        item = self._live(key)
+        current = dict(item.value) if item and isinstance(item.value, dict) else {}
+        self._set(key, _Item({**current, **fields}, self._expiry(ttl)))
+
+    async def fields(self, key: str) -> dict[str, str]:
+        item = self._live(key)
+        if item is None or not isinstance(item.value, dict):
+            return {}
+        return {k: str(v) for k, v in item.value.items()}
+
+    async def delete(self, keys: Sequence[str]) -> None:
+        for key in keys:
+            self._items.pop(key, None)
 
     async def ping(self) -> bool:
         return True
