@@ -17,9 +17,13 @@ from bot.store.base import Store
 DEFAULT_MAX_KEYS = 200_000
 
 
+class _Fields(dict[str, str]):
+    """A hash of strings (``put_fields``), told apart from a hash of counters (``hincr``)."""
+
+
 @dataclass(slots=True)
 class _Item:
-    value: str | int | dict[str, int] | dict[str, str] | set[str]
+    value: str | int | dict[str, int] | _Fields | set[str]
     expires: float | None
 
 
@@ -96,18 +100,18 @@ class MemoryStore(Store):
 
     async def hincr(self, key: str, field: str, ttl: int | None = None) -> None:
         item = self._live(key)
-        if item is None or not isinstance(item.value, dict):
-            item = _Item({}, None)
-        assert isinstance(item.value, dict)
-        item.value[field] = item.value.get(field, 0) + 1
+        counts = _counts(item)
+        if item is None or counts is None:
+            counts = {}
+            item = _Item(counts, None)
+        counts[field] = counts.get(field, 0) + 1
         item.expires = self._expiry(ttl)
         self._set(key, item)
 
     async def hgetall(self, keys: Sequence[str]) -> list[dict[str, int]]:
         result = []
         for key in keys:
-            item = self._live(key)
-            result.append(dict(item.value) if item and isinstance(item.value, dict) else {})
+            result.append(dict(_counts(self._live(key)) or {}))
         return result
 
     async def acquire(self, key: str, owner: str, ttl: int) -> bool:
@@ -136,14 +140,12 @@ class MemoryStore(Store):
 
     async def put_fields(self, key: str, fields: Mapping[str, str], ttl: int) -> None:
         item = self._live(key)
-        current = dict(item.value) if item and isinstance(item.value, dict) else {}
-        self._set(key, _Item({**current, **fields}, self._expiry(ttl)))
+        current = item.value if item and isinstance(item.value, _Fields) else _Fields()
+        self._set(key, _Item(_Fields({**current, **fields}), self._expiry(ttl)))
 
     async def fields(self, key: str) -> dict[str, str]:
         item = self._live(key)
-        if item is None or not isinstance(item.value, dict):
-            return {}
-        return {k: str(v) for k, v in item.value.items()}
+        return dict(item.value) if item and isinstance(item.value, _Fields) else {}
 
     async def delete(self, keys: Sequence[str]) -> None:
         for key in keys:
@@ -151,3 +153,8 @@ class MemoryStore(Store):
 
     async def ping(self) -> bool:
         return True
+
+
+def _counts(item: _Item | None) -> dict[str, int] | None:
+    value = None if item is None else item.value
+    return value if isinstance(value, dict) and not isinstance(value, _Fields) else None

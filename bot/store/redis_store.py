@@ -143,14 +143,14 @@ class RedisStore(Store):
 
     async def members(self, key: str) -> set[str]:
         try:
-            return {str(m) for m in await self._redis.smembers(key)}  # type: ignore[misc]
+            return {str(m) for m in await self._redis.smembers(key)}
         except _OUTAGE_ERRORS as exc:
             raise self._unavailable(exc) from exc
 
     async def put_fields(self, key: str, fields: Mapping[str, str], ttl: int) -> None:
         try:
             async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.hset(key, mapping=dict(fields))
+                pipe.hset(key, mapping=dict(fields.items()))  # type: ignore[arg-type]
                 pipe.expire(key, ttl)
                 await pipe.execute()
         except _OUTAGE_ERRORS as exc:
@@ -158,7 +158,7 @@ class RedisStore(Store):
 
     async def fields(self, key: str) -> dict[str, str]:
         try:
-            found = await self._redis.hgetall(key)  # type: ignore[misc]
+            found = await self._redis.hgetall(key)
         except _OUTAGE_ERRORS as exc:
             raise self._unavailable(exc) from exc
         return {str(k): str(v) for k, v in found.items()}
