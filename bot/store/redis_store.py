@@ -150,7 +150,7 @@ class RedisStore(Store):
     async def put_fields(self, key: str, fields: Mapping[str, str], ttl: int) -> None:
         try:
             async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.hset(key, mapping=dict(fields.items()))  # type: ignore[arg-type]
+                pipe.hset(key, mapping=dict(fields.items()))
                 pipe.expire(key, ttl)
                 await pipe.execute()
         except _OUTAGE_ERRORS as exc:
