@@ -39,8 +39,11 @@ def _title(class_id: str) -> str:
     return kb[class_id].title if class_id in kb else class_id
 
 
+_PLURALS = {"person": "people", "registry": "registries"}
+
+
 def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
+    return f"{count} {word if count == 1 else _PLURALS.get(word, word + 's')}"
 
 
 def _section(text: str) -> Block:
@@ -150,4 +153,4 @@ def render_board(board: Board) -> Message:
     """``/registry-why status``: the board, for the asker alone."""
     text = (f"{_plural(len(board.incidents), 'open incident')}; "
             f"{_plural(len(board.registries), 'registry')} reported in the last hour")
-    return Message(text=text.replace("registrys", "registries"), blocks=board_blocks(board))
+    return Message(text=text, blocks=board_blocks(board))

@@ -184,6 +184,6 @@ def test_the_card_shows_what_the_issue_asks_for() -> None:
                         probe_outcome="connection-refused", probe_at=1_700_000_290)
     card = render_card(view, 1_700_000_300)
     shown = str(card.blocks)
-    for part in (HOST, "`connection-refused`: 5", "`network-timeout`: 2", "7 reports",
-                 "5 persons", "<#C01> <#C02>", "22:13 UTC", "a/b:1", "Last probe"):
+    for part in (HOST, "(`connection-refused`): 5", "(`network-timeout`): 2", "7 reports",
+                 "5 people", "<#C01> <#C02>", "22:13 UTC", "a/b:1", "Last probe"):
         assert part in shown, part
