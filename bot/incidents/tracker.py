@@ -124,7 +124,8 @@ class IncidentTracker:
         return await self._note(host) if opened else None
 
     async def _add(self, host: str, kind: str, members: list[str], ttl: int) -> None:
-        # Always (re)set the expiry, even with nothing new, so the whole episode lives as long.
+        # Nothing to add still (re)sets the expiry when the incident opens, so the whole
+        # episode lives as long.
         key = self.keys.incident_set(host, kind)
         if members:
             await self.store.add_members(key, members, ttl)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from urllib.parse import urlsplit
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
@@ -21,6 +21,8 @@ from bot.store.base import Store, StoreUnavailable
 
 CONNECT_TIMEOUT = 1.0
 COMMAND_TIMEOUT = 1.0
+MAX_CONNECTIONS = 256
+"""Connections one replica opens to Redis at most."""
 READY_TTL = 10
 """Seconds the readiness marker lives: it only proves that a write was accepted."""
 _OUTAGE_ERRORS = (RedisError, OSError)
@@ -48,13 +50,18 @@ class RedisStore(Store):
         self._ready_key = ready_key
         # One quick retry covers a pooled connection that died with a restarted server;
         # more (with backoff) would only delay the fallback while Redis is really down.
-        self._redis = Redis.from_url(
+        # A burst (hundreds of pastes at once) needs more connections than the pool holds:
+        # callers wait for a free one (up to a command's timeout) instead of failing over to
+        # memory, which would lose the cross-replica guarantees for nothing.
+        self._redis = Redis.from_pool(BlockingConnectionPool.from_url(
             url,
             decode_responses=True,
             socket_connect_timeout=CONNECT_TIMEOUT,
             socket_timeout=COMMAND_TIMEOUT,
             retry=Retry(NoBackoff(), 1),
-        )
+            max_connections=MAX_CONNECTIONS,
+            timeout=COMMAND_TIMEOUT,
+        ))
 
     def _unavailable(self, exc: Exception) -> StoreUnavailable:
         return StoreUnavailable(f"Redis at {self.where} is unreachable or unusable: {exc}")
