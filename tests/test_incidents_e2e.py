@@ -57,7 +57,8 @@ def outage(tmp_path: Path) -> Iterator[StoppableRegistry]:
 async def replicas(request: pytest.FixtureRequest, clean_redis: RedisServer, slack_api: SlackApi,
                    outage: StoppableRegistry, tmp_path: Path) -> AsyncIterator[list[BotProcess]]:
     registries = tmp_path / "registries.toml"
-    registries.write_text(loopback_entry(outage.host))
+    # Failed probes are cached for a second only, so the registry's return is seen at once.
+    registries.write_text("[probe]\ncache_failure_seconds = 1.0\n\n" + loopback_entry(outage.host))
     socket = request.param == "socket"
     extra = {"SLACK_APP_TOKEN": APP_TOKEN} if socket else {}
     async with bot_processes(2 if socket else 3, slack_api.base_url, tmp_path,
