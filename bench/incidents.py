@@ -22,6 +22,7 @@ import tempfile
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 import aiohttp
@@ -77,7 +78,7 @@ def analyse(name: str, calls: list[Call], drained: float) -> Phase:
                   and c.body.get("channel") == ONCALL]
     card_edits = sorted(c.at for c in calls if c.method == "chat.update"
                         and c.body.get("channel") == ONCALL)
-    gaps = [b - a for a, b in zip(card_edits, card_edits[1:], strict=False)]
+    gaps = [b - a for a, b in pairwise(card_edits)]
     final = [c for c in calls if c.method == "chat.update" and c.body.get("channel") == ONCALL]
     return Phase(
         name=name, drained_s=drained, calls=Counter(c.method for c in calls),

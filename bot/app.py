@@ -164,6 +164,8 @@ def build_runtime(
     prober = build_prober(settings, probe_config) if probe_config is not None else None
     incidents = IncidentTracker(settings, store, publisher=SlackPublisher(client),
                                 prober=prober)
+    if prober is not None:
+        prober.listeners.append(incidents.probed)
     service = Service(settings, store, probe_enabled=prober is not None, incidents=incidents)
     in_flight = InFlight()
     app = create_app(settings, service, client, in_flight, prober)

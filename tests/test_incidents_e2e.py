@@ -28,6 +28,7 @@ from tests.support.registries_toml import loopback_entry
 from tests.support.slack_api import APP_TOKEN, RESPONSE_URL_METHOD, SlackApi
 from tests.support.slack_requests import command_payload, event_callback, message_event, sign
 from tests.support.stoppable_registry import StoppableRegistry
+from tests.test_scale_out import metric
 
 ONCALL = "C0ONCALL01"
 REPORTERS = [("C0TEAMA001", "U0ALICE01"), ("C0TEAMB001", "U0BOB0001"),
@@ -149,7 +150,8 @@ async def test_an_outage_becomes_one_incident_that_resolves_when_the_registry_re
         await until("the status board", lambda: bool(slack_api.calls(RESPONSE_URL_METHOD)))
         board = slack_api.calls(RESPONSE_URL_METHOD)[0].body
         assert board["response_type"] == "ephemeral"
-        assert host in json.dumps(board["blocks"]) and "open incident" in board["text"]
+        assert host in json.dumps(board["blocks"])
+        assert "1 open incident" in board["text"]
 
         # Still down: the re-probes (every second) see it and resolve nothing.
         await asyncio.sleep(2.5)
@@ -158,14 +160,22 @@ async def test_an_outage_becomes_one_incident_that_resolves_when_the_registry_re
         await until("the resolution", lambda: sum(
             p["text"].startswith("Resolved") for p in posted(slack_api)) >= len(threads))
         await asyncio.sleep(2.5)  # a doubled resolution would arrive now
+        opened = [await metric(session, bot, "registry_why_incidents_opened_total")
+                  for bot in replicas]
+        resolved_count = [await metric(session, bot, "registry_why_incidents_resolved_total")
+                          for bot in replicas]
+        still_open = [await metric(session, bot, "registry_why_incidents_open")
+                      for bot in replicas]
 
     resolved = Counter((p["channel"], p["thread_ts"]) for p in posted(slack_api)
                        if p["text"].startswith("Resolved"))
-    assert set(resolved) == threads and set(resolved.values()) == {1}, \
-        "one resolution message per thread"
+    assert set(resolved) == threads
+    assert set(resolved.values()) == {1}, "one resolution message per thread"
     assert all(f"{host} answers again (probe at " in p["text"] for p in posted(slack_api)
                if p["text"].startswith("Resolved"))
     assert len(posted(slack_api, ONCALL)) == 1, "still one card"
+    assert (sum(opened), sum(resolved_count)) == (1, 1), "opened once, resolved once"
+    assert still_open == [0] * len(replicas)
     final = [c.body for c in slack_api.calls("chat.update")
              if c.body["channel"] == ONCALL][-1]
     assert final["text"].startswith(f"Incident resolved on {host}")

@@ -32,7 +32,7 @@ from bot import metrics
 from bot.incidents.hosts import incident_host
 from bot.incidents.model import Board, IncidentView, Note, RegistryRow
 from bot.incidents.publisher import Publisher
-from bot.probe import Requester
+from bot.probe import ProbeResult, Requester
 from bot.probing import Prober, ProbeTarget
 from bot.render.incident_blocks import render_card, render_resolution
 from bot.settings import Settings
@@ -331,15 +331,25 @@ class IncidentTracker:
         if result.refused:
             log.info("incident re-probe of %s refused: %s", host, result.refused)
             return False
-        await self.record_probe(host, result.outcome)
         if not answers_again(result.outcome):
             await self.refresh_card(host)
         return answers_again(result.outcome)
 
-    async def record_probe(self, host: str, outcome: str | None) -> None:
-        """Keep the last probe outcome for ``host`` (shown on the card and the board)."""
-        await self.store.put_fields(self.keys.registry_probe(incident_host(host)), {
-            "outcome": outcome or "unknown", "at": f"{self._clock():.3f}"}, HOUR)
+    async def probed(self, result: ProbeResult) -> None:
+        """Keep the outcome of any probe that ran anonymously (shown on the card and the
+        board; a credentialed result may reveal a private repository, so it is not kept), and
+        resolve an open incident when it shows the registry answering again."""
+        if result.refused or result.ephemeral or result.outcome is None:
+            return
+        host = incident_host(result.host)
+        try:
+            await self.store.put_fields(self.keys.registry_probe(host), {
+                "outcome": result.outcome, "at": f"{self._clock():.3f}"}, HOUR)
+            incident_id = await self.store.get(self.keys.incident_open(host))
+            if incident_id is not None and answers_again(result.outcome):
+                await self.resolve(host, incident_id, by_probe=True)
+        except StoreUnavailable as exc:
+            log.warning("could not keep the probe outcome for %s: %s", host, exc)
 
     async def resolve(self, host: str, incident_id: str, *, by_probe: bool) -> bool:
         """End the incident ``incident_id`` on ``host``: the card turns ✅ and each affected

@@ -125,7 +125,8 @@ async def test_reports_from_several_people_open_one_incident_with_exact_counts(
     assert len(cards) == 1, "exactly one card"
     assert slack.updates, "the card was edited as reports came"
     last = slack.updates[-1][2]
-    assert "30 reports" in last.text and "4 channels" in last.text
+    assert "30 reports" in last.text
+    assert "4 channels" in last.text
     view = await replicas[1].view(HOST)
     assert view is not None
     assert (view.reports, view.users, len(view.channels)) == (30, 5, 4)
@@ -160,12 +161,13 @@ async def test_quiet_window_resolves_once_with_one_message_per_thread(
     threads = [(c, t) for c, t, _ in slack.posts if t is not None]
     assert sorted(threads) == [(f"C0{n}", f"1700000000.{n:06d}") for n in range(4)]
     final = slack.updates[-1][2]
-    assert final.text.startswith("Incident resolved") and ":white_check_mark:" in str(
-        final.blocks)
+    assert final.text.startswith("Incident resolved")
+    assert ":white_check_mark:" in str(final.blocks)
     # A new report after the resolution starts a new episode, not the old counts.
     assert await replicas[0].report(refused, channel="C09", user="U09") is None
     view = await replicas[0].view(HOST)
-    assert view is not None and view.reports == 1
+    assert view is not None
+    assert view.reports == 1
 
 
 def test_what_counts_as_answering_again() -> None:
