@@ -1,7 +1,8 @@
 """Incident mode under a burst: 500 pasted outage reports across 50 channels at once.
 
 Run from the project root (needs redis-server): .venv/bin/python -m bench.incidents
-Options: --reports 500 --channels 50 --replicas 3.
+Options: --reports 500 --channels 50 --replicas 3. A third run spreads the same reports over
+15 s, so the card is edited while they arrive (the edits must stay seconds apart).
 
 Three ``registry-why serve`` replicas (HTTP mode) share one real Redis and talk to the local
 Slack stand-in from the tests. Every report (``connection refused`` from one registry, from 25
@@ -90,8 +91,10 @@ def analyse(name: str, calls: list[Call], drained: float) -> Phase:
     )
 
 
-async def burst(bots: list[BotProcess], slack: SlackApi, reports: int, channels: int) -> float:
-    """Deliver every report at once (bounded concurrency); seconds until the last reply."""
+async def burst(bots: list[BotProcess], slack: SlackApi, reports: int, channels: int,
+                over: float) -> float:
+    """Deliver every report at once (bounded concurrency), or evenly over ``over`` seconds;
+    seconds until Slack hears nothing more."""
     payloads = [json.dumps(event_callback(message_event(
         PASTE, channel=f"C0BENCH{n % channels:04d}", user=f"U0BENCH{n % 25:03d}")))
         for n in range(reports)]
@@ -99,6 +102,7 @@ async def burst(bots: list[BotProcess], slack: SlackApi, reports: int, channels:
     started = time.monotonic()
     async with aiohttp.ClientSession() as session:
         async def deliver(n: int, body: str) -> None:
+            await asyncio.sleep(max(0.0, started + n * over / reports - time.monotonic()))
             async with limit:
                 bot = bots[n % len(bots)]
                 async with session.post(f"{bot.url}/slack/events", data=body.encode(),
@@ -118,31 +122,34 @@ async def burst(bots: list[BotProcess], slack: SlackApi, reports: int, channels:
 
 
 async def run(name: str, redis: RedisServer, reports: int, channels: int, replicas: int,
-              incident: bool) -> Phase:
+              incident: bool, over: float = 0.0) -> Phase:
     redis.flushall()
     extra = {"REGISTRY_WHY_INCIDENT_CHANNEL": ONCALL} if incident else {}
     async with serving(SlackApi()) as slack:
         logs = Path(tempfile.mkdtemp(prefix="bench-incidents-"))
         async with bot_processes(replicas, slack.base_url, logs, REDIS_URL=redis.url,
                                  REGISTRY_WHY_REDIS_PREFIX="bench-incidents", **extra) as bots:
-            drained = await burst(bots, slack, reports, channels)
+            drained = await burst(bots, slack, reports, channels, over)
         print(f"[{name}] bot logs in {logs}")
         return analyse(name, slack.calls(), drained)
 
 
 def report(phases: list[Phase], reports: int, channels: int) -> None:
-    base, mode = phases
+    base, mode, spread = phases
     print(f"{reports} reports across {channels} channels, {len(phases)} runs\n")
     for phase in phases:
         print(f"[{phase.name}] drained in {phase.drained_s:.1f} s; Slack calls: "
               + ", ".join(f"{m} {n}" for m, n in sorted(phase.calls.items())))
         print(f"  busiest chat.update per message: {phase.busiest_update_per_s}/s; busiest "
               f"chat.postMessage per channel: {phase.busiest_post_per_channel_s}/s")
-    print(f"\nincident cards posted: {mode.cards} (want 1); card edits: {mode.card_updates}, "
-          f"closest two {mode.card_min_gap_s:.2f} s apart (limit ~{CARD_INTERVAL_LIMIT:.0f} s)")
-    print(f"final card: {mode.final_card}")
-    exact = f"{reports} reports" in mode.final_card and f"{channels} channels" in mode.final_card
-    print(f"exact counts on the card: {'yes' if exact else 'NO'}")
+    for phase in (mode, spread):
+        print(f"\n[{phase.name}] incident cards posted: {phase.cards} (want 1); card edits: "
+              f"{phase.card_updates}, closest two {phase.card_min_gap_s:.2f} s apart "
+              f"(limit ~{CARD_INTERVAL_LIMIT:.0f} s)")
+        print(f"  final card: {phase.final_card}")
+        exact = (f"{reports} reports" in phase.final_card
+                 and f"{channels} channels" in phase.final_card)
+        print(f"  exact counts on the card: {'yes' if exact else 'NO'}")
     print(f"ratio to baseline: drain time x{mode.drained_s / base.drained_s:.2f}, Slack calls "
           f"x{sum(mode.calls.values()) / max(1, sum(base.calls.values())):.2f}")
 
@@ -156,9 +163,10 @@ def main() -> None:
 
     async def both() -> list[Phase]:
         with running_redis() as redis:
-            return [await run(name, redis, args.reports, args.channels, args.replicas, on)
-                    for name, on in (("baseline: incident mode off", False),
-                                     ("incident mode on", True))]
+            return [await run(name, redis, args.reports, args.channels, args.replicas, on, over)
+                    for name, on, over in (("baseline: incident mode off", False, 0.0),
+                                           ("incident mode on", True, 0.0),
+                                           ("incident mode on, spread over 15 s", True, 15.0))]
 
     report(asyncio.run(both()), args.reports, args.channels)
 
