@@ -169,14 +169,15 @@ class Service:
         return diagnosis
 
     async def answer(self, text: str, *, channel: str | None = None, user: str | None = None,
-                     thread_ts: str | None = None) -> Answer:
+                     thread_ts: str | None = None, message_ts: str | None = None) -> Answer:
         """The answer to someone who asked (slash command, mention, shortcut); ``thread_ts``
-        is the thread it goes to, when it goes to one."""
+        is the thread it goes to, when it goes to one; ``message_ts`` the message that holds
+        the paste, when there is one."""
         answer = await self._answer(text)
         observe.noted(_ANSWER_OUTCOMES[type(answer)])
         if isinstance(answer, Explained) and answer.named:
             note = await self.incidents.report(answer.diagnosis, channel=channel, user=user,
-                                               thread_ts=thread_ts)
+                                               thread_ts=thread_ts, message_ts=message_ts)
             return replace(answer, incident=note)
         return answer
 
@@ -204,7 +205,7 @@ class Service:
         if isinstance(outcome, Reply | Repeat):
             note = await self.incidents.report(outcome.diagnosis, channel=channel, user=user,
                                                thread_ts=thread_ts if isinstance(outcome, Reply)
-                                               else outcome.thread_ts)
+                                               else outcome.thread_ts, message_ts=ts)
             if isinstance(outcome, Reply):
                 outcome = replace(outcome, incident=note)
         match outcome:

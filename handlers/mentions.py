@@ -52,7 +52,7 @@ async def _reply(service: Service, client: AsyncWebClient, context: AsyncBoltCon
     answer: Answer = Usage()
     if text.strip():
         answer = await service.answer(text, channel=event["channel"], user=event.get("user"),
-                                      thread_ts=thread_of(event))
+                                      thread_ts=thread_of(event), message_ts=event["ts"])
         if isinstance(answer, Explained) and answer.named:
             return _rendered(service, answer)
     if event.get("thread_ts") and event["thread_ts"] != event["ts"]:
@@ -64,7 +64,8 @@ async def _reply(service: Service, client: AsyncWebClient, context: AsyncBoltCon
         if thread.parent_text and thread.parent_text.strip():
             from_parent = await service.answer(thread.parent_text, channel=event["channel"],
                                                user=event.get("user"),
-                                               thread_ts=thread_of(event))
+                                               thread_ts=thread_of(event),
+                                               message_ts=event["thread_ts"])
             if (isinstance(from_parent, Explained) and from_parent.named) or not text.strip():
                 return _rendered(service, from_parent)
     return _rendered(service, answer)

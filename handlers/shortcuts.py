@@ -27,7 +27,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
         rid = request_id(shortcut)
         message, channel = shortcut["message"], shortcut["channel"]["id"]
         answer = await service.answer(message_text(message), channel=channel,
-                                      user=(shortcut.get("user") or {}).get("id"))
+                                      user=(shortcut.get("user") or {}).get("id"),
+                                      message_ts=message.get("ts"))
         # A named cause goes in the message's thread for everyone, once; anything else
         # (not sure, already answered, bot not in the channel) only to the person who asked.
         if (isinstance(answer, Explained) and answer.named

@@ -79,18 +79,22 @@ class IncidentTracker:
     # -- reports ---------------------------------------------------------------------------
 
     async def report(self, diagnosis: Diagnosis, *, channel: str | None, user: str | None,
-                     thread_ts: str | None = None) -> Note | None:
+                     thread_ts: str | None = None, message_ts: str | None = None) -> Note | None:
         """Count ``diagnosis`` when it is a report; the open incident it belongs to, if any.
 
         ``thread_ts`` is the thread the report was answered in (it gets the resolution
-        message); None for answers only the asker saw. Never raises for the store: incident
-        tracking must not cost anyone their answer.
+        message); None for answers only the asker saw. ``message_ts`` is the pasted message,
+        counted once however it reached the bot (a paste, then the shortcut on it). Never
+        raises for the store: incident tracking must not cost anyone their answer.
         """
         host = _host_of(diagnosis)
         class_id = diagnosis.class_id
         if host is None or class_id is None or not _is_incident_class(class_id):
             return None
         try:
+            if channel and message_ts and not await self.store.claim(
+                    self.keys.incident_message(channel, message_ts), OPEN_TTL):
+                return await self._note(host) if await self._is_open(host) else None
             return await self._report(host, class_id, diagnosis, channel, user, thread_ts)
         except StoreUnavailable as exc:
             log.warning("could not count a report about %s for incidents: %s", host, exc)
@@ -179,6 +183,9 @@ class IncidentTracker:
         }, OPEN_TTL)
         # Reports that came while the card was being posted are not on it yet.
         self._schedule_update(host)
+
+    async def _is_open(self, host: str) -> bool:
+        return await self.store.get(self.keys.incident_open(host)) is not None
 
     async def _note(self, host: str) -> Note | None:
         view = await self.view(host)

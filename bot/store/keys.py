@@ -123,3 +123,7 @@ class Keys:
     def registry_probe(self, host: str) -> str:
         """Hash: the last probe outcome for ``host`` and when it ran (status board)."""
         return f"{self.prefix}:registry:probe:{host}"
+
+    def incident_message(self, channel: str, ts: str) -> str:
+        """Marks a message as counted as a report (a paste and a shortcut on it count once)."""
+        return f"{self.prefix}:incident:message:{channel}:{ts}"

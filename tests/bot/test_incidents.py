@@ -189,3 +189,15 @@ def test_the_card_shows_what_the_issue_asks_for() -> None:
     for part in (HOST, "(`connection-refused`): 5", "(`network-timeout`): 2", "7 reports",
                  "5 people", "<#C01> <#C02>", "22:13 UTC", "a/b:1", "Last probe"):
         assert part in shown, part
+
+
+async def test_one_message_counts_once_however_it_arrives(
+        stores: list[Store], refused: Diagnosis) -> None:
+    slack, clock = RecordedSlack(), FakeClock(1_700_000_000)
+    replicas = trackers(stores, slack, clock)
+    # A paste answered by one replica, then the shortcut on it through another.
+    for replica in replicas[:2]:
+        await replica.report(refused, channel="C01", user="U01", message_ts="1700000000.000001")
+    view = await replicas[2].view(HOST)
+    assert view is not None
+    assert view.reports == 1
