@@ -22,11 +22,18 @@ from urllib.parse import urlencode
 import aiohttp
 import pytest
 
+from bot.render.blocks import ACTION_PROBE
 from tests.support.bot_process import BotProcess, bot_processes
 from tests.support.redis_server import RedisServer
 from tests.support.registries_toml import loopback_entry
-from tests.support.slack_api import APP_TOKEN, RESPONSE_URL_METHOD, SlackApi
-from tests.support.slack_requests import command_payload, event_callback, message_event, sign
+from tests.support.slack_api import APP_TOKEN, BOT_ID, RESPONSE_URL_METHOD, SlackApi
+from tests.support.slack_requests import (
+    block_action,
+    command_payload,
+    event_callback,
+    message_event,
+    sign,
+)
 from tests.support.stoppable_registry import StoppableRegistry
 from tests.test_scale_out import metric
 
@@ -91,12 +98,42 @@ class Slack:
             return
         await self._post(n, urlencode(payload), "application/x-www-form-urlencoded")
 
+    async def click(self, payload: dict[str, Any], n: int) -> None:
+        if self.socket:
+            await self.api.wait_ack(await self.api.push("interactive", payload))
+            return
+        await self._post(n, urlencode({"payload": json.dumps(payload)}),
+                         "application/x-www-form-urlencoded")
+
     async def _post(self, n: int, body: str, content_type: str) -> None:
         bot = self.bots[n % len(self.bots)]
         async with self.session.post(f"{bot.url}/slack/events", data=body.encode(),
                                      headers={"Content-Type": content_type, **sign(body)},
                                      timeout=aiohttp.ClientTimeout(total=3)) as response:
             assert response.status == 200
+
+
+def probe_click(reply: dict[str, Any], ts: str, api: SlackApi) -> dict[str, Any]:
+    """A click on the reply's "Probe registry" button, as Slack sends it (with the reply)."""
+    [value] = [e["value"] for b in reply["blocks"] if b["type"] == "actions"
+               for e in b["elements"] if e.get("action_id") == ACTION_PROBE]
+    message = {"type": "message", "ts": ts, "text": reply["text"], "blocks": reply["blocks"],
+               "bot_id": BOT_ID, "thread_ts": reply["thread_ts"]}
+    return block_action(ACTION_PROBE, value, api.response_url(f"probe-{ts}"), message=message,
+                        channel=reply["channel"], user="U0ONCALL1")
+
+
+def probe_line(api: SlackApi, press: dict[str, Any], after: int = 0) -> str:
+    """The verdict line of the latest probe result edited into the pressed reply ("" if none)."""
+    ts = press["message"]["ts"]
+    for call in reversed(api.calls("chat.update")[after:]):
+        if call.body.get("ts") != ts:
+            continue
+        for block in call.body.get("blocks") or []:
+            text = (block.get("text") or {}).get("text", "")
+            if text.startswith("*Registry probe*") and "\n" in text:
+                return str(text.split("\n")[1])
+    return ""
 
 
 def posted(api: SlackApi, channel: str | None = None) -> list[dict[str, Any]]:
@@ -153,13 +190,26 @@ async def test_an_outage_becomes_one_incident_that_resolves_when_the_registry_re
         assert host in json.dumps(board["blocks"])
         assert "1 open incident" in board["text"]
 
-        # Still down: the re-probes (every second) see it and resolve nothing.
-        await asyncio.sleep(2.5)
+        # Still down: the re-probes (every second) see it and resolve nothing, and the probe
+        # button on an ordinary reply shows it failing.
+        reply = next(c for c in slack_api.calls("chat.postMessage")
+                     if c.body["channel"] == REPORTERS[0][0])
+        press = probe_click(reply.body, str((reply.response or {})["ts"]), slack_api)
+        await slack.click(press, 1)
+        await until("the probe result in the reply", lambda: probe_line(slack_api, press))
+        assert probe_line(slack_api, press).startswith(":x: "), probe_line(slack_api, press)
+        await asyncio.sleep(1.5)
         assert not any(p["text"].startswith("Resolved") for p in posted(slack_api))
         outage.start()
         await until("the resolution", lambda: sum(
             p["text"].startswith("Resolved") for p in posted(slack_api)) >= len(threads))
         await asyncio.sleep(2.5)  # a doubled resolution would arrive now
+        # The same button pressed again after the fix: ❌ becomes ✅ in place.
+        updates_before = len(slack_api.calls("chat.update"))
+        await slack.click(probe_click(reply.body, str((reply.response or {})["ts"]), slack_api),
+                          2)
+        await until("the new probe result", lambda: probe_line(
+            slack_api, press, after=updates_before).startswith(":white_check_mark: "))
         opened = [await metric(session, bot, "registry_why_incidents_opened_total")
                   for bot in replicas]
         resolved_count = [await metric(session, bot, "registry_why_incidents_resolved_total")

@@ -29,6 +29,7 @@ from contextlib import suppress
 from dataclasses import replace
 
 from bot import metrics
+from bot.incidents.classes import answers_again, is_outage
 from bot.incidents.hosts import incident_host
 from bot.incidents.model import Board, IncidentView, Note, RegistryRow
 from bot.incidents.publisher import Publisher
@@ -38,7 +39,6 @@ from bot.render.incident_blocks import render_card, render_resolution
 from bot.settings import Settings
 from bot.store import Keys, Store, StoreUnavailable
 from knowledge.diagnosis import Diagnosis
-from knowledge.loader import knowledge_base
 from knowledge.reference import ImageReference, InvalidReference, parse_reference
 
 log = logging.getLogger(__name__)
@@ -89,7 +89,7 @@ class IncidentTracker:
         """
         host = _host_of(diagnosis)
         class_id = diagnosis.class_id
-        if host is None or class_id is None or not _is_incident_class(class_id):
+        if host is None or class_id is None or not is_outage(class_id):
             return None
         try:
             if channel and message_ts and not await self.store.claim(
@@ -409,10 +409,6 @@ def _host_of(diagnosis: Diagnosis) -> str | None:
     return incident_host(host) if host else None
 
 
-def _is_incident_class(class_id: str) -> bool:
-    kb = knowledge_base()
-    return class_id in kb and kb[class_id].incident
-
 
 def _probe_image(host: str, images: tuple[str, ...]) -> ImageReference | None:
     # Only an image someone pasted: the probe must not invent what to ask a registry for.
@@ -423,10 +419,3 @@ def _probe_image(host: str, images: tuple[str, ...]) -> ImageReference | None:
                 return image
     return None
 
-
-def answers_again(outcome: str | None) -> bool:
-    """Whether a probe outcome shows the registry answering: the image pulls, or the registry
-    answered with something about this image or request (not found, auth needed), which no
-    outage-type class explains."""
-    return outcome == "ok" or (outcome is not None and outcome in knowledge_base()
-                                and not _is_incident_class(outcome))

@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from bot.incidents.classes import answers_again
 from bot.incidents.hosts import incident_host
-from bot.incidents.tracker import IncidentTracker, answers_again
+from bot.incidents.tracker import IncidentTracker
 from bot.render.blocks import Message
 from bot.render.incident_blocks import render_board, render_card, with_note
 from bot.settings import Settings
