@@ -202,3 +202,11 @@ async def test_one_message_counts_once_however_it_arrives(
     view = await replicas[2].view(HOST)
     assert view is not None
     assert view.reports == 1
+
+
+def test_the_incident_channel_must_be_a_channel_id() -> None:
+    from pydantic import ValidationError
+
+    assert Settings(incident_channel=" C0ONCALL1 ").incident_channel == "C0ONCALL1"
+    with pytest.raises(ValidationError, match="channel id"):
+        Settings(incident_channel="#on-call")
