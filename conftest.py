@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.support.registry",
     "tests.support.redis_server",
     "tests.support.slack_api",
+    "tests.support.package_registries",  # after the plugins it imports, so they are rewritten
 ]

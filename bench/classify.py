@@ -50,6 +50,11 @@ HOSTILE_UNITS = [
     "://a:b", "authorization: ", '\\"auth\\":', "ghp_", "password: \n", "token=abcdefghijkl\n",
     "a/", "x.y/", "/v2/", 'image "', "docker --x ", "401 Unauthorized ", "status: ", "lookup ",
     "v: Pulling from a/b ", "UNAUTHORIZED ",
+    # Secret finders: a key whose value runs into the next key, and secret-dense pastes.
+    "pwd=\u0130", "auth=\u0130", '"auth":', "token=abcdefghijkl\n", "password=", "-p ",
+    "sig=", "https://a@", "Cookie: a=", "Basic ", "sk-", "AIza", "hooks.slack.com/services/",
+    "<password>", "_authToken=", "key=\"ClearTextPassword\" value=\"", ".dockercfg: |\n  ",
+    "aws configure set aws_secret_access_key ", "curl \\\n -u a:", "x8Q~", "\\r\\nCookie: ",
 ]
 
 
@@ -114,16 +119,21 @@ def main() -> None:
                   f"{took / baseline:>7.1f}x{took * 1e6 / (size / 1024):>9.1f}")
     print("\nus/KB flat across sizes = linear growth; 1 MB target < 100 ms.")
 
-    print(f"\n{'hostile 1 MB of':<32}{'diagnose':>12}{'baseline':>12}{'ratio':>8}")
-    worst = 0.0
+    # The yardstick for hostile input: a realistic megabyte, measured in this run.
+    real = realistic(1024 * 1024)
+    real_s = best_of(lambda: diagnose(real), 3)
+    print(f"\n{'hostile 1 MB of':<42}{'diagnose':>12}{'baseline':>12}{'ratio':>8}{'x real':>8}")
+    worst, worst_unit = 0.0, ""
     for unit in HOSTILE_UNITS:
         text = unit * (1024 * 1024 // len(unit))
         took = best_of(lambda t=text: diagnose(t), 2)
         baseline = best_of(lambda t=text: BASELINE.findall(t), 2)
-        worst = max(worst, took)
-        print(f"{unit!r:<32}{took * 1000:>10.1f}ms{baseline * 1000:>10.2f}ms"
-              f"{took / baseline:>7.1f}x")
-    print(f"worst hostile megabyte: {worst * 1000:.0f} ms")
+        if took > worst:
+            worst, worst_unit = took, unit
+        print(f"{unit!r:<42}{took * 1000:>10.1f}ms{baseline * 1000:>10.2f}ms"
+              f"{took / baseline:>7.1f}x{took / real_s:>7.1f}x")
+    print(f"realistic megabyte: {real_s * 1000:.0f} ms; worst hostile megabyte ({worst_unit!r}): "
+          f"{worst * 1000:.0f} ms = {worst / real_s:.1f}x realistic (target <= 2x)")
 
 
 if __name__ == "__main__":

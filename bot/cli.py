@@ -18,12 +18,13 @@ import sys
 from collections.abc import Sequence
 from typing import IO, Any, NoReturn
 
+from bot.kb_admin import fix_rates_from_settings, kb_check
 from bot.probe import ProbeConfig, ProbeResult, probe_image, to_json
 from bot.render.data import diagnosis_data
 from bot.render.terminal import render_image_info, render_probe, render_terminal
 from bot.settings import SettingsError, load_probe_config, load_settings
 from bot.version import VERSION
-from knowledge.diagnosis import diagnose
+from knowledge.diagnosis import MAX_CHARS, diagnose
 from knowledge.loader import KnowledgeBaseError, knowledge_base
 from knowledge.paste import read_paste
 from knowledge.reference import InvalidReference, lone_reference, parse_reference
@@ -35,8 +36,8 @@ EXIT_USAGE = 2
 EXIT_CONFIG = 3
 EXIT_PROBE = 4
 
-MAX_INPUT_BYTES = 16 * 1024 * 1024
-"""Input beyond this is not read: pastes are logs, and their errors are near the end."""
+MAX_INPUT_BYTES = 4 * MAX_CHARS
+"""Enough bytes for MAX_CHARS characters: only the last ones of a longer input are kept."""
 
 
 class UsageError(Exception):
@@ -60,16 +61,28 @@ class _Parser(argparse.ArgumentParser):
 
 def _read_text(arg: str | None, stdin: IO[bytes]) -> str:
     if arg is not None and arg != "-":
-        return arg
+        return _last_chars(arg)
     if stdin.isatty():
         raise UsageError(
             "give the error text as an argument, or pipe it in: ... | registry-why explain"
         )
-    data = stdin.read(MAX_INPUT_BYTES + 1)
-    if len(data) > MAX_INPUT_BYTES:
-        # Keep the tail: that is where a failing log shows its error.
-        data = data[-MAX_INPUT_BYTES:]
-    return data.decode("utf-8", errors="replace")
+    # Keep the tail, however long the stream: that is where a failing log shows its error.
+    data = bytearray()
+    while chunk := stdin.read(MAX_INPUT_BYTES):
+        data += chunk
+        del data[:-MAX_INPUT_BYTES]
+    return _last_chars(data.decode("utf-8", errors="replace"))
+
+
+def _last_chars(text: str) -> str:
+    """The last MAX_CHARS characters, the part diagnosis reads, cut *before* masking so that a
+    huge input costs no more to mask than the limit. The line the cut falls in goes (or the
+    word, on one huge line): the tail of a secret cut in two would look like no secret."""
+    if len(text) <= MAX_CHARS:
+        return text
+    tail = text[-MAX_CHARS:]
+    cut = tail.find("\n")
+    return tail[(cut if cut >= 0 else tail.find(" ")) + 1 :]
 
 
 def _print_json(data: Any, out: IO[str]) -> None:
@@ -115,7 +128,7 @@ def cmd_explain(args: argparse.Namespace, stdin: IO[bytes], out: IO[str]) -> int
             data["probe"] = to_json(probe) if probe else None
         _print_json(data, out)
     else:
-        out.write(render_terminal(diagnosis))
+        out.write(render_terminal(diagnosis, full=args.full))
         if args.probe:
             out.write("\n" + (render_probe(probe) if probe else NO_IMAGE_TO_PROBE + "\n"))
     return EXIT_OK if diagnosis.class_id else EXIT_NOT_SURE
@@ -152,7 +165,7 @@ def _refuse_constant(name: str) -> Any:
     raise _NotStrictJson(f"{name} is not JSON")
 
 
-def _classify_line(line: str) -> dict[str, Any]:
+def _classify_line(line: str, threshold: float) -> dict[str, Any]:
     try:
         item = json.loads(line, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
@@ -175,28 +188,38 @@ def _classify_line(line: str) -> dict[str, Any]:
     if not isinstance(item.get("text"), str):
         return {"id": item_id, "error": 'missing "text" (a string)'}
     diagnosis = diagnose(item["text"])
-    return {"id": item_id, "class": diagnosis.class_id, "confidence": diagnosis.confidence}
+    # The asked reading, plus whether a paste nobody asked about would get a reply: one batch
+    # run measures both.
+    return {"id": item_id, "class": diagnosis.class_id, "confidence": diagnosis.confidence,
+            "answer_unasked": diagnosis.answer_unasked(threshold)}
 
 
 def cmd_classify(args: argparse.Namespace, stdin: IO[bytes], out: IO[str]) -> int:
     """Classify JSON lines from stdin, one output line per input line, in order."""
     if not args.jsonl:
         raise UsageError("classify reads JSON lines: use `registry-why classify --jsonl`")
+    threshold = load_settings().confidence_threshold
     for raw in stdin:
         line = raw.decode("utf-8", errors="replace").strip()
         if line:
-            _print_json(_classify_line(line), out)
+            _print_json(_classify_line(line, threshold), out)
             out.flush()
     return EXIT_OK
 
 
 def cmd_kb(args: argparse.Namespace, stdin: IO[bytes], out: IO[str]) -> int:
-    """List the knowledge base, or show one entry."""
+    """List the knowledge base (with fix rates), show one entry, or check entry files."""
+    if args.kb_command == "check":
+        return kb_check(args.files, out)
     kb = knowledge_base()
     if args.kb_command == "list":
+        rates = fix_rates_from_settings() if args.stats else None
         width = max(len(entry.id) for entry in kb)
         for entry in kb:
-            out.write(f"{entry.id:<{width}}  {entry.title}\n")
+            rate = f"  {rates[entry.id]}" if rates is not None and entry.id in rates else ""
+            out.write(f"{entry.id:<{width}}  {entry.title}{rate}\n")
+        if rates is None and args.stats:
+            out.write("(no fix rates: REDIS_URL is not set)\n")
         return EXIT_OK
     if args.id not in kb:
         raise UsageError(f"no entry {args.id!r}; `registry-why kb list` shows the ids")
@@ -225,6 +248,8 @@ def build_parser() -> argparse.ArgumentParser:
     explain = sub.add_parser("explain", help="diagnose a pasted error (argument or stdin)")
     explain.add_argument("text", nargs="?", help="the error text; '-' or absent reads stdin")
     explain.add_argument("--json", action="store_true", help="print JSON fields")
+    explain.add_argument("--full", action="store_true",
+                         help="print the whole guide, not just the short answer")
     explain.add_argument(
         "--probe", action="store_true",
         help="also ask the image's registry, and say whether it confirms the cause",
@@ -242,7 +267,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     kb = sub.add_parser("kb", help="read the knowledge base")
     kb_sub = kb.add_subparsers(dest="kb_command", required=True)
-    kb_sub.add_parser("list", help="every class id and title")
+    listing = kb_sub.add_parser("list", help="every class id and title")
+    listing.add_argument("--stats", action="store_true",
+                         help="add each class's fix rate (helpful/asked, 30 days; needs Redis)")
+    check = kb_sub.add_parser("check", help="validate entry files (default: the packaged ones)")
+    check.add_argument("files", nargs="*", metavar="FILE")
     show = kb_sub.add_parser("show", help="one entry, as JSON")
     show.add_argument("id")
     kb.set_defaults(handler=cmd_kb)

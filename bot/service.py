@@ -172,7 +172,12 @@ class Service:
                      thread_ts: str | None = None, message_ts: str | None = None) -> Answer:
         """The answer to someone who asked (slash command, mention, shortcut); ``thread_ts``
         is the thread it goes to, when it goes to one; ``message_ts`` the message that holds
-        the paste, when there is one."""
+        the paste, when there is one.
+
+        Asked is not unasked: whatever registry failure the text shows is named, with its
+        honest confidence (and a close second cause when there is one); "not sure" is left
+        for text that shows none, and then says what it did see.
+        """
         answer = await self._answer(text)
         observe.noted(_ANSWER_OUTCOMES[type(answer)])
         if isinstance(answer, Explained) and answer.named:
@@ -225,8 +230,11 @@ class Service:
         diagnosis = await self.diagnose(text)
         if diagnosis.class_id is None:
             return Quiet("not a registry error")
-        if diagnosis.confidence < threshold:
-            return Quiet(f"confidence {diagnosis.confidence:.2f} below {threshold:.2f}")
+        # Nobody asked: only a cause that is sure from the paste alone earns a reply. The
+        # asked reading (a registry is assumed) would answer chat that merely looks close.
+        if not diagnosis.answer_unasked(threshold):
+            return Quiet(f"unasked confidence {diagnosis.unasked_confidence:.2f} below "
+                         f"{threshold:.2f}")
         if not await self.claim_message(channel, ts):
             return Quiet("message already answered")
         return await self._noise_control(channel, thread_ts, diagnosis)

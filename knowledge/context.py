@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 
-from knowledge.entry import Operation, RegistryFamily
+from knowledge.entry import Condition, Environment, Operation, RegistryFamily, Tool
 from knowledge.reference import ImageReference
+
+CLIENT_OF: Final[dict[str, Tool]] = {
+    "skopeo": "podman", "buildah": "podman",
+    "kubelet": "containerd", "crictl": "containerd", "nerdctl": "containerd",
+    "buildkit": "docker", "github-actions": "docker", "gitlab-ci": "docker",
+}
+"""The client family a tool's pastes are fixed with: skopeo and buildah share podman's login
+and registries.conf; kubelet, crictl and nerdctl share containerd's; buildkit and CI runners
+use the docker CLI."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,11 +41,41 @@ class Context:
     """Error codes from the distribution spec (``MANIFEST_UNKNOWN``, ``DENIED``, ...)."""
     platform: str | None = None
     """The platform asked for, as ``os/arch[/variant]``."""
+    environments: tuple[Environment, ...] = ()
+    """Where the client ran: Kubernetes, a CI runner, Docker Desktop, rootless podman."""
+    proxy: str | None = None
+    """The proxy address the paste names (``127.0.0.1:7890``, ``http://proxy.corp:3128``)."""
+    credential_helper: str | None = None
+    """The credential-helper binary the paste names (``docker-credential-osxkeychain``)."""
+    region: str | None = None
+    """The cloud region the paste names, also when its registry host was redacted."""
+    digest: str | None = None
+    """A content digest (``sha256:...``) the paste names, when no image carries one."""
 
     @property
     def image(self) -> ImageReference | None:
         """The image the error is most likely about."""
         return self.images[0] if self.images else None
+
+    @property
+    def client(self) -> str:
+        """The client family the paste's tool belongs with (docker when the tool is unknown)."""
+        tool = self.tool or "docker"
+        return CLIENT_OF.get(tool, tool)
+
+    def matches(self, condition: Condition) -> bool:
+        """Whether this paste meets every part of ``condition`` (an empty one always matches)."""
+        family = self.registry.family if self.registry else None
+        os_arch = self.platform or ""
+        return (
+            (not condition.tool or bool({self.tool, self.client} & set(condition.tool)))
+            and (not condition.operation or self.operation in condition.operation)
+            and (not condition.registry or family in condition.registry)
+            and (not condition.environment
+                 or bool(set(self.environments) & set(condition.environment)))
+            and (not condition.platform or any(
+                os_arch == p or os_arch.startswith(p + "/") for p in condition.platform))
+        )
 
     @property
     def about_registry(self) -> bool:

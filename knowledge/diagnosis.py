@@ -39,8 +39,12 @@ class Finding:
 class Diagnosis:
     """What registry-why concluded about one paste.
 
-    ``class_id`` is None when the paste is not a registry error we can name ("not sure" is a
-    valid answer); ``alternatives`` may still list weak candidates then.
+    ``class_id`` and ``confidence`` are the *asked* reading: someone asked about this text, so
+    it is taken to be about a registry, and the best-supported cause is named with an honest
+    confidence. ``class_id`` is None when the text shows no registry failure at all ("not
+    sure"); ``seen`` and ``try_next`` then say what was recognised and what to do.
+    ``unasked_confidence`` is the reading of a paste nobody asked about (see
+    ``answer_unasked``).
     """
 
     class_id: str | None
@@ -57,12 +61,38 @@ class Diagnosis:
     redactions: tuple[Redaction, ...]
     fingerprint: str
     """A hash of the masked, normalised text: lets callers count repeats without storing text."""
+    unasked_confidence: float = 0.0
+    """How sure the same cause is when nobody asked: registry-only hints count only when the
+    paste itself shows a registry, image or registry tool."""
+    close: Alternative | None = None
+    """A second cause that stays as likely as the named one (within ``CLOSE_GAP``)."""
+    tell_apart: str | None = None
+    """How to tell the named cause from ``close`` (from the entries' look-alike notes)."""
+    seen: str | None = None
+    """When nothing is named: what the paste did show ("a `docker login` to ghcr.io")."""
+    try_next: tuple[str, ...] = ()
+    """When nothing is named: what to try next."""
+
+    def answer_unasked(self, threshold: float) -> bool:
+        """Whether a paste nobody asked about deserves a reply at the channel's threshold."""
+        return self.class_id is not None and self.unasked_confidence >= threshold
 
 
 MAX_CHARS = 1_048_576
 """Longer pastes are cut to their last MAX_CHARS characters (after masking): logs end in errors."""
 
 MAX_ALTERNATIVES = 3
+
+OTHERS_AT = 0.5
+"""Another cause elsewhere in the paste is mentioned only from this confidence: a faint hint
+on another line is noise beside the named cause."""
+
+CLOSE_GAP = 0.15
+"""A runner-up this close to the named cause is shown beside it, with how to tell them apart."""
+
+UNASKED_THRESHOLD = 0.8
+"""The default confidence at which a paste nobody asked about gets a reply
+(``REGISTRY_WHY_CONFIDENCE``)."""
 
 _REGISTRY_URL = re.compile(r"://([a-z0-9.-]{1,253}(?::[0-9]{1,5})?)/v2/")
 """A registry API URL in a (lower-cased) line: names the registry the line is about."""
@@ -113,7 +143,7 @@ def diagnose(raw: str, classifier: Classifier | None = None) -> Diagnosis:
     best = candidates[0] if candidates and candidates[0].confidence >= NAMED_AT else None
     others = tuple(
         c for c in candidates[1:]
-        if best and c.line_start != best.line_start and c.confidence >= NAMED_AT
+        if best and c.line_start != best.line_start and c.confidence >= OTHERS_AT
     )
     alternatives = tuple(
         Alternative(c.class_id, c.confidence)
@@ -123,16 +153,78 @@ def diagnose(raw: str, classifier: Classifier | None = None) -> Diagnosis:
     entry = classifier.kb[best.class_id] if best else None
     if best:
         context = _focus(context, text, best.line_start)
+    close = next(
+        (c for c in candidates[1:2]
+         if best and c not in others and best.confidence - c.confidence < CLOSE_GAP), None)
     return Diagnosis(
         class_id=best.class_id if best else None,
         confidence=best.confidence if best else 0.0,
         title=entry.title if entry else None,
         meaning=entry.meaning if entry else None,
         evidence=best.evidence if best else None,
-        guide=build_guide(entry, context) if entry else None,
+        guide=build_guide(entry, context, best.evidence) if entry and best else None,
         alternatives=alternatives,
         others=tuple(Finding(c.class_id, c.confidence, c.evidence) for c in others),
         context=context,
         redactions=paste.redactions,
         fingerprint=hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:32],
+        unasked_confidence=best.unasked if best else 0.0,
+        close=Alternative(close.class_id, close.confidence) if close else None,
+        tell_apart=_tell_apart(classifier, best.class_id, close.class_id)
+        if best and close else None,
+        seen=None if best else what_was_seen(context, text),
+        try_next=() if best else _try_next(context),
     )
+
+
+def _tell_apart(classifier: Classifier, named: str, close: str) -> str | None:
+    for one, other in ((named, close), (close, named)):
+        tell = next((la.tell for la in classifier.kb[one].look_alikes if la.id == other), None)
+        if tell is not None:
+            return tell
+    return None
+
+
+_FAILED = re.compile(
+    r"\b(?:error|fail(?:ed|ure|ing|s)?|denied|unable|cannot|can't|refused|invalid)\b",
+    re.IGNORECASE)
+
+
+def what_was_seen(context: Context, text: str) -> str | None:
+    """What a paste with no nameable cause did show, as a phrase: "a `docker login` to ghcr.io
+    that failed". None when it shows nothing about a registry."""
+    image, registry = context.image, context.registry
+    host = registry.host if registry else image.host if image else None
+    if context.tool and context.operation:
+        what = f"a `{context.tool} {context.operation}`"
+    elif context.operation:
+        what = f"a {context.operation}"
+    elif context.tool:
+        what = f"output from {context.tool}"
+    elif image:
+        what = f"something about the image {image}"
+    elif host:
+        what = f"something about the registry {host}"
+    else:
+        return None
+    if context.tool or context.operation:
+        if image and context.operation != "login":
+            what += f" of {image}"
+        elif host:
+            what += f" {'to' if context.operation in ('login', 'push') else 'of'} {host}"
+    if context.http_status:
+        what += f" answered HTTP {context.http_status}"
+    elif _FAILED.search(text):
+        what += " that failed"
+    return what
+
+
+def _try_next(context: Context) -> tuple[str, ...]:
+    steps = ["Paste the whole error output, from the command you ran to its last line: the "
+             "cause is usually in the last error line."]
+    if context.image:
+        steps.append(
+            f"Ask the registry directly from the same machine: `skopeo inspect "
+            f"docker://{context.image}` (or `docker manifest inspect {context.image}`); its "
+            "error names the cause.")
+    return tuple(steps)

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl
 
 from knowledge.patterns import check_pattern
+from knowledge.placeholders import check_placeholders
 
 CLASS_ID = r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$"
 
@@ -38,6 +39,9 @@ which Google now serves from Artifact Registry.
 Operation = Literal["pull", "push", "login"]
 
 Regex = Annotated[str, AfterValidator(check_pattern)]
+Text = Annotated[str, Field(min_length=1), AfterValidator(check_placeholders)]
+"""Text shown to users: placeholders in it must be known ones (see ``knowledge.placeholders``)."""
+Command = Annotated[str, Field(min_length=1), AfterValidator(check_placeholders)]
 
 
 class _Strict(BaseModel):
@@ -71,15 +75,62 @@ class MatchRules(_Strict):
     """Less specific classes this one wins over when both match (see error-classes.md)."""
 
 
-class Step(_Strict):
+Tool = Literal[
+    "docker", "podman", "skopeo", "buildah", "containerd", "crictl", "nerdctl", "kubelet",
+    "buildkit", "kaniko", "jib", "helm", "crane", "oras", "github-actions", "gitlab-ci",
+]
+"""Tools a step can be meant for: a paste's own tool, or the client it belongs with (see
+``knowledge.context.CLIENT_OF``: skopeo and buildah pastes also match ``podman``; kubelet,
+crictl and nerdctl match ``containerd``; CI runners, buildkit and an unknown tool match
+``docker``)."""
+
+Environment = Literal[
+    "kubernetes", "ci", "github-actions", "gitlab-ci", "docker-desktop", "rootless-podman",
+]
+"""Where the failing client ran, as far as the paste shows (``ci`` is any CI runner)."""
+
+
+class Condition(_Strict):
+    """When a step applies: every field given must match the paste (a list matches any of its
+    values); an empty condition always matches."""
+
+    tool: tuple[Tool, ...] = ()
+    operation: tuple[Operation, ...] = ()
+    registry: tuple[RegistryFamily, ...] = ()
+    environment: tuple[Environment, ...] = ()
+    platform: tuple[Annotated[str, Field(pattern=r"^[a-z0-9]+(?:/[a-z0-9_]+){0,2}$")], ...] = ()
+    """``os``, ``os/arch`` or ``os/arch/variant``: matches the platform the paste asked for."""
+    evidence: Regex | None = None
+    """A cue in the line that decided the class (case-insensitive), such as ``not valid for
+    any names``: advice for that wording only."""
+
+
+class Conditional(_Strict):
+    when: Condition = Condition()
+    """The step applies only to pastes that match this (default: every paste)."""
+    unless: Condition | None = None
+    """The step does not apply to pastes that match this."""
+
+
+class Step(Conditional):
     """One step of the fix-it-fast path, with the commands that carry it out."""
 
-    text: str = Field(min_length=1)
-    commands: tuple[str, ...] = ()
+    text: Text
+    commands: tuple[Command, ...] = ()
+
+
+class Dont(Conditional):
+    """A don't that applies only to some pastes (a plain string applies to all)."""
+
+    text: Text
 
 
 class Steps(_Strict):
-    """The fix-it-fast path: confirm, check the cause, apply the safe fix, verify."""
+    """The fix-it-fast path: confirm, check the cause, apply the safe fix, verify.
+
+    Within each section the first step that matches the paste is the one the short answer
+    shows, so put registry- and cue-specific steps before general ones.
+    """
 
     confirm: tuple[Step, ...] = Field(min_length=1)
     check: tuple[Step, ...] = Field(min_length=1)
@@ -87,12 +138,12 @@ class Steps(_Strict):
     verify: tuple[Step, ...] = Field(min_length=1)
 
 
-class RegistryNote(_Strict):
-    """Where a registry family differs from the general advice."""
+class RegistryNote(Conditional):
+    """Where a registry family differs from the general advice (shown before the general fix)."""
 
     family: RegistryFamily
-    text: str = Field(min_length=1)
-    commands: tuple[str, ...] = ()
+    text: Text
+    commands: tuple[Command, ...] = ()
 
 
 class LookAlike(_Strict):
@@ -114,7 +165,7 @@ class Entry(_Strict):
     why: str = Field(min_length=1)
     match: MatchRules
     steps: Steps
-    dont: tuple[str, ...] = Field(min_length=1)
+    dont: tuple[Text | Dont, ...] = Field(min_length=1)
     registries: tuple[RegistryNote, ...] = Field(default=(), alias="registry")
     look_alikes: tuple[LookAlike, ...] = Field(default=(), alias="look_alike")
     references: tuple[HttpUrl, ...] = Field(min_length=1)

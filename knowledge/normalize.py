@@ -120,6 +120,10 @@ _PROGRESS_LINE = re.compile(
     r"|Copying (?:blob|config) [^\n\[]{1,200}\[[=>\-+# .]{2,200}\][^\n]{0,100}"
     r")[ \t]*(?=\n)"
 )
+# Go's TLS errors pasted from wrapped terminals or retyped: "x 509", "x509:" at the end of a
+# line with its cause on the next, spaces stretched by column alignment.
+_SPACED_X509 = re.compile(r"\bx[ \t]{1,8}509:")
+_X509_CAUSE = re.compile(r"x509:(?:[ \t]{0,20}\n)?[^\n]{1,300}")
 _TRAILING_SPACE = re.compile(r"[ \t](?<![ \t][ \t])[ \t]*+(?=\n)")
 _BLANK_RUN = re.compile(r"\n\n\n+")
 
@@ -166,11 +170,49 @@ def normalize(raw: str) -> str:
     text = _PROGRESS_LINE.sub("", text)
     if "errors" in text:
         text = _explain_error_bodies(text)
+    if "509:" in text:
+        text = _X509_CAUSE.sub(_one_line, _SPACED_X509.sub("x509:", text))
     if " \n" in text or "\t\n" in text:
         text = _TRAILING_SPACE.sub("", text)
     if "\n\n\n" in text:
         text = _BLANK_RUN.sub("\n\n", text)
-    return text.strip("\n")
+    return _join_hard_wraps(text.strip("\n"))
+
+
+_MIN_WRAP = 60
+"""Terminals and mail clients wrap at 72 to 200 columns; shorter equal lines are coincidence."""
+
+
+def _join_hard_wraps(text: str) -> str:
+    """Undo a hard wrap: a paste cut at a fixed width (``... unauthorized: authe`` /
+    ``ntication required``) has several lines of exactly that width and none longer."""
+    lines = text.split("\n")
+    lengths = list(map(len, lines))
+    width = max(lengths)
+    at_width = lengths.count(width)
+    if width < _MIN_WRAP or at_width < 2:
+        return text
+    # A log line pasted twice is not a wrap: a wrapped paste has many different lines cut at
+    # the width, at least half of its long lines.
+    if 2 * at_width < sum(length > width // 2 for length in lengths):
+        return text
+    if len({line for line, length in zip(lines, lengths, strict=True) if length == width}) < 2:
+        return text
+    joined: list[str] = []
+    carry = ""
+    for line, length in zip(lines, lengths, strict=True):
+        if length == width:
+            carry += line
+        else:
+            joined.append(carry + line)
+            carry = ""
+    if carry:
+        joined.append(carry)
+    return "\n".join(joined)
+
+
+def _one_line(match: re.Match[str]) -> str:
+    return " ".join(match.group().split())
 
 
 def _clean_characters(text: str) -> str:

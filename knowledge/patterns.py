@@ -52,6 +52,11 @@ def anchor_groups(regex: str) -> tuple[tuple[str, ...], ...]:
     return tuple(_groups(list(sre_parse.parse(regex, re.IGNORECASE))))
 
 
+def max_width(regex: str) -> int:
+    """The longest text a match of ``regex`` can span (finite: every repeat is bounded)."""
+    return int(sre_parse.parse(regex, re.IGNORECASE).getwidth()[1])
+
+
 def _check_repeats(items: Any, regex: str, *, inside_repeat: bool) -> None:
     for op, arg in items:
         name = str(op)

@@ -17,8 +17,10 @@ _DOCKER_HUB_HOSTS = frozenset(
         "production.cloudflare.docker.com",
     }
 )
+# The account id may be redacted (``XXXXXXXXXXXX``, ``1234XXXX``, ``redacted``): the host still
+# says ECR. Any other account id (11 digits, a name) is a look-alike.
 _ECR = re.compile(
-    r"[0-9]{12}\.(?:dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?"
+    r"(?:[0-9]{12}|[0-9]{0,8}x{2,12}|redacted)\.(?:dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?"
     r"|dkr-ecr(?:-fips)?\.([a-z0-9-]+)\.on\.aws)"
 )
 _ARTIFACT_REGISTRY = re.compile(r"([a-z0-9-]+)-docker\.pkg\.dev")
@@ -91,7 +93,8 @@ def registry_region(host: str) -> str | None:
     ``europe-west1``), or None for hosts that name none."""
     name = host_without_port(host)
     if ecr := _ECR.fullmatch(name):
-        return ecr[1] or ecr[2]
+        region = ecr[1] or ecr[2]
+        return None if "xx" in region else region  # redacted: ap-XXXX
     if gar := _ARTIFACT_REGISTRY.fullmatch(name):
         return gar[1]
     return None

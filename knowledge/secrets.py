@@ -21,13 +21,15 @@ linear in the size of the paste; each value found costs a few microseconds more.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import bisect
 import functools
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-__all__ = ["KINDS", "Redaction", "SecretKind", "mask_secrets"]
+__all__ = ["KINDS", "Redaction", "SecretKind", "marker", "mask_secrets"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,11 +65,27 @@ KINDS: dict[str, SecretKind] = {
         SecretKind("npm-token", "an npm token", 85),
         SecretKind("slack-token", "a Slack token", 85),
         SecretKind("aws-access-key-id", "an AWS access key ID", 85),
+        SecretKind("pypi-token", "a PyPI token", 85),
+        SecretKind("jfrog-token", "a JFrog Artifactory token", 85),
+        SecretKind("google-api-key", "a Google API key", 85),
+        SecretKind("google-access-token", "a Google OAuth access token", 85),
+        SecretKind("azure-client-secret", "an Azure AD client secret", 85),
+        SecretKind("vault-token", "a HashiCorp Vault token", 85),
+        SecretKind("terraform-token", "a Terraform Cloud token", 85),
+        SecretKind("openshift-token", "an OpenShift token", 85),
+        SecretKind("digitalocean-token", "a DigitalOcean token", 85),
+        SecretKind("heroku-key", "a Heroku API key", 85),
+        SecretKind("stripe-key", "a Stripe key", 85),
+        SecretKind("openai-key", "an OpenAI API key", 85),
+        SecretKind("slack-webhook", "a Slack webhook URL", 85),
         SecretKind("aws-secret-key", "an AWS secret access key", 80),
+        SecretKind("url-signature", "a signed URL's signature", 75),
+        SecretKind("kubernetes-secret", "a Kubernetes Secret's data", 75),
         SecretKind("registry-auth", "a saved registry login (config.json auth)", 75),
         SecretKind("identity-token", "a registry identity token", 75),
         SecretKind("bearer-token", "a bearer token", 70),
         SecretKind("basic-auth", "a Basic auth header", 70),
+        SecretKind("cookie", "a session cookie", 65),
         SecretKind("password-in-url", "a password in a URL", 60),
         SecretKind("password", "a password", 50),
         SecretKind("api-key", "an API key", 45),
@@ -84,38 +102,119 @@ _Span = tuple[int, int, str]
 _MIN_ECHO = 8
 """A masked value at least this long is also masked wherever else it appears."""
 _MAX_ECHOES = 256
+_ECHO_BUDGET = 16 * 1024 * 1024
+"""Characters the search for echoes may read: each value searched costs one pass over the
+paste, so a megabyte of distinct secrets gets its first 16 values echoed, a short paste 256."""
 _TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 _KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_.-")
 
 # --- values ------------------------------------------------------------------------------------
 
+_MAX_VALUE = 8192
+"""No value is longer: a scan for one stops here, so one match costs at most this much."""
+
 # A closing quote may be missing (a paste cut short): the value then runs to the line end.
 _DOUBLE_QUOTED = re.compile(r'"((?:[^"\\\n]|\\.){0,8192})"?')
 _SINGLE_QUOTED = re.compile(r"'([^'\n]{0,8192})'?")
 _ESCAPED_QUOTED = re.compile(r'\\"((?:[^"\\\n]|\\[^"\n]){0,8192})(?:\\")?')
-_BARE_WORD = re.compile(r"[^\s\"'`]{1,8192}")
+# A written-out line break (\r, \n in debug output or a JSON string) ends a bare value: the
+# scan stops there, rather than reading on and cutting back (which would read a long line
+# again for every key on it).
+_NO_ESCAPE = r"(?!\\[rn])"
+_BARE_WORD = re.compile(r"(?:" + _NO_ESCAPE + r"[^\s\"'`]){1,8192}")
 # ${VAR} and $( are taken whole so that they read as placeholders, not as a "$" to mask.
-_BARE_ASSIGNED = re.compile(r"\$\{[^}\s]{0,100}\}|\$\(|[^\s\"'`,;&|<>(){}\[\]]{1,8192}")
+_BARE_ASSIGNED = re.compile(
+    r"\$\{[^}\s]{0,100}\}|\$\(|(?:" + _NO_ESCAPE + r"[^\s\"'`,;&|<>(){}\[\]]){1,8192}"
+)
 _REST_OF_LINE = re.compile(r"[^\n]{1,8192}")
 _YAML_COMMENT = re.compile(r"[ \t]#")
 _PLACEHOLDER = re.compile(
     r"\$\{?[A-Za-z_][A-Za-z0-9_]{0,100}\}?"  # $TOKEN, ${TOKEN}: a variable, not its value
-    r"|%[%a-z]{1,3}|<[^<>\n]{0,100}>|\*{1,100}|\.{2,100}|\u2026"
+    r"|\$\d|\$\{[^}\s]{1,100}\}"  # "$1:$2" in a script, ${env.MAVEN_PASSWORD} in settings.xml
+    r"|%[%a-z]{1,3}|%[A-Za-z_]{1,100}%|<[^<>\n]{0,100}>|\[[^\[\]\n]{0,100}\]"
+    r"|\*{1,100}|\.{2,100}|\u2026|[xX]{3,100}"
     r"|(?i:true|false|null|none|nil|~)|\d{1,12} bytes"  # kubectl describe secret shows sizes
+    # Words that stand for a secret in docs and examples (curl -u user:pass, test:test).
+    r"|(?i:pass(?:word|wd)?|pwd|token|secret|test|change(?:me|it)|my-?password|your-?password"
+    r"|your-?token|example|dummy|placeholder|redacted)"
+    # A reference to a value kept elsewhere: Terraform's var.db_password, Actions' secrets.X,
+    # an environment variable's name (ACCESS_TOKEN), a value sops has encrypted.
+    r"|(?:var|local|module|data|each|self|secrets|env|vars|inputs|steps|needs|process\.env"
+    r"|values|settings|config|matrix|github)(?:\.[A-Za-z_][\w-]{0,100}){1,6}"
+    r"|[A-Z][A-Z0-9]{0,50}(?:_[A-Z0-9]{1,50}){1,10}|ENC\[[^\]\n]{0,8192}\]"
+    r"|(.)\1{2,100}|."  # "yyy", and a value of one character ("PuttyPassword=0")
 )
+_DUMMY_WORDS = (
+    "xxxxx", "####", "example", "your", "placeholder", "replace", "tokenhere", "token_here",
+    "keyhere", "key_here", "secrethere", "secret_here",
+)
+"""What fills a made-up credential in docs and examples: ``ghp_xxxx...``, ``AKIA...EXAMPLE``,
+``PUT_YOUR_TOKEN_HERE``. (Not "123456": a leak costs more than a masked example.)"""
 
 
+_VALUE_CACHE = 4096
+"""Verdicts on values are cached: a hostile paste repeats one value a hundred thousand times."""
+
+
+@functools.lru_cache(maxsize=_VALUE_CACHE)
+def _is_dummy(value: str) -> bool:
+    """Whether a value is filler rather than a generated secret.
+
+    Besides the filler words, a generated value uses many different characters: sixteen
+    random hex digits hold about ten distinct ones, while ``1231231231...``, ``aaaa...`` and
+    ``5555555dAAAAA7777777`` hold a few.
+    """
+    low = value.lower()
+    if any(word in low for word in _DUMMY_WORDS):
+        return True
+    return len(value) >= 12 and len(set(value)) < min(10, len(value) // 3)
+
+
+@functools.lru_cache(maxsize=_VALUE_CACHE)
 def _is_placeholder(value: str) -> bool:
     value = value.strip()
     return (
         not value
-        or value.startswith(("$(", "${{", "{{", "[REDACTED"))
+        or value.startswith(("$(", "${{", "{{", "[REDACTED", "<"))
         or _PLACEHOLDER.fullmatch(value) is not None
+        or _is_dummy(value)
     )
 
 
-def _value_at(text: str, pos: int, bare: re.Pattern[str] = _BARE_WORD) -> tuple[int, int] | None:
-    """The span of the value starting at ``pos``: a quoted string's inside, or a bare word."""
+_NOT_RANDOM = re.compile(r"[a-z][a-z0-9+.-]{0,20}:|[/.~]|[a-z]{1,40}(?:[_-][a-z]{1,40}){0,8}")
+"""Values of an ambiguous key that are names, paths or schemes (``sha256:...``), not secrets."""
+
+
+@functools.lru_cache(maxsize=_VALUE_CACHE)
+def _looks_random(value: str) -> bool:
+    """Whether a value looks generated: long, mixed, and without the shape of a word or path.
+
+    Keys such as ``secretKey`` or ``user_auth`` hold a secret in one file and the *name* of
+    one in another (an ExternalSecret's ``secretKey: db-password``); only a value that looks
+    generated is masked for them.
+    """
+    if not 16 <= len(value) <= 1024 or any(c.isspace() for c in value):
+        return False
+    if _NOT_RANDOM.match(value) and (value[0] in "/.~" or ":" in value[:22] or
+                                     _NOT_RANDOM.fullmatch(value)):
+        return False
+    digits = sum(c.isdigit() for c in value)
+    letters = sum(c.isalpha() for c in value)
+    if not (digits and letters and len(set(value)) >= 8):
+        return False
+    # Mostly words ("SalesResults-1.2", "jetbrains.mps.v8_elimination"): a name, not a key.
+    wordy = sum(len(word) for word in _WORD.findall(value))
+    return wordy * 2 < len(value)
+
+
+_WORD = re.compile(r"[A-Z]?[a-z]{3,}|[A-Z]{3,}(?![a-z])")
+
+
+def _value_span(
+    text: str, pos: int, bare: re.Pattern[str] = _BARE_WORD
+) -> tuple[int, int] | None:
+    """The span of the value starting at ``pos``: a quoted string's inside, or a bare word,
+    placeholder or not."""
     if text.startswith('\\"', pos):
         match = _ESCAPED_QUOTED.match(text, pos)
     elif text.startswith('"', pos):
@@ -124,12 +223,18 @@ def _value_at(text: str, pos: int, bare: re.Pattern[str] = _BARE_WORD) -> tuple[
         match = _SINGLE_QUOTED.match(text, pos)
     else:
         match = bare.match(text, pos)
-        if match is None or _is_placeholder(match.group()):
+        if match is None:
             return None
         return match.span()
-    if match is None or _is_placeholder(match.group(1)):
+    return None if match is None else match.span(1)
+
+
+def _value_at(text: str, pos: int, bare: re.Pattern[str] = _BARE_WORD) -> tuple[int, int] | None:
+    """The span of the value starting at ``pos``, unless it is a placeholder."""
+    span = _value_span(text, pos, bare)
+    if span is None or _is_placeholder(text[span[0] : span[1]]):
         return None
-    return match.span(1)
+    return span
 
 
 _LINE_WINDOW = 512
@@ -146,32 +251,191 @@ def _line_start(text: str, pos: int) -> int:
     return newline + 1 if newline >= 0 else floor
 
 
+_MAX_CONTINUATIONS = 8
+
+
+def _in_command(low: str, pos: int, words: _Words) -> bool:
+    """Whether one of ``words`` stands before ``pos`` in the shell command holding it: on its
+    line, or on the lines before that ``\\`` continues."""
+    end = pos
+    start = _line_start(low, pos)
+    for _ in range(_MAX_CONTINUATIONS):
+        if words.within(start, end):
+            return True
+        if start < 2 or low[start - 1] != "\n":
+            return False
+        end = start - 1
+        if end and low[end - 1] == "\r":
+            end -= 1
+        if not end or low[end - 1] != "\\":
+            return False
+        start = _line_start(low, end)
+    return False
+
+
+class _Words:
+    """Where a word occurs in a text, for asking "is it in this stretch?" in O(log n)."""
+
+    __slots__ = ("_at",)
+
+    def __init__(self, low: str, word: str) -> None:
+        at: list[int] = []
+        pos = low.find(word)
+        while pos >= 0:
+            at.append(pos)
+            pos = low.find(word, pos + 1)
+        self._at = at
+
+    def within(self, start: int, end: int) -> bool:
+        i = bisect.bisect_left(self._at, start)
+        return i < len(self._at) and self._at[i] < end
+
+
 # --- finders -----------------------------------------------------------------------------------
 # Each finder takes the text and its lower-case copy (same length, same positions) and yields
 # spans. Every pattern starts with a literal, which the regex engine finds with a fast search:
-# on a paste without that literal a finder costs about a microsecond.
+# on a paste without that literal a finder costs about a microsecond. A finder never starts a
+# value scan inside a value it has already found: each character is read by at most one scan,
+# which keeps masking linear even when a key repeats a million times.
 
 _Finder = Callable[[str, str], Iterable[_Span]]
 
+_Format = tuple[str, re.Pattern[str], tuple[tuple[str, str], ...], int]
 
-def _format_finder(prefix: str, shape: str, *kinds: tuple[str, str]) -> _Finder:
-    """A finder for credentials recognisable by their shape alone: ``prefix`` then ``shape``.
+
+def _format(
+    prefix: str,
+    shape: str,
+    *kinds: tuple[str, str],
+    gate: str = "",
+    keep_prefix: bool = False,
+) -> _Format:
+    """A credential recognisable by its shape alone: ``prefix`` then ``shape``.
 
     ``kinds`` are (prefix, kind) pairs: a match takes the kind of the first prefix it has.
-    Shapes that share a first letter share one pattern, which keeps the scan count low.
+    ``gate`` is a literal a paste must hold for the pattern to run at all (the prefix itself
+    by default): a substring test is cheaper than a regex scan, and spares most pastes.
+    With ``keep_prefix`` the prefix stays readable (a webhook's host) and only the rest is
+    masked.
     """
     literal = re.escape(prefix)
     # The prefix must start a word: the look-behind rejects "xeyJ..." at once instead of
     # scanning a long run of token characters from every inner "eyJ".
     pattern = re.compile(f"{literal}(?<![A-Za-z0-9_]{literal}){shape}")
+    return gate or prefix, pattern, kinds, len(prefix) if keep_prefix else 0
 
-    def find(text: str, low: str) -> Iterator[_Span]:
+
+_TOKEN = "token"
+_FORMATS: tuple[_Format, ...] = (
+    _format(
+        "g",
+        r"(?:h[pousr]_[A-Za-z0-9]{20,1024}|ithub_pat_[A-Za-z0-9_]{20,1024}"
+        r"|l(?:pat|dt|rt|rtr|ptt|cbt|imt|agent|oas|soat|ffct|ft|cst|wt)-[A-Za-z0-9_-]{20,1024}"
+        r"(?:\.[A-Za-z0-9_-]{1,64}){0,4}"
+        r"|lc_[A-Za-z0-9+/]{32,400}={0,2}|lsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8})",
+        ("glc_", _TOKEN),  # Grafana Cloud
+        ("glsa_", _TOKEN),  # Grafana service account
+        ("gl", "gitlab-token"),
+        ("g", "github-token"),
+    ),
+    _format("GR1348941", r"[\w-]{20,200}", ("", "gitlab-token")),  # a runner registration token
+    _format("_gitlab_session=", r"[0-9a-z]{32}", ("", "gitlab-token")),
+    _format(
+        "eyJ",
+        # A JWT; an unsigned one ("alg": "none") has no third part.
+        r"(?:[A-Za-z0-9_-]{5,8192}\.eyJ(?:[A-Za-z0-9_-]{2,8192}\.[A-Za-z0-9_-]{0,8192}"
+        r"|[A-Za-z0-9_-]{16,8192}+(?!\.))"
+        # Else base64 of a JSON object, long enough to hold a credential: a config.json
+        # "auths" blob, an AWS CodeArtifact or ECR token. Possessive: no backing off.
+        r"|[A-Za-z0-9+/_-]{64,8192}+={0,2}+(?![.\w]))",
+        ("", "jwt"),
+    ),
+    _format("dckr_", r"(?:pat|oat)_[A-Za-z0-9_-]{20,1024}", ("", "docker-hub-token")),
+    _format("npm_", r"[A-Za-z0-9]{30,1024}", ("", "npm-token")),
+    _format("pypi-", r"AgE[\w-]{50,1000}", ("", "pypi-token")),
+    _format("rubygems_", r"[a-f0-9]{48}", ("", _TOKEN)),
+    # Slack's token shapes: numeric ids, then a random part (api.slack.com token types).
+    _format(
+        "x",
+        r"(?:oxb-\d{8,14}-(?:\d{8,14}-[A-Za-z0-9]{16,64}|[A-Za-z0-9]{18,64})"
+        r"|ox[pe](?:-\d{6,14}){3}-[A-Za-z0-9]{18,64}|ox[os]-\d{1,14}-\d{1,14}-\d{1,14}-[A-Fa-f0-9]{6,64}"
+        r"|ox[ar]-(?:\d-)?[A-Za-z0-9]{6,64}(?:-[A-Za-z0-9]{1,64}){0,4}"
+        r"|app-\d-[A-Z0-9]{6,16}-\d{6,16}-[a-z0-9]{32,128}|oxe(?:\.xox[bp])?-\d-[A-Za-z0-9]{100,300})",
+        ("", "slack-token"),
+    ),
+    _format(
+        "hooks.slack.com/",
+        r"(?:services|workflows|triggers)/[A-Za-z0-9+/_-]{20,300}",
+        ("", "slack-webhook"),
+        keep_prefix=True,
+    ),
+    _format(
+        "A",
+        r"(?:(?:KIA|SIA|BIA|CCA)[A-Z0-9]{16}(?![A-Za-z0-9])|Iza[\w-]{35}(?![\w-])"
+        r"|KCp[A-Za-z0-9]{69}|BSK[A-Za-z0-9+/]{109,269}={0,2})",
+        ("AIza", "google-api-key"),
+        ("AKCp", "jfrog-token"),
+        ("ABSK", "aws-secret-key"),  # an Amazon Bedrock API key
+        ("A", "aws-access-key-id"),
+    ),
+    _format(
+        "bedrock-api-key-", r"YmVkcm9jay5hbWF6b25hd3MuY29t[A-Za-z0-9+/=_-]{0,4096}",
+        ("", "aws-secret-key"),
+    ),
+    _format("cmVmd", r"[A-Za-z0-9]{59,200}(?![A-Za-z0-9])", ("", "jfrog-token")),
+    _format("ya29.", r"[\w-]{20,4096}", ("", "google-access-token")),
+    _format("HRKU-", r"[\w-]{58,200}", ("", "heroku-key")),
+    _format("do", r"[por]_v1_[a-f0-9]{64}", ("", "digitalocean-token"), gate="_v1_"),
+    _format("hv", r"[sbr]\.[\w-]{90,300}", ("", "vault-token")),
+    _format("sha256~", r"[\w-]{43}(?![\w-])", ("", "openshift-token")),
+    _format(
+        "sk",
+        r"(?:-(?:ant-(?:api|admin)\d\d-[\w-]{93}AA(?![\w-])|(?:proj|svcacct|admin)-[\w-]{40,300}"
+        r"|[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20})|_(?:test|live|prod)_[A-Za-z0-9]{10,99})",
+        ("sk-ant", "api-key"),  # Anthropic
+        ("sk-", "openai-key"),
+        ("sk_", "stripe-key"),
+    ),
+    _format("rk_", r"(?:test|live|prod)_[A-Za-z0-9]{10,99}", ("", "stripe-key")),
+    _format("CLOJARS_", r"[a-z0-9]{60}", ("", _TOKEN)),  # Clojars, a package registry
+)
+"""Each format costs every paste a substring test (about 0.25 us on 2 KB): the list holds the
+credentials of registries, clouds and CI systems that turn up in registry pastes."""
+
+# Shapes whose distinctive literal sits inside the token. Each pattern starts with that
+# literal (so the engine searches for it fast) and looks behind for the characters before it;
+# the number says how many there are.
+_INNER_FORMATS: tuple[tuple[str, re.Pattern[str], int, str], ...] = (
+    (".atlasv1.", re.compile(r"\.atlasv1\.(?<=(?<![\w.-])[A-Za-z0-9]{14}\.atlasv1\.)[\w=-]{60,70}"),
+     14, "terraform-token"),
+    ("Q~", re.compile(r"Q~(?<=(?<![\w~.-])[\w~.]{3}\dQ~)[\w~.-]{31,34}(?![\w~.-])"),
+     4, "azure-client-secret"),
+    # Vault's service tokens before 1.10: "s." and 24 characters, mixed (checked below).
+    ("s.", re.compile(r"s\.(?<![\w.-]s\.)[A-Za-z0-9]{24}(?![\w.-])"), 0, "vault-token"),
+)
+
+
+def _formats(text: str, low: str) -> Iterator[_Span]:
+    for gate, pattern, kinds, kept in [f for f in _FORMATS if f[0] in text]:
         for match in pattern.finditer(text):
             found = match.group()
+            if _is_dummy(found[len(gate) if found.startswith(gate) else 1 :]):
+                continue  # ghp_xxxx..., AKIA...EXAMPLE: a made-up token from the docs
             kind = next(kind for start, kind in kinds if found.startswith(start))
-            yield match.start(), match.end(), kind
-
-    return find
+            if kind == "jwt" and "." not in found:
+                kind = _TOKEN  # base64 JSON without a JWT's dots
+            yield match.start() + kept, match.end(), kind
+    for gate, pattern, back, kind in _INNER_FORMATS:
+        if gate not in text:
+            continue
+        for match in pattern.finditer(text):
+            start = match.start() - back
+            found = text[start : match.end()]
+            if _is_dummy(found) or (
+                kind == "vault-token" and (found[2:].islower() or found[2:].isalpha())
+            ):
+                continue  # "s.somethinglowercase..." is a name, not a token
+            yield start, match.end(), kind
 
 
 _PEM_BEGIN = re.compile(r"-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----")
@@ -182,6 +446,8 @@ _PEM_CUT_BODY = re.compile(
     r"|[A-Za-z0-9+/]{16,100}={0,2}|[A-Za-z0-9+/]{1,100}={1,2}|(?=\r?\n|\\n))){0,2000}"
 )
 _MAX_PEM = 65536
+_BASE64_CHARS = re.compile(r"[A-Za-z0-9+/=]{16,}")
+_MIN_KEY_LINES = 1
 
 
 def _private_keys(text: str, low: str) -> Iterator[_Span]:
@@ -198,22 +464,42 @@ def _private_keys(text: str, low: str) -> Iterator[_Span]:
         else:
             body = _PEM_CUT_BODY.match(text, begin.end())
             covered = body.end() if body else begin.end()
+        if len(_BASE64_CHARS.findall(text, begin.end(), covered)) < _MIN_KEY_LINES:
+            continue  # BEGIN and END with nothing between: an example of the format
         yield begin.start(), covered, "private-key"
 
 
 # Other credential headers (PRIVATE-TOKEN, X-Registry-Auth, X-Api-Key) end in a key name that
 # _keyed_values knows.
+_HEADER_REST = r"[\"']?[ \t]{0,5}[:=][ \t]{0,5}[\"']?"
 _AUTHORIZATION = re.compile(
-    r"authorization[\"']?[ \t]{0,5}[:=][ \t]{0,5}[\"']?"
-    r"(?:(bearer|basic|token|negotiate|ntlm)[ \t]{1,5})?"
+    r"authorization" + _HEADER_REST
+    + r"(?:(bearer|basic|token|api-token|negotiate|ntlm)[ \t]{1,5})?"
 )
-# Where a header name stands: line start (curl -v adds "> "), a quoted key, or after -H.
-_HEADER_AT_LINE_START = re.compile(r"[ \t]{0,20}(?:[<>*][ \t]{0,3})?(?:proxy-)?")
-_HEADER_AFTER = re.compile(
-    r"(?:[\"'{,\[][ \t]{0,3}|(?:-h|--header)[ =][ \t]{0,3}[\"']?)(?:proxy-)?\Z"
-)
-_HEADER_CREDENTIAL = re.compile(r"[^\s\"',;]{1,8192}")
-_HEADER_VALUE = re.compile(r"[^\s\"'](?:[^\"'\n]{0,8190}[^\s\"'])?")
+_COOKIE = re.compile(r"cookie" + _HEADER_REST)
+# Where a header name stands: line start (curl -v adds "> "), a quoted key, after -H, or after
+# a written-out line break (Python's http.client debug output: b'...\r\nAuthorization: ...').
+_HEADER_AT_LINE_START = re.compile(r"[ \t]{0,20}(?:[<>*#][ \t]{0,3})?(?:proxy-)?")
+
+
+def _opens_header(low: str, line_start: int, start: int) -> bool:
+    """Whether what stands just before ``start`` opens a header or a quoted key: a quote, a
+    brace, a comma or a bracket (and up to 3 blanks), ``-H``/``--header``, a written-out line
+    break, ``Set-``. String tests, not a regex search: this runs for every candidate key."""
+    before = low[max(line_start, start - 32) : start]
+    if before.endswith("proxy-"):
+        before = before[:-6]
+    if before.endswith(("\\n", "set-")):
+        return True
+    stripped = before.rstrip(" \t")
+    if stripped[-1:] in ("\"", "'"):
+        return True
+    if stripped[-1:] in ("{", ",", "[") and len(before) - len(stripped) <= 3:
+        return True
+    flag = stripped[:-1] if stripped.endswith("=") else stripped
+    return flag.endswith(("-h", "--header")) and (flag != stripped or stripped != before)
+_HEADER_CREDENTIAL = re.compile(r"(?:" + _NO_ESCAPE + r"[^\s\"',;]){1,8192}")
+_HEADER_VALUE = re.compile(_NO_ESCAPE + r"[^\s\"'](?:" + _NO_ESCAPE + r"[^\"'\n]){0,8191}")
 _HEADER_KINDS = {"bearer": "bearer-token", "basic": "basic-auth"}
 
 
@@ -222,78 +508,183 @@ def _is_header_name_at(low: str, start: int) -> bool:
     line_start = _line_start(low, start)
     return bool(
         _HEADER_AT_LINE_START.fullmatch(low, line_start, start)
-        or _HEADER_AFTER.search(low, max(line_start, start - 32), start)
+        or _opens_header(low, line_start, start)
     )
 
 
 def _authorization_headers(text: str, low: str) -> Iterator[_Span]:
-    for match in _AUTHORIZATION.finditer(low):
-        if not _is_header_name_at(low, match.start()):
+    yield from _headers(text, low, _AUTHORIZATION)
+    if "cookie" in low:
+        yield from _headers(text, low, _COOKIE)
+
+
+def _headers(text: str, low: str, header: re.Pattern[str]) -> Iterator[_Span]:
+    covered = 0
+    cookie = header is _COOKIE
+    for match in header.finditer(low):
+        if match.start() < covered or not _is_header_name_at(low, match.start()):
             continue  # "may require authorization: ..." in a message is not a header
-        scheme = match.group(1)
+        scheme: str | None = None if cookie else match.group(1)
         value = (_HEADER_CREDENTIAL if scheme else _HEADER_VALUE).match(text, match.end())
         if value is None:
             continue
-        if _is_placeholder(value.group()):
-            continue
-        kind = _HEADER_KINDS.get(scheme, "authorization-header")
-        yield value.start(), value.end(), kind
+        end = value.start() + len(value.group().rstrip())
+        covered = end
+        if text.startswith("{", value.start()) or _is_placeholder(text[value.start() : end]):
+            continue  # Basic {base64(user:password)}: how to build one, not one
+        kind = "cookie" if cookie else _HEADER_KINDS.get(scheme or "", "authorization-header")
+        yield value.start(), end, kind
 
 
-_BEARER = re.compile(r"bearer[ \t]{1,5}")
+# The look-aheads reject "Bearer Bearer ..." and "basic auth" inside the engine, before any
+# Python runs for them.
+_BEARER = re.compile(r"bearer(?<![a-z0-9_]bearer)[ \t]{1,5}(?=[A-Za-z0-9\-._~+/]{16})")
+_BASIC = re.compile(r"basic(?<![a-z0-9_]basic)[ \t]{1,5}(?=[A-Za-z0-9+/]{8})")
 _AUTH_PARAM = re.compile(r"[a-z_-]{1,40}=\"")  # Bearer realm="...": a challenge, not a token
 _BEARER_TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]{16,8192}=*")
+_BASIC_CREDENTIAL = re.compile(r"[A-Za-z0-9+/]{8,4096}={0,2}(?![\w+/=])")
+
+
+def _is_basic_credential(value: str) -> bool:
+    """Whether a word is base64 of ``user:password``, as a Basic header carries."""
+    try:
+        decoded = base64.b64decode(value + "=" * (-len(value) % 4), validate=True)
+    except binascii.Error:
+        return False
+    return b":" in decoded and decoded.isascii()
 
 
 def _bearer_tokens(text: str, low: str) -> Iterator[_Span]:
-    for match in _BEARER.finditer(low):
-        start = match.start()
-        if start and low[start - 1] in _TOKEN_CHARS:
-            continue
-        if _AUTH_PARAM.match(low, match.end()):
-            continue
-        token = _BEARER_TOKEN.match(text, match.end())
-        if token is not None:
-            yield token.start(), token.end(), "bearer-token"
+    """``Bearer X`` and ``Basic X`` wherever they stand, in a header or in a sentence."""
+    yield from _scheme_credentials(text, low, _BEARER)
+    if "basic" in low:
+        yield from _scheme_credentials(text, low, _BASIC)
 
 
-# user:password@ after a scheme. The user part stops at the first ':'; the password runs to
-# the last '@' before the host (an unencoded '@' in a password must not leave a tail behind).
-_URL_CREDENTIALS = re.compile(r"://[^\s/:\"'<>]{0,256}:([^\s/\"'<>]{1,256})@")
+def _scheme_credentials(text: str, low: str, scheme: re.Pattern[str]) -> Iterator[_Span]:
+    covered = 0
+    for match in scheme.finditer(low):
+        if match.start() < covered or _AUTH_PARAM.match(low, match.end()):
+            continue
+        if scheme is _BASIC:
+            token = _BASIC_CREDENTIAL.match(text, match.end())
+            if token is None or not _is_basic_credential(token.group()):
+                continue  # "basic auth", "Basic realm", or words: not a credential
+            kind = "basic-auth"
+        else:
+            token = _BEARER_TOKEN.match(text, match.end())
+            if token is None:
+                continue
+            kind = "bearer-token"
+        covered = token.end()
+        yield token.start(), token.end(), kind
+
+
+_SCHEME = re.compile(r"://")
+_MAX_USERINFO = 512
+_USERINFO = re.compile(r"[^\s\"'<>`]{1,512}")
+_HOST = re.compile(r"[^\s\"'<>`/]{0,256}")  # up to the path: an '@' in it ends a password
+_PORT_PATH = re.compile(r"\d{1,5}/")  # host:5000/path@sha256:...: an image reference
+_DIGEST_AFTER = re.compile(r"[a-z0-9]{2,32}:[a-f0-9]{6}")
 
 
 def _passwords_in_urls(text: str, low: str) -> Iterator[_Span]:
-    for match in _URL_CREDENTIALS.finditer(text):
-        if not _is_placeholder(match.group(1)):
-            yield match.start(1), match.end(1), "password-in-url"
+    """``scheme://user:password@host`` and ``scheme://TOKEN@host``.
+
+    The user part stops at the first ':'; the password runs to the last '@' before the host
+    (an unencoded '@' or '/' in a password must not leave a tail behind).
+    """
+    if "@" not in text:
+        return
+    covered = 0
+    for match in _SCHEME.finditer(text):
+        begin = match.end()
+        if begin < covered:
+            continue
+        first_at = text.find("@", begin, begin + _MAX_USERINFO)
+        if first_at < 0:
+            continue
+        userinfo = _USERINFO.match(text, begin, first_at)
+        if userinfo is None or userinfo.end() != first_at:
+            continue
+        host = _HOST.match(text, first_at + 1)
+        last_at = text.rfind("@", first_at, host.end() if host else first_at + 1)
+        colon = text.find(":", begin, last_at)
+        if colon < 0:
+            span = _url_token(text, begin, last_at)
+        else:
+            span = _url_password(text, begin, colon, last_at)
+        if span is not None:
+            covered = span[1]
+            yield span[0], span[1], span[2]
+
+
+def _url_password(text: str, begin: int, colon: int, at: int) -> _Span | None:
+    if text.find("/", begin, colon) >= 0:
+        return None  # a path with ':' and '@' in it, not user:password
+    password = text[colon + 1 : at]
+    if "/" in password and (
+        _PORT_PATH.match(password) or _DIGEST_AFTER.match(text, at + 1)
+    ):
+        return None  # registry:5000/repo@sha256:...: a port, a path and a digest
+    if _is_placeholder(password):
+        return None
+    return colon + 1, at, "password-in-url"
+
+
+def _url_token(text: str, begin: int, at: int) -> _Span | None:
+    """``https://TOKEN@github.com``: a user part with no password is a token when it looks one."""
+    user = text[begin:at]
+    if "/" in user or not _looks_random(user):
+        return None  # ssh://git@host, https://bob@host
+    return begin, at, _TOKEN
 
 
 _SHORT_FLAG = re.compile(r"-([pu])(?:[ \t]{1,5}|=)?")
 _SHORT_FLAG_COMMANDS = {"p": "login", "u": "curl"}
 """-p holds a password after ``login`` (docker, podman, helm registry, skopeo, az acr); -u holds
 user:password for curl. Elsewhere they are other things (docker run -p 8080:80)."""
+# A shell word: quoted parts and bare characters, as in --user kevin:'pa ss' or "a":"b".
+_SHELL_WORD = re.compile(r"(?:\"[^\"\n]{0,512}\"|'[^'\n]{0,512}'|[^\s\"'`|;&<>]){1,1024}+")
 
 
 def _short_flag_values(text: str, low: str) -> Iterator[_Span]:
     """``docker login -u bob -p VALUE``, ``curl -u bob:VALUE``."""
+    if "login" not in low and "curl" not in low:
+        return
+    commands = {flag: _Words(low, word) for flag, word in _SHORT_FLAG_COMMANDS.items()}
+    covered = 0
     for match in _SHORT_FLAG.finditer(low):
         start = match.start()
-        if not start or low[start - 1] not in " \t":
+        if start < covered or not start or low[start - 1] not in " \t":
             continue
-        if _SHORT_FLAG_COMMANDS[match.group(1)] not in low[_line_start(low, start) : start]:
+        flag = match.group(1)
+        if not _in_command(low, start, commands[flag]):
             continue
         if text.startswith("-", match.end()):
             continue  # followed by the next option: no value here
-        span = _value_at(text, match.end())
-        if span is None:
-            continue
-        begin, end = span
-        if match.group(1) == "u":
-            colon = text.find(":", begin, end)
-            if colon < 0 or _is_placeholder(text[colon + 1 : end]):
-                continue  # a user name alone
-            begin = colon + 1
-        yield begin, end, "password"
+        span = _user_password(text, match.end()) if flag == "u" else _value_at(text, match.end())
+        if span is not None:
+            covered = span[1]
+            yield span[0], span[1], "password"
+
+
+def _user_password(text: str, pos: int) -> tuple[int, int] | None:
+    """The password in ``user:password`` (curl -u, --creds), quoted in any of the shell's ways."""
+    word = _SHELL_WORD.match(text, pos)
+    if word is None:
+        return None
+    colon = text.find(":", pos, word.end())
+    if colon < 0:
+        return None  # a user name alone: the client asks for the password
+    start, end = colon + 1, word.end()
+    while start < end and text[start] in "\"'":
+        start += 1
+    while end > start and text[end - 1] in "\"'":
+        end -= 1
+    if _is_placeholder(text[start:end]):
+        return None
+    return start, end
 
 
 _LONG_FLAG = re.compile(
@@ -313,28 +704,27 @@ _FLAG_KINDS = {
 
 def _flag_values(text: str, low: str) -> Iterator[_Span]:
     """``--password X``, ``--docker-password=X``, ``--registry-token X``, ``--creds u:p``."""
+    curl = _Words(low, "curl") if "--user" in low else None
+    covered = 0
     for match in _LONG_FLAG.finditer(low):
+        if match.start() < covered:
+            continue
         prefix, name = match.groups()
         if name == "secret" and not prefix:
             continue  # buildkit's --secret id=...,src=... names a file, it holds no secret
         if name == "user" and (
-            prefix or "curl" not in low[_line_start(low, match.start()) : match.start()]
+            prefix or curl is None or not _in_command(low, match.start(), curl)
         ):
             continue  # --user holds user:password for curl; elsewhere (docker run) a uid
         if text.startswith("--", match.end()):
             continue
-        span = _value_at(text, match.end())
-        if span is None:
-            continue
-        start, end = span
         if name in ("creds", "user"):
-            colon = text.find(":", start, end)
-            if colon < 0:
-                continue  # a user name alone
-            start = colon + 1
-            if start == end or _is_placeholder(text[start:end]):
-                continue
-        yield start, end, _FLAG_KINDS[name]
+            span = _user_password(text, match.end())
+        else:
+            span = _value_at(text, match.end())
+        if span is not None:
+            covered = span[1]
+            yield span[0], span[1], _FLAG_KINDS[name]
 
 
 _PIPED_SECRET = re.compile(
@@ -349,15 +739,17 @@ def _stdin_passwords(text: str, low: str) -> Iterator[_Span]:
     """``echo X | docker login --password-stdin`` and ``--password-stdin <<< X``."""
     if "password-stdin" not in low:
         return
+    covered = 0
     for match in _PIPED_SECRET.finditer(low):
         start = match.start()
-        if start and low[start - 1] in _TOKEN_CHARS:
+        if start < covered or (start and low[start - 1] in _TOKEN_CHARS):
             continue
         span = _value_at(text, match.end(), _PIPED_BARE)
         if span is None:
             continue
         after = span[1] + (1 if text[span[1] : span[1] + 1] in ('"', "'") else 0)
         if _PIPE_TO_STDIN.match(low, after):
+            covered = span[1]
             yield span[0], span[1], "password"
     for match in _HERE_STRING.finditer(low):
         span = _value_at(text, match.end(), _PIPED_BARE)
@@ -368,95 +760,133 @@ def _stdin_passwords(text: str, low: str) -> Iterator[_Span]:
 # key = value, key: value, "key": "value" where the key names a credential. One pattern per
 # key ending, so that each starts with a literal; _keyed_kind reads the whole key.
 _KEY_ENDINGS = tuple(
-    re.compile(
-        f"(?P<ending>{ending})"
-        r"(?P<quote>\\{0,3}[\"'])?[ \t]{0,5}(?P<operator>[:=])(?!=)[ \t]{0,5}"
+    (
+        gate,
+        re.compile(
+            # Groups: the key's ending, a closing quote, the operator (numbered: read often).
+            f"({ending})"
+            r"(\\{0,3}[\"'])?[ \t]{0,32}([:=])(?!=)[ \t]{0,5}"
+            # Something must follow: "password:" alone opens a nested mapping.
+            r"(?=[^\s,;)}\]])"
+        ),
     )
-    for ending in (
-        "passw(?:or)?d",
-        "pwd",
-        "secret",
-        "token",
-        "key(?:[_-]?id)?",
-        "auth",
-        "dockerconfigjson",
+    for gate, ending in (
+        ("passw", "passw(?:or)?d"),
+        ("pwd", "pwd"),
+        ("secret", "secret"),
+        ("token", "token"),
+        ("key", "key(?:[_-]?id)?"),
+        ("auth", "auth"),
+        ("docker", "docker(?:configjson|cfg)"),
+        ("cred", "cred(?:ential)?s"),
     )
 )
 _ASSIGNMENT_AFTER = frozenset("\n \t;&?,{(\"'=:")
 _HEADER_KEY_AFTER = frozenset(" \t-\"'{,[")
-_NOT_SECRET_KEYS = frozenset({"pwd", "oldpwd"})  # the shell's working directories
+_NOT_SECRET_KEYS = frozenset({"pwd", "oldpwd", "key"})  # the shell's working directories
+# A public token is meant to be seen; a CSRF token guards one form, it opens nothing.
+_NOT_SECRET_PREFIXES = ("public", "csrf", "xsrf")
 
 
 def _keyed_values(text: str, low: str) -> Iterator[_Span]:
-    for pattern in _KEY_ENDINGS:
-        for match in pattern.finditer(low):
+    for gate, pattern in _KEY_ENDINGS:
+        if gate not in low:
+            continue
+        covered = 0
+        search = pattern.search
+        while (match := search(low, covered)) is not None:
+            # Searching on from the end of the last value skips every key inside it at once.
+            covered = match.end()
             key_start = match.start()
             floor = max(0, key_start - 64)
             while key_start > floor and low[key_start - 1] in _KEY_CHARS:
                 key_start -= 1
+            named = _keyed_kind(low[key_start : match.end(1)])
+            if named is None:
+                continue
             span = _keyed_value(text, low, key_start, match)
             if span is None:
                 continue
-            kind = _keyed_kind(low[key_start : match.end("ending")])
-            if kind is not None:
-                yield span[0], span[1], kind
+            # Past this value whatever it holds: a key inside a value read once is not read
+            # again (a megabyte of "pwd=pwd=..." is one scan, not a scan per key).
+            covered = span[1]
+            value = text[span[0] : span[1]]
+            kind, ambiguous = named
+            if _is_placeholder(value) or (ambiguous and not _looks_random(value)):
+                continue
+            yield span[0], span[1], kind
 
 
 def _keyed_value(
     text: str, low: str, key_start: int, match: re.Match[str]
 ) -> tuple[int, int] | None:
     """The value assigned to the key at ``key_start``, if the key stands where keys do."""
-    quote, operator = match.group("quote"), match.group("operator")
+    quote, operator = match.group(2, 3)
     if quote:
         if low[max(0, key_start - len(quote)) : key_start] != quote:
             return None
-        return _value_at(text, match.end(), _BARE_ASSIGNED)
+        if operator == ":" and text.startswith(("|", ">"), match.end()):
+            return _yaml_value(text, low, key_start, match.end())
+        return _value_span(text, match.end(), _BARE_ASSIGNED)
     before = low[key_start - 1] if key_start else "\n"
     if operator == "=":
-        return _value_at(text, match.end(), _BARE_ASSIGNED) if before in _ASSIGNMENT_AFTER else None
+        if before not in _ASSIGNMENT_AFTER:
+            return None
+        return _value_span(text, match.end(), _BARE_ASSIGNED)
     # "key: value" counts in a YAML line or a header, not inside a sentence ("auth token: x").
     if before == "\n":
-        return _yaml_value(text, match.end())
+        return _yaml_value(text, low, key_start, match.end())
     if before not in _HEADER_KEY_AFTER:
         return None
     line_start = _line_start(low, key_start)
     if not low[line_start:key_start].strip(" \t-"):
-        return _yaml_value(text, match.end())
-    if _HEADER_AFTER.search(low, max(line_start, key_start - 32), key_start):
-        return _value_at(text, match.end(), _HEADER_VALUE)
+        return _yaml_value(text, low, key_start, match.end())
+    if _opens_header(low, line_start, key_start):
+        value = _HEADER_VALUE.match(text, match.end())
+        if value is None:
+            return None
+        return value.start(), value.start() + len(value.group().rstrip())
     return None
 
 
 @functools.lru_cache(maxsize=1024)
-def _keyed_kind(key: str) -> str | None:
-    """The kind of secret a key names, or None when the key holds none."""
-    plain = key.lstrip(".").replace("-", "_")
-    if plain in _NOT_SECRET_KEYS:
+def _keyed_kind(key: str) -> tuple[str, bool] | None:
+    """The kind of secret a key names, and whether the name is ambiguous; None when it holds none.
+
+    An ambiguous name (``secretKey``, ``user_auth``, ``signing_key``) holds a secret in one
+    file and the name of one in another: only a value that looks generated is masked.
+    """
+    plain = key.lstrip("._").replace("-", "_")
+    if plain in _NOT_SECRET_KEYS or plain.startswith(_NOT_SECRET_PREFIXES):
         return None
-    if plain in ("auth", "x_registry_auth") or plain.endswith("dockerconfigjson"):
-        return "registry-auth"
+    if plain in ("auth", "x_registry_auth") or plain.endswith(("dockerconfigjson", "dockercfg")):
+        return "registry-auth", False
     if plain.endswith("identitytoken"):
-        return "identity-token"
+        return "identity-token", False
     if plain.endswith(("private_key_id", "privatekeyid")):
-        return "gcp-service-account-key"
+        return "gcp-service-account-key", False
     if plain.endswith(("private_key", "privatekey")):
-        return "private-key"
+        return "private-key", False
     if plain.endswith(("secret_access_key", "secretaccesskey")) or (
         "aws" in plain and "secret" in plain
     ):
-        return "aws-secret-key"
-    if plain.endswith(("password", "passwd", "pwd")):
-        return "password"
+        return "aws-secret-key", False
+    if plain.endswith(("password", "passwd", "pwd", "passphrase")):
+        return "password", False
     if plain.endswith(("api_key", "apikey")):
-        return "api-key"
+        return "api-key", False
     if plain.endswith("token"):
-        return "token"
-    if plain.endswith(("secret", "secret_key", "secretkey")):
-        return "secret"
+        return "token", False
+    if plain.endswith(("secret", "secret_key", "accountkey", "sharedaccesskey")):
+        return "secret", False
+    if plain.endswith(("key", "auth", "credentials", "creds")) and not plain.endswith(
+        ("public_key", "publickey")
+    ):
+        return "secret", True
     return None
 
 
-def _yaml_value(text: str, pos: int) -> tuple[int, int] | None:
+def _yaml_value(text: str, low: str, key_start: int, pos: int) -> tuple[int, int] | None:
     if text.startswith(('"', "'"), pos):
         return _value_at(text, pos)
     line = _REST_OF_LINE.match(text, pos)
@@ -467,42 +897,201 @@ def _yaml_value(text: str, pos: int) -> tuple[int, int] | None:
     if comment is not None:
         value = value[: comment.start()]
     value = value.rstrip()
-    # A block scalar or nested mapping holds its value on later lines: nothing to mask here.
-    if value in ("|", ">", "|-", ">-", "|+", ">+") or value.startswith(("{", "[", "&", "*")):
+    if value[:1] in ("|", ">") and value.lstrip("|>+-0123456789") == "":
+        block = _yaml_block(text, key_start, line.end())
+        return None if block is None or _is_placeholder(text[block[0] : block[1]]) else block
+    # A nested mapping holds its value on later lines: nothing to mask here.
+    if value.startswith(("{", "[", "&", "*")):
         return None
     if _is_placeholder(value):
         return None
     return pos, pos + len(value)
 
 
+_MAX_BLOCK = 65536
+_INDENT = re.compile(r"[ \t]*")
+
+
+def _yaml_block(text: str, key_start: int, pos: int) -> tuple[int, int] | None:
+    """The lines of a YAML block scalar (``key: |``), which are indented deeper than the key."""
+    indent = key_start - _line_start(text, key_start)
+    start = end = pos + 1
+    limit = min(len(text), pos + _MAX_BLOCK)
+    while start < limit:
+        newline = text.find("\n", start, limit)
+        line_end = newline if newline >= 0 else limit
+        depth = _INDENT.match(text, start, line_end)
+        content = depth.end() if depth else start
+        if content < line_end:
+            if content - start <= indent:
+                break
+            end = line_end
+        start = line_end + 1
+    if end <= pos + 1:
+        return None
+    first = _INDENT.match(text, pos + 1)
+    return (first.end() if first else pos + 1), end
+
+
+_SIGNED_PARAMETERS = (
+    "sig", "signature", "x-amz-signature", "x-amz-credential", "x-amz-security-token",
+    "x-goog-signature", "x-goog-credential", "verify", "token", "access_token",
+)
+# Starts with the "=" so that the engine searches for one character, then looks behind for
+# the parameter's name (each look-behind has a fixed width, as Python requires).
+_URL_SIGNATURE = re.compile(
+    "=(?:" + "|".join(f"(?<=[?&;]{name}=)" for name in _SIGNED_PARAMETERS) + ")"
+)
+_QUERY_VALUE = re.compile(r"[^\s&\"'<>#`\\]{4,4096}")
+
+
+def _url_signatures(text: str, low: str) -> Iterator[_Span]:
+    """A signed URL's signature: Azure SAS ``sig=``, S3 and GCS signatures, Docker Hub's CDN
+    ``verify=``. Whoever holds the URL can fetch the blob until it expires."""
+    if "?" not in low and "&" not in low:
+        return  # no query string, no signed URL
+    covered = 0
+    for match in _URL_SIGNATURE.finditer(low):
+        if match.start() < covered:
+            continue
+        value = _QUERY_VALUE.match(text, match.end())
+        if value is None:
+            continue
+        covered = value.end()
+        if _is_placeholder(value.group()):
+            continue
+        kind = _TOKEN if low.endswith("token=", 0, match.end()) else "url-signature"
+        yield value.start(), value.end(), kind
+
+
+_XML_SETTING = re.compile(r"<add[ \t]{1,5}key=\"([^\"\n]{1,64})\"[ \t]{1,5}value=")
+_XML_ELEMENT = re.compile(
+    r"<([a-z_.:-]{0,40}(?:password|passwd|passphrase|token|secret|apikey|api_key|secretkey))>"
+    r"[ \t\r\n]{0,100}"
+)
+_XML_TEXT = re.compile(r"[^<\s](?:[^<\n]{0,8190}[^<\s])?")
+
+
+def _xml_values(text: str, low: str) -> Iterator[_Span]:
+    """NuGet.Config ``<add key="ClearTextPassword" value="X"/>``; Maven's
+    ``<password>X</password>`` in settings.xml."""
+    if "value=" in low:
+        for match in _XML_SETTING.finditer(low):
+            named = _keyed_kind(match.group(1))
+            if named is None:
+                continue
+            span = _value_at(text, match.end())
+            if span is not None and not (named[1] and not _looks_random(text[span[0]:span[1]])):
+                yield span[0], span[1], named[0]
+    if "</" not in low:
+        return
+    covered = 0
+    for match in _XML_ELEMENT.finditer(low):
+        if match.start() < covered:
+            continue
+        named = _keyed_kind(match.group(1))
+        value = _XML_TEXT.match(text, match.end())
+        if named is None or value is None or _is_placeholder(value.group()):
+            continue
+        covered = value.end()
+        yield value.start(), value.end(), named[0]
+
+
+_CONFIGURE_SET = re.compile(r"configure[ \t]{1,5}set[ \t]{1,5}([\w.-]{1,64})[ \t]{1,5}")
+
+
+def _configure_set(text: str, low: str) -> Iterator[_Span]:
+    """``aws configure set aws_secret_access_key X`` (and the same shape in other CLIs)."""
+    if "configure" not in low:
+        return
+    for match in _CONFIGURE_SET.finditer(low):
+        named = _keyed_kind(match.group(1).rsplit(".", 1)[-1])
+        span = _value_at(text, match.end()) if named else None
+        if named and span:
+            yield span[0], span[1], named[0]
+
+
+_SECRET_KIND = re.compile(r"kind:[ \t]{0,5}[\"']?secret[\"']?[ \t]*(?:\r?\n|$)", re.M)
+_SECRET_DATA = re.compile(r"^([ \t]*)(?:data|stringdata):[ \t]*\r?$", re.M)
+_DATA_ENTRY = re.compile(r"[ \t]*[\w.-]{1,253}:[ \t]*")
+_KIND_REACH = 4096
+"""How far from ``data:`` a ``kind: Secret`` line may stand (a manifest is short)."""
+
+
+_MIN_DATA = 10
+"""Shorter data is not worth a rotation notice (``YmFyCg==`` is "bar")."""
+
+
+def _in_secret_manifest(low: str, kinds: list[int], data: int) -> bool:
+    """Whether a ``kind: Secret`` line stands near ``data``, in the same YAML document."""
+    near = bisect.bisect_left(kinds, data - _KIND_REACH)
+    for kind in kinds[near : near + 8]:
+        if kind > data + _KIND_REACH:
+            break
+        low_end, high_end = sorted((kind, data))
+        if low.find("\n---", low_end, high_end) < 0:
+            return True
+    return False
+
+
+def _secret_manifests(text: str, low: str) -> Iterator[_Span]:
+    """Every value under ``data:`` in a Kubernetes Secret: each one is a credential (a
+    ``.dockerconfigjson`` in an image pull secret), whatever its key is called."""
+    if "secret" not in low or "data:" not in low:
+        return
+    kinds = [match.start() for match in _SECRET_KIND.finditer(low)]
+    if not kinds:
+        return
+    covered = 0
+    for data in _SECRET_DATA.finditer(low):
+        if data.start() < covered:
+            continue
+        if not _in_secret_manifest(low, kinds, data.start()):
+            continue
+        indent = len(data.group(1).expandtabs(1))
+        pos = data.end() + 1
+        while pos < len(text):
+            line_end = text.find("\n", pos)
+            line_end = len(text) if line_end < 0 else line_end
+            depth = _INDENT.match(text, pos, line_end)
+            if depth is not None and (depth.end() == line_end or text[depth.end()] == "#"):
+                pos = line_end + 1
+                continue  # a blank line or a comment inside the block
+            entry = _DATA_ENTRY.match(text, pos, line_end)
+            if entry is None or depth is None or depth.end() - pos <= indent:
+                break
+            value = _yaml_value(text, low, depth.end(), entry.end())
+            if value is not None and value[1] - value[0] >= _MIN_DATA:
+                yield value[0], value[1], "kubernetes-secret"
+                line_end = max(line_end, value[1])  # a block scalar's lines are the value's
+                next_line = text.find("\n", line_end)
+                line_end = len(text) if next_line < 0 else next_line
+            pos = line_end + 1
+        covered = pos
+
+
+def _config_files(text: str, low: str) -> Iterator[_Span]:
+    """Credentials in the shapes of config files and commands that write them."""
+    if "</" in low or "value=" in low:
+        yield from _xml_values(text, low)
+    if "configure" in low:
+        yield from _configure_set(text, low)
+    if "data:" in low:
+        yield from _secret_manifests(text, low)
+
+
 _FINDERS: tuple[_Finder, ...] = (
     _private_keys,
-    _format_finder(
-        "g",
-        r"(?:h[pousr]_[A-Za-z0-9]{20,1024}|ithub_pat_[A-Za-z0-9_]{20,1024}"
-        r"|l(?:pat|dt|rt|rtr|ptt|cbt|imt|agent|oas|soat|ffct|ft|cst|wt)-[A-Za-z0-9_-]{20,1024}"
-        r"(?:\.[A-Za-z0-9_-]{1,64}){0,4})",
-        ("gl", "gitlab-token"),
-        ("g", "github-token"),
-    ),
-    _format_finder(
-        "eyJ",
-        r"[A-Za-z0-9_-]{5,8192}\.eyJ[A-Za-z0-9_-]{2,8192}\.[A-Za-z0-9_-]{0,8192}",
-        ("", "jwt"),
-    ),
-    _format_finder("dckr_", r"(?:pat|oat)_[A-Za-z0-9_-]{20,1024}", ("", "docker-hub-token")),
-    _format_finder("npm_", r"[A-Za-z0-9]{30,1024}", ("", "npm-token")),
-    _format_finder("x", r"(?:ox[abposre]|app-\d)-[A-Za-z0-9-]{10,1024}", ("", "slack-token")),
-    _format_finder(
-        "A", r"(?:KIA|SIA|BIA|CCA)[A-Z0-9]{16}(?![A-Za-z0-9])", ("", "aws-access-key-id")
-    ),
+    _formats,
     _authorization_headers,
     _bearer_tokens,
     _passwords_in_urls,
+    _url_signatures,
     _short_flag_values,
     _flag_values,
     _stdin_passwords,
     _keyed_values,
+    _config_files,
 )
 
 
@@ -523,11 +1112,13 @@ def mask_secrets(text: str) -> tuple[str, tuple[Redaction, ...]]:
     merged = _merge(spans)
 
     counts: dict[str, int] = {}
+    markers = {kind: marker(kind) for kind in {kind for _, _, kind in merged}}
     parts: list[str] = []
+    append = parts.append
     done = 0
     for start, end, kind in merged:
-        parts.append(text[done:start])
-        parts.append(f"[REDACTED {kind}]")
+        append(text[done:start])
+        append(markers[kind])
         counts[kind] = counts.get(kind, 0) + 1
         done = end
     parts.append(text[done:])
@@ -535,6 +1126,18 @@ def mask_secrets(text: str) -> tuple[str, tuple[Redaction, ...]]:
         Redaction(kind=kind, label=KINDS[kind].label, count=count) for kind, count in counts.items()
     )
     return "".join(parts), redactions
+
+
+_IN_URL_KINDS = frozenset({"url-signature", "slack-webhook"})
+
+
+def marker(kind: str) -> str:
+    """What stands in for a masked value of ``kind``: ``[REDACTED password]``.
+
+    Inside a URL the marker is one word (``[REDACTED:url-signature]``), so that the URL
+    still reads as one and the error around it stays recognisable.
+    """
+    return f"[REDACTED:{kind}]" if kind in _IN_URL_KINDS else f"[REDACTED {kind}]"
 
 
 def _same_length_lower(text: str) -> str:
@@ -550,11 +1153,15 @@ def _same_length_lower(text: str) -> str:
 
 def _echoes(text: str, spans: list[_Span]) -> Iterator[_Span]:
     """Every other place where a masked value appears verbatim."""
-    values: dict[str, str] = {}
+    values: dict[str, tuple[str, set[int]]] = {}
     for start, end, kind in spans:
         if end - start >= _MIN_ECHO:
-            values.setdefault(text[start:end], kind)
-    for value, kind in list(values.items())[:_MAX_ECHOES]:
+            # Where each value was found (two finders may find the same place).
+            values.setdefault(text[start:end], (kind, set()))[1].add(start)
+    searched = min(_MAX_ECHOES, _ECHO_BUDGET // max(len(text), 1))
+    for value, (kind, found) in list(values.items())[:searched]:
+        if text.count(value) <= len(found):
+            continue  # every occurrence is masked already (one fast count, no span each)
         pos = text.find(value)
         while pos >= 0:
             yield pos, pos + len(value), kind

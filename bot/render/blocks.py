@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.render.button_state import pack
-from bot.render.terminal import redaction_notice
-from bot.stats import HomeStats
+from bot.render.terminal import close_cause, redaction_notice, short_evidence
+from bot.stats import RATE_DAYS, HomeStats
 from knowledge.diagnosis import Diagnosis
 from knowledge.entry import Entry, RegistryFamily
 from knowledge.guide import Guide, GuideStep, access_checks
@@ -106,10 +106,10 @@ def _button(text: str, action_id: str, value: str, style: str | None = None) -> 
     return button
 
 
-def _steps(heading: str, steps: Sequence[GuideStep], *, numbered: bool = True) -> str:
+def _steps(heading: str, steps: Sequence[GuideStep]) -> str:
     lines = [f"*{heading}*"]
-    for number, step in enumerate(steps, 1):
-        lines.append(f"{number}. {escape(step.text)}" if numbered else f"• {escape(step.text)}")
+    for step in steps:
+        lines.append(f"• {escape(step.text)}")
         if step.commands:
             lines.append(_code("\n".join(step.commands)))
     return "\n".join(lines)
@@ -191,11 +191,12 @@ def render_diagnosis(
     guide = diagnosis.guide
     blocks: list[Block] = [_header(f":mag: {diagnosis.title}")]
     blocks += _secret_block(diagnosis)
-    blocks.append(_section(escape(diagnosis.meaning or "")))
     if diagnosis.evidence:
-        blocks.append(_section("*From your paste*\n" + _code(diagnosis.evidence)))
+        blocks.append(_section(_code(short_evidence(diagnosis.evidence))))
+    if close := close_cause(diagnosis):
+        blocks.append(_section(f":left_right_arrow: {escape(close)}"))
+    blocks.append(_section(_short_answer(guide, diagnosis)))
     blocks.append(_context(_facts(diagnosis)))
-    blocks += _fix_it_fast(guide, diagnosis)
     blocks += _extras(diagnosis)
     if shared_by:
         blocks.append(_context([f"Shared by <@{shared_by}>"]))
@@ -203,16 +204,26 @@ def render_diagnosis(
     return Message(_fallback(diagnosis), _fit(blocks, MAX_BLOCKS))
 
 
-def _fix_it_fast(guide: Guide, diagnosis: Diagnosis) -> list[Block]:
-    blocks = []
-    if guide.registry_note and diagnosis.context.registry:
-        label = family_label(diagnosis.context.registry.family)
-        blocks.append(_section(_steps(f"On {label}", (guide.registry_note,), numbered=False)))
-    blocks.append(_section(_steps("Fix it fast", guide.fix)))
-    blocks.append(_section(_steps("Then verify", guide.verify)))
-    if guide.dont:
-        blocks.append(_section(_bullets("Don't", guide.dont)))
-    return blocks
+def _labelled(label: str, step: GuideStep) -> list[str]:
+    lines = [f"*{label}:* {escape(step.text)}".rstrip()]
+    if step.commands:
+        lines.append(_code("\n".join(step.commands)))
+    return lines
+
+
+def _short_answer(guide: Guide, diagnosis: Diagnosis) -> str:
+    """The short answer: one confirming command, the fix for this registry and client, how to
+    verify, at most two don'ts (the rest is behind *Show full guide*)."""
+    short, registry = guide.short, diagnosis.context.registry
+    fix_label = (f"Fix on {family_label(registry.family)}"
+                 if registry and short.registry_fix else "Fix")
+    lines = _labelled("Confirm", short.confirm) if short.confirm else []
+    for number, step in enumerate(short.fix):
+        lines += _labelled(fix_label if number == 0 else "Fix", step)
+    if short.verify:
+        lines += _labelled("Verify", short.verify)
+    lines += [f":no_entry_sign: {escape(item)}" for item in short.dont]
+    return "\n".join(lines)
 
 
 def _fallback(diagnosis: Diagnosis) -> str:
@@ -226,11 +237,18 @@ def render_not_sure(diagnosis: Diagnosis) -> Message:
     """The answer when no cause could be named (only for people who asked)."""
     blocks: list[Block] = [_header("Not sure what this error is")]
     blocks += _secret_block(diagnosis)
-    blocks.append(_section(
-        "I couldn't name a registry error in that text. Paste the whole error line as the tool "
-        f"printed it (`docker pull`, kubelet events, CI logs), or try `{COMMAND} help`."))
+    if diagnosis.seen:
+        said = f"I see {escape(diagnosis.seen)}, but I can't name its cause."
+        text = f"Not sure: I see {diagnosis.seen}, but I can't name its cause."
+    else:
+        said = "I couldn't name a registry error in that text."
+        text = "Not sure: I couldn't name a registry error in that text."
+    tries = [escape(step) for step in diagnosis.try_next] or [
+        "Paste the whole error line as the tool printed it (`docker pull`, kubelet events, CI "
+        "logs)."]
+    blocks.append(_section("\n".join(
+        [said, *(f"• {step}" for step in tries), f"Usage: `{COMMAND} help`."])))
     blocks += _extras(diagnosis)
-    text = "Not sure: I couldn't name a registry error in that text."
     if sentence := redaction_notice(diagnosis):
         text = f"{sentence} {text}"
     return Message(escape(text), blocks)
@@ -284,10 +302,9 @@ def render_full_guide(diagnosis: Diagnosis) -> Message:
                            ("2. Check the cause", guide.check),
                            ("3. Apply the safe fix", guide.fix),
                            ("4. Verify", guide.verify)):
-        blocks.append(_section(_steps(heading, steps, numbered=False)))
+        blocks.append(_section(_steps(heading, steps)))
     if guide.registry_note:
-        blocks.append(_section(_steps("For this registry", (guide.registry_note,),
-                                      numbered=False)))
+        blocks.append(_section(_steps("For this registry", (guide.registry_note,))))
     blocks.append(_section(_bullets("Don't", guide.dont)))
     blocks.append(_section("*Why it happens*\n" + escape(guide.why.strip())))
     if entry.look_alikes:
@@ -329,6 +346,11 @@ def render_home(entries: Sequence[Entry], stats: HomeStats) -> dict[str, Any]:
     blocks: list[Block] = [*render_usage().blocks, {"type": "divider"}]
     blocks.append(_section("*Top causes, last 24 h*\n" + top(stats.last_day)))
     blocks.append(_section("*Top causes, last 7 days*\n" + top(stats.last_week)))
+    if stats.fix_rates:
+        blocks.append(_section(truncate(
+            f"*Fix rates, last {RATE_DAYS} days* (helpful / answered, lowest first)\n"
+            + "\n".join(f"`{c}`: {escape(str(rate))}" for c, rate in stats.fix_rates.items()),
+            MAX_SECTION)))
     if stats.feedback:
         blocks.append(_section("*Feedback*\n" + "\n".join(
             f"`{c}`: :thumbsup: {f.helpful} · :thumbsdown: {f.not_helpful}"

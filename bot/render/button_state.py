@@ -3,7 +3,8 @@
 "Share in channel" and "Show full guide" need the diagnosis again when clicked, possibly on
 another replica, and ephemeral messages are not sent back with clicks. Rather than keeping
 pasted text anywhere, the button value carries the derived facts (class, confidence, the
-masked evidence line, image, registry, masked-secret kinds) as compact JSON within Slack's
+masked evidence line, image, registry, the environment and values the guide is filled with,
+masked-secret kinds) as compact JSON within Slack's
 2000-character limit; the guide is rebuilt from the knowledge base.
 """
 
@@ -13,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from knowledge.context import Context, Registry
 from knowledge.diagnosis import Diagnosis
-from knowledge.entry import Operation, RegistryFamily
+from knowledge.entry import Environment, Operation, RegistryFamily
 from knowledge.guide import build_guide
 from knowledge.loader import knowledge_base
 from knowledge.paste import Redaction
@@ -57,6 +58,11 @@ class ButtonState(_Model):
     tool: str | None = None
     op: Operation | None = None
     pl: str | None = None
+    env: tuple[Environment, ...] = ()
+    px: str | None = Field(default=None, max_length=300)
+    ch: str | None = Field(default=None, max_length=100)
+    rg: str | None = Field(default=None, max_length=40)
+    dg: str | None = Field(default=None, max_length=80)
     x: tuple[_Secret, ...] = ()
     f: str = ""
 
@@ -77,6 +83,11 @@ def pack(diagnosis: Diagnosis) -> str:
         tool=context.tool,
         op=context.operation,
         pl=context.platform,
+        env=context.environments,
+        px=context.proxy,
+        ch=context.credential_helper,
+        rg=context.region,
+        dg=context.digest,
         x=tuple(_Secret(k=r.kind, l=r.label, n=r.count) for r in diagnosis.redactions),
         f=diagnosis.fingerprint,
     )
@@ -118,6 +129,11 @@ def unpack(value: str) -> Diagnosis:
         tool=state.tool,
         operation=state.op,
         platform=state.pl,
+        environments=state.env,
+        proxy=state.px,
+        credential_helper=state.ch,
+        region=state.rg,
+        digest=state.dg,
     )
     return Diagnosis(
         class_id=entry.id,
@@ -125,7 +141,7 @@ def unpack(value: str) -> Diagnosis:
         title=entry.title,
         meaning=entry.meaning,
         evidence=state.e,
-        guide=build_guide(entry, context),
+        guide=build_guide(entry, context, state.e or ""),
         alternatives=(),
         others=(),
         context=context,

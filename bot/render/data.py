@@ -12,6 +12,10 @@ def _steps(steps: tuple[GuideStep, ...]) -> list[dict[str, Any]]:
     return [{"text": s.text, "commands": list(s.commands)} for s in steps]
 
 
+def _step(step: GuideStep | None) -> dict[str, Any] | None:
+    return _steps((step,))[0] if step else None
+
+
 def diagnosis_data(diagnosis: Diagnosis) -> dict[str, Any]:
     """The JSON fields of ``registry-why explain --json`` (fields are added, never removed)."""
     context = diagnosis.context
@@ -37,6 +41,14 @@ def diagnosis_data(diagnosis: Diagnosis) -> dict[str, Any]:
         "alternatives": [
             {"class": a.class_id, "confidence": a.confidence} for a in diagnosis.alternatives
         ],
+        "close": (
+            {"class": diagnosis.close.class_id, "confidence": diagnosis.close.confidence,
+             "tell_apart": diagnosis.tell_apart}
+            if diagnosis.close
+            else None
+        ),
+        "seen": diagnosis.seen,
+        "try_next": list(diagnosis.try_next),
         "others": [
             {"class": f.class_id, "confidence": f.confidence, "evidence": f.evidence}
             for f in diagnosis.others
@@ -48,7 +60,17 @@ def diagnosis_data(diagnosis: Diagnosis) -> dict[str, Any]:
                 "fix": _steps(guide.fix),
                 "verify": _steps(guide.verify),
                 "dont": list(guide.dont),
-                "registry_note": _steps((guide.registry_note,))[0] if guide.registry_note else None,
+                "registry_note": _step(guide.registry_note),
+            }
+            if guide
+            else None
+        ),
+        "short": (
+            {
+                "confirm": _step(guide.short.confirm),
+                "fix": _steps(guide.short.fix),
+                "verify": _step(guide.short.verify),
+                "dont": list(guide.short.dont),
             }
             if guide
             else None

@@ -9,13 +9,15 @@ next. No pattern repeats a group that itself repeats, and at most ``MAX_MATCHES`
 pattern are looked at, so the time is linear in the size of the paste.
 
 One module per fact: ``scan`` (the paste split into words), ``commands``, ``hosts``,
-``images``, ``tools``, ``operations``, ``status``, ``oci`` and ``platform``.
+``images``, ``tools``, ``operations``, ``status``, ``oci``, ``platform``, ``environment``
+and ``values`` (proxy, credential helper, region, digest).
 """
 
 from __future__ import annotations
 
 from knowledge.context import Context, Registry
 from knowledge.extract.commands import find_commands
+from knowledge.extract.environment import find_environments
 from knowledge.extract.hosts import first_host
 from knowledge.extract.images import find_images
 from knowledge.extract.oci import OCI_ERROR_CODES, oci_codes
@@ -24,6 +26,12 @@ from knowledge.extract.platform import find_platform
 from knowledge.extract.scan import ScannedText
 from knowledge.extract.status import http_status
 from knowledge.extract.tools import find_tool
+from knowledge.extract.values import (
+    find_credential_helper,
+    find_digest,
+    find_proxy,
+    find_region,
+)
 from knowledge.registries import registry_family
 
 __all__ = ["OCI_ERROR_CODES", "extract_context"]
@@ -53,4 +61,9 @@ def extract_context(text: str) -> Context:
         http_status=http_status(scanned),
         oci_codes=oci_codes(scanned),
         platform=find_platform(scanned),
+        environments=find_environments(scanned, tool),
+        proxy=find_proxy(scanned),
+        credential_helper=find_credential_helper(scanned),
+        region=find_region(scanned),
+        digest=find_digest(scanned),
     )

@@ -20,17 +20,19 @@ _HOST_RULES: Final = (  # (a word the text must hold, a regex starting with a li
     (b"uploads", rx(r"uploads/ in " + HOST)),
 )
 _TOKEN_URL = rx(r"://" + HOST + r"/(?:[\w.-]{1,40}/){0,2}(?:token|auth)\b")
-_V2 = "/v2/"
+_API_PATHS: Final = ("/v2/", "/v1/")
+"""The registry API (v2) and Docker's legacy v1 API (``/v1/_ping``, ``/v1/repositories``)."""
 _HOST_RUN = rx(r"[A-Za-z0-9.:\[\]-]{1,260}")
 _TOKEN_HOST_REGISTRY: Final = {"auth.docker.io": DOCKER_HUB, "gitlab.com": "registry.gitlab.com"}
 DOCKER_HUB_RATE_LIMIT = "You have reached your pull rate limit"
 """Docker Hub's own wording: the paste is about Docker Hub even when it names no host."""
 
 
-def _v2_host(text: str) -> tuple[int, str] | None:
-    """The first host of ``https://HOST/v2/...`` (or a bare ``HOST/v2/``), never a path's /v2/."""
+def _api_host(text: str, api: str) -> tuple[int, str] | None:
+    """The first host of ``https://HOST/v2/...`` (or a bare ``HOST/v2/``), never a path's /v2/;
+    the same for ``api`` ``/v1/``."""
     reverse = text[::-1]  # the host ends where /v2/ starts: read it backwards, in C
-    index = text.find(_V2)
+    index = text.find(api)
     for _ in range(MAX_MATCHES):
         if index < 0:
             break
@@ -41,7 +43,7 @@ def _v2_host(text: str) -> tuple[int, str] | None:
             after_scheme = text[start - 3 : start] == "://"
             if (after_scheme or text[start - 1 : start] != "/") and is_valid_host(host):
                 return start, host
-        index = text.find(_V2, index + len(_V2))
+        index = text.find(api, index + len(api))
     return None
 
 
@@ -50,8 +52,10 @@ def first_host(scanned: ScannedText, commands: list[Command]) -> str | None:
     registry of the first token server it names."""
     text = scanned.text
     found: list[tuple[int, str]] = []
-    if scanned.has_word(b"v2") and (v2 := _v2_host(text)):
-        found.append(v2)
+    for api in _API_PATHS:
+        if scanned.has_word(api.strip("/").encode()) and (api_host := _api_host(text, api)):
+            found.append(api_host)
+            break
     for word, regex in _HOST_RULES:
         if scanned.has_word(word):
             for m in matches(regex, text):

@@ -189,6 +189,8 @@ def _plausible_generic(reference: ImageReference, token: str) -> bool:
     name, _, port = host.partition(":") if not host.startswith("[") else (host, "", "")
     if not is_host_component(host) or name.lower() in _NOT_REGISTRIES:
         return False
+    if "." not in host and ":" not in host and name != "localhost":
+        return False  # an upper-case word is a host to the grammar, but prose: HTTP/1.1, TCP/IP
     if _IPV4.fullmatch(name) and not port:
         return False  # 10.0.0.0/8 is a network, not an image
     if "." in name and not _IPV4.fullmatch(name) and not name.rpartition(".")[2].isalpha():

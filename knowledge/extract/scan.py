@@ -42,7 +42,7 @@ _RUN = re.compile(r"[a-z0-9]+")
 class ScannedText(dict[str, bool]):
     """The paste, its words, and whether it contains a literal: ``scanned["docker://"]``.
 
-    Literals must start and end at word boundaries (see ``_words_of``).
+    Literals must start and end at word boundaries (see ``words_of``).
     """
 
     __slots__ = ("text", "words")
@@ -55,7 +55,7 @@ class ScannedText(dict[str, bool]):
         )
 
     def __missing__(self, literal: str) -> bool:
-        found = self[literal] = _words_of(literal) <= self.words and literal in self.text
+        found = self[literal] = words_of(literal) <= self.words and literal in self.text
         return found
 
     def any_of(self, literals: tuple[str, ...]) -> bool:
@@ -68,7 +68,7 @@ class ScannedText(dict[str, bool]):
 
 
 @functools.cache
-def _words_of(literal: str) -> frozenset[bytes]:
+def words_of(literal: str) -> frozenset[bytes]:
     """The words of a literal. Literals here start and end at word boundaries (``Failed to
     pull image``, not ``ailed to pull imag``), so the paste holds each of these words."""
     return frozenset(m[0].encode() for m in _RUN.finditer(literal.lower()))

@@ -55,8 +55,37 @@ def test_explain_json_has_the_documented_fields() -> None:
 def test_explain_reads_stdin_and_fills_the_guide_for_a_person() -> None:
     result = run("explain", stdin=NO_CREDS.encode())
     assert result.returncode == 0, result.stderr
-    assert "docker login 123456789012.dkr.ecr.eu-west-1.amazonaws.com" in result.stdout
-    assert "aws ecr get-login-password" in result.stdout  # the ECR note
+    ecr_login = ("$ aws ecr get-login-password --region eu-west-1 | docker login --username AWS"
+                 " --password-stdin 123456789012.dkr.ecr.eu-west-1.amazonaws.com")
+    assert ecr_login in result.stdout.splitlines()  # the ECR fix, with the paste's region
+    assert "$ docker pull 123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/api:2.3.1" in (
+        result.stdout.splitlines())
+
+
+def test_explain_is_short_and_full_is_one_flag_away() -> None:
+    short = run("explain", NO_CREDS).stdout
+    full = run("explain", "--full", NO_CREDS).stdout
+    assert len(short.split()) <= 180
+    assert "--full" in short
+    assert "Why" not in short
+    assert "Don't" in short
+    assert len(full.split()) > len(short.split())
+    assert "3. Apply the safe fix" in full
+    for output in (short, full):
+        commands = [line for line in output.splitlines() if "docker pull" in line]
+        assert commands
+        assert all(line.startswith("$ ") for line in commands)
+
+
+def test_explain_json_adds_the_short_answer() -> None:
+    data = json.loads(run("explain", "--json", NO_CREDS).stdout)
+    assert data["guide"]["fix"]  # the full guide's fields stay
+    short = data["short"]
+    assert short["confirm"]["commands"]
+    assert "aws ecr get-login-password --region eu-west-1" in short["fix"][0]["commands"][0]
+    assert short["verify"]["commands"] == [
+        "docker pull 123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/api:2.3.1"]
+    assert 1 <= len(short["dont"]) <= 2
 
 
 def test_explain_says_not_sure_for_chat_and_exits_1() -> None:
@@ -103,10 +132,45 @@ def test_classify_jsonl_answers_every_line_in_order() -> None:
     out = [json.loads(line) for line in result.stdout.splitlines()]
     assert [o.get("id") for o in out] == ["a", None, 7, None, "b"]
     assert out[0]["class"] == "no-basic-auth-credentials"
+    assert out[0]["answer_unasked"] is True
     assert "error" in out[1]
     assert "error" in out[2]
     assert "error" in out[3]
-    assert out[4] == {"id": "b", "class": None, "confidence": 0.0}
+    assert out[4] == {"id": "b", "class": None, "confidence": 0.0, "answer_unasked": False}
+
+
+def test_classify_jsonl_reports_the_asked_reading_and_whether_to_answer_unasked() -> None:
+    bare = json.dumps({"id": 1, "text": "x509: certificate signed by unknown authority"})
+    result = run("classify", "--jsonl", stdin=bare.encode(),
+                 env={"REGISTRY_WHY_CONFIDENCE": "0.5"})
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["class"] == "tls-unknown-authority"
+    assert out["confidence"] > 0.5
+    assert out["answer_unasked"] is False
+
+
+def test_kb_check_validates_an_edited_entry(tmp_path: Path) -> None:
+    entries = ROOT / "knowledge" / "entries"
+    assert run("kb", "check").returncode == 0
+    good = tmp_path / "auth-required.toml"
+    good.write_text((entries / "auth-required.toml").read_text())
+    checked = run("kb", "check", str(good))
+    assert checked.returncode == 0, checked.stdout
+    assert f"ok: {good}" in checked.stdout
+    typo = tmp_path / "manifest-unknown.toml"
+    typo.write_text((entries / "manifest-unknown.toml").read_text().replace("{host}", "{hots}"))
+    failed = run("kb", "check", str(good), str(typo))
+    assert failed.returncode == 3
+    assert "manifest-unknown.toml" in failed.stdout
+    assert "{hots}" in failed.stdout
+    assert "Traceback" not in failed.stdout + failed.stderr
+
+
+def test_kb_list_stats_without_redis_says_so() -> None:
+    listed = run("kb", "list", "--stats", env={"REDIS_URL": ""})
+    assert listed.returncode == 0, listed.stderr
+    assert "REDIS_URL is not set" in listed.stdout
 
 
 def test_kb_list_and_show() -> None:

@@ -102,7 +102,7 @@ def test_a_bad_line_gets_an_error_line_and_the_run_goes_on(line: str) -> None:
     assert set(bad) == {"id", "error"}
     assert bad["id"] is None
     assert after == {"id": "after", "class": "no-basic-auth-credentials",
-                     "confidence": after["confidence"]}
+                     "confidence": after["confidence"], "answer_unasked": True}
 
 
 def test_ids_are_echoed_back_masked() -> None:

@@ -24,7 +24,7 @@ from bot.render.blocks import (
     truncate,
 )
 from bot.render.button_state import MAX_VALUE, ButtonStateError, pack, unpack
-from bot.stats import Feedback, HomeStats
+from bot.stats import Feedback, FixRate, HomeStats
 from knowledge.diagnosis import Diagnosis, diagnose
 from knowledge.loader import knowledge_base
 from knowledge.reference import parse_reference
@@ -77,11 +77,14 @@ def test_reply_has_cause_evidence_steps_and_buttons() -> None:
     assert diagnosis.title in blocks[0]["text"]["text"]
     body = texts(blocks)
     assert "no basic auth credentials" in body  # the evidence line
-    assert "Fix it fast" in body
-    assert "Then verify" in body
+    assert "*Confirm:*" in body
+    assert "*Fix on Amazon ECR:*" in body  # the registry's own fix comes first
+    assert "*Verify:*" in body
     assert "Don't" in body
     assert f"docker pull {ECR_IMAGE}" in body  # commands filled with the user's image
-    assert "Amazon ECR" in body  # the registry note for the paste's registry family
+    assert "aws ecr get-login-password --region us-east-1" in body  # and its region
+    assert "kubectl" not in body  # not a Kubernetes paste: no Kubernetes steps
+    assert "Why it happens" not in body  # the full guide is one click away, not here
     assert set(buttons(blocks)) == {ACTION_FULL_GUIDE, "feedback_helpful",
                                     "feedback_not_helpful"}
     assert diagnosis.meaning
@@ -124,10 +127,13 @@ def test_long_evidence_is_cut_to_the_section_limit() -> None:
     long_line = ECR_NO_CREDENTIALS + " " + "<x> & " * 2000
     diagnosis = dataclasses.replace(diagnose(ECR_NO_CREDENTIALS), evidence=long_line)
     blocks = validated(render_diagnosis(diagnosis).blocks)
-    evidence = next(b for b in blocks if "From your paste" in b.get("text", {}).get("text", ""))
+    start = escape(ECR_NO_CREDENTIALS[:30])
+    evidence = next(b for b in blocks if start in b.get("text", {}).get("text", ""))
     text = evidence["text"]["text"]
     assert len(text) <= MAX_SECTION
-    assert text.endswith("…```")  # the code block is closed after the cut
+    assert text.startswith("```")
+    assert text.endswith("```")
+    assert " … " in text  # cut in the middle: the start and the end of the line stay
 
 
 def test_truncate_never_splits_an_escape() -> None:
@@ -178,7 +184,8 @@ def test_full_guide_has_the_rest_of_the_entry() -> None:
                     "Why it happens", "References"):
         assert heading in body
     assert str(entry.references[0]) in body
-    assert "&lt;user&gt;" in body  # the entry's placeholders are escaped, not read as links
+    assert "&lt;registry-name&gt;" not in body  # only this registry's (ECR) note is shown
+    assert "<" not in body.replace("<https://", "")  # placeholders escaped, not read as links
     with pytest.raises(ValueError, match="named diagnosis"):
         render_full_guide(diagnose(CHAT))
 
@@ -186,13 +193,15 @@ def test_full_guide_has_the_rest_of_the_entry() -> None:
 def test_home_view_validates_and_shows_stats() -> None:
     entries = list(knowledge_base())
     stats = HomeStats(last_day=(("rate-limited", 3),), last_week=(("rate-limited", 9),),
-                      feedback={"rate-limited": Feedback(2, 1)})
+                      feedback={"rate-limited": Feedback(2, 1)},
+                      fix_rates={"rate-limited": FixRate(asked=8, helpful=2, not_helpful=1)})
     view = render_home(entries, stats)
     View(**view).validate_json()
     body = texts(view["blocks"])
     assert "rate-limited" in body
     assert "(`rate-limited`): 9" in body
     assert ":thumbsup: 2 · :thumbsdown: 1" in body
+    assert "`rate-limited`: fixed 25% (2 helpful, 1 not, 8 answered in 30 d)" in body
     assert all(e.id in body for e in entries)
 
 
@@ -207,6 +216,20 @@ def test_button_state_round_trip() -> None:
     assert restored.guide == original.guide
     assert restored.redactions == original.redactions
     assert restored.evidence == original.evidence
+
+
+def test_button_state_keeps_what_chose_and_filled_the_steps() -> None:
+    kubelet = diagnose(
+        'Warning  Failed  kubelet  Failed to pull image "ghcr.io/acme/api:1.2": rpc error: '
+        'code = Unknown desc = failed to pull and unpack image "ghcr.io/acme/api:1.2": failed '
+        'to resolve reference "ghcr.io/acme/api:1.2": failed to do request: Head '
+        '"https://ghcr.io/v2/acme/api/manifests/1.2": proxyconnect tcp: dial tcp '
+        '10.0.0.8:3128: connect: connection refused')
+    assert kubelet.context.environments == ("kubernetes",)
+    assert kubelet.context.proxy == "10.0.0.8:3128"
+    restored = unpack(pack(kubelet))
+    assert restored.context == kubelet.context
+    assert restored.guide == kubelet.guide  # the full guide behind the button is the same
 
 
 def test_button_state_keeps_within_slack_limit() -> None:

@@ -93,6 +93,22 @@ async def test_confident_paste_gets_a_reply_and_chat_does_not() -> None:
         "not a registry error")
 
 
+BARE_TLS = "x509: certificate signed by unknown authority"
+"""A short inner error with nothing around it that says "registry" (synthetic)."""
+
+
+async def test_asked_names_a_bare_inner_error_that_a_channel_paste_leaves_alone() -> None:
+    service = make()
+    asked = await service.answer(BARE_TLS)
+    assert isinstance(asked, Explained)
+    assert asked.diagnosis.class_id == "tls-unknown-authority"
+    unasked = await service.consider_paste(CHANNEL, "1.1", "1.1", BARE_TLS)
+    assert isinstance(unasked, Quiet)
+    assert unasked.reason.startswith("unasked confidence 0.00 below 0.80")
+    with_registry = f'Error response from daemon: Get "https://r.example/v2/": {BARE_TLS}'
+    assert isinstance(await service.consider_paste(CHANNEL, "1.2", "1.2", with_registry), Reply)
+
+
 async def test_a_message_is_answered_once() -> None:
     service = make()
     assert isinstance(await service.consider_paste(CHANNEL, "1.1", "1.1", DOCKER_HUB_RATE_LIMIT),

@@ -26,7 +26,7 @@ commands = ["skopeo inspect docker://{{image}}"]
 [[steps.check]]
 text = "Check {id}."
 [[steps.fix]]
-text = "Fix {id} for {{repository}} at {{reference}}; leave {{unknown}} alone."
+text = "Fix {id} for {{repository}} at {{reference}}; leave {{{{.Digest}}}} alone."
 [[steps.verify]]
 text = "Verify {id} with platform {{platform}}."
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from knowledge.classify import Classifier
 from knowledge.diagnosis import diagnose
+from tests.knowledge.kb_builder import build_kb, pattern
 
 GHCR_DENIED = (
     'Error response from daemon: Head "https://ghcr.io/v2/acme/api/manifests/1.4.2": '
@@ -66,3 +70,18 @@ def test_a_registry_named_only_in_the_deciding_url_is_the_one_advised_on() -> No
     assert diagnosis.guide is not None
     verify = " ".join(c for step in diagnosis.guide.verify for c in step.commands)
     assert "ghcr.io" not in verify
+
+
+def test_two_close_causes_are_both_given_with_how_to_tell_them_apart(tmp_path: Path) -> None:
+    tell = "[[look_alike]]\nid = 'alpha'\ntell = 'Run `probe` to tell them apart.'"
+    kb = build_kb(tmp_path, {
+        "alpha": ("", [pattern("shared words", 0.7)]),
+        "beta": ("", [pattern("words", 0.65), tell]),
+        "gamma": ("", [pattern("elsewhere", 0.9)]),
+    })
+    close = diagnose("some shared words here", Classifier(kb))
+    assert (close.class_id, close.close and close.close.class_id) == ("alpha", "beta")
+    assert close.tell_apart == "Run `probe` to tell them apart."
+    apart = diagnose("some shared words here\nelsewhere", Classifier(kb))
+    assert apart.class_id == "gamma"
+    assert apart.close is None

@@ -155,6 +155,8 @@ def test_kubelet_describe_output() -> None:
         http_status=403,
         oci_codes=(),
         platform=None,
+        environments=("kubernetes",),
+        region="eu-west-1",
     )
 
 
@@ -174,6 +176,7 @@ def test_github_actions_buildx_push() -> None:
         http_status=403,
         oci_codes=(),
         platform="linux/amd64",
+        environments=("github-actions", "ci"),
     )
 
 
@@ -773,3 +776,57 @@ def test_extraction_after_read_paste_strips_ci_and_slack_layers() -> None:
     context = extract_context(read_paste(raw).text)
     assert context.registry == Registry("ghcr.io", "ghcr")
     assert (context.tool, context.operation) == ("docker", "login")
+
+
+@pytest.mark.parametrize("text", [
+    '"HTTP/1.1 401 Unauthorized" from https://api.example.com/search',
+    "the TCP/IP stack refused it",
+])
+def test_an_upper_case_word_before_a_slash_in_prose_is_not_an_image(text: str) -> None:
+    assert extract_context(text).images == ()
+
+
+@pytest.mark.parametrize(
+    ("paste", "environments"),
+    [
+        ('Warning  Failed  kubelet  Failed to pull image "ghcr.io/a/b:1": 401', ("kubernetes",)),
+        ("##[error]buildx failed with: ERROR: denied", ("github-actions", "ci")),
+        ("Using docker executor with image docker:24\nERROR: Job failed: exit code 1",
+         ("gitlab-ci", "ci")),
+        ("Get https://registry-1.docker.io/v2/: proxyconnect tcp: dial tcp 192.168.65.1:3128: "
+         "connect: connection refused", ("docker-desktop",)),
+        ("Error: writing blob: creating file in /run/user/1000/containers: permission denied",
+         ("rootless-podman",)),
+        ("Error response from daemon: Get https://ghcr.io/v2/: unauthorized", ()),
+    ],
+)
+def test_environment_of_the_paste(paste: str, environments: tuple[str, ...]) -> None:
+    assert extract_context(paste).environments == environments
+
+
+def test_values_for_the_guide_come_from_the_paste() -> None:
+    context = extract_context(
+        "Error response from daemon: Get \"https://registry-1.docker.io/v2/\": proxyconnect "
+        "tcp: dial tcp 127.0.0.1:7890: connect: connection refused\n"
+        "error getting credentials - err: exec: \"docker-credential-osxkeychain\": executable "
+        "file not found in $PATH, out: ``")
+    assert context.proxy == "127.0.0.1:7890"
+    assert context.credential_helper == "docker-credential-osxkeychain"
+
+
+def test_a_redacted_ecr_host_still_names_ecr_but_no_region() -> None:
+    context = extract_context(
+        "Error response from daemon: Head \"https://XXXXXXXXXXXX.dkr.ecr.ap-XXXX.amazonaws.com"
+        "/v2/app/manifests/1.0\": no basic auth credentials")
+    assert context.registry is not None
+    assert context.registry.family == "ecr"
+    assert context.region is None
+    assert extract_context("aws ecr get-login-password --region eu-central-1 | docker login "
+                           "--username AWS --password-stdin redacted.dkr.ecr.eu-central-1."
+                           "amazonaws.com\nError: Signature expired").region == "eu-central-1"
+
+
+def test_the_legacy_v1_api_names_the_registry() -> None:
+    context = extract_context("Error response from daemon: Get https://registry.corp.example:5000"
+                              "/v1/_ping: http: server gave HTTP response to HTTPS client")
+    assert context.registry == Registry("registry.corp.example:5000", "self-hosted")

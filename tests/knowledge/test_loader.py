@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,8 @@ PUBLIC_CLASS_IDS = {
     "digest-or-layer-corrupt", "manifest-invalid-or-unsupported", "payload-too-large",
     "quota-or-storage-exceeded", "tag-immutable", "token-expired", "no-basic-auth-credentials",
     "credential-helper-error", "invalid-reference-format", "short-name-resolution",
-    "clock-skew", "disk-full-on-pull", "not-a-registry",
+    "clock-skew", "disk-full-on-pull", "not-a-registry", "name-invalid", "network-unreachable",
+    "network-policy-blocked", "policy-blocked", "registry-read-only",
 }
 
 GOOD = (ENTRIES_DIR / "no-basic-auth-credentials.toml").read_text()
@@ -43,7 +45,7 @@ def _load_single(tmp_path: Path, text: str, name: str = "no-basic-auth-credentia
 @pytest.mark.parametrize(
     ("broken", "message"),
     [
-        (GOOD.replace("weight = 0.95", "weight = 1.5"), "match.pattern.0.weight"),
+        (re.sub(r"weight = [0-9.]+", "weight = 1.5", GOOD, count=1), "match.pattern.0.weight"),
         (GOOD.replace("'no basic auth credentials'", "'no basic.* credentials'"),
          "unbounded repeat"),
         (GOOD.replace("'no basic auth credentials'", "'no (basic'"), "not a valid regular"),

@@ -382,3 +382,20 @@ def test_blank_runs_collapse_and_trailing_spaces_go() -> None:
 def test_empty_input_gives_empty_output() -> None:
     assert normalize("") == ""
     assert normalize(" \n\r\n\t ") == ""
+
+
+def test_a_hard_wrapped_paste_is_joined_back() -> None:
+    wrapped = (
+        "May  9 07:17:13 localhost docker: time=\"2016-05-09T07:17:13.190858568-04:00\" lev\n"
+        "el=debug msg=\"Increasing token expiration to: 60 seconds\"\n"
+        "May  9 07:17:13 localhost docker: time=\"2016-05-09T07:17:13.765029480-04:00\" lev\n"
+        "el=error msg=\"Attempting next endpoint for pull after error: unauthorized: authe\n"
+        "ntication required\"\n"
+    )
+    assert "unauthorized: authentication required" in normalize(wrapped)
+    assert normalize(wrapped).count("\n") == 1
+
+
+def test_the_same_long_line_twice_is_not_a_wrap() -> None:
+    line = 'Error response from daemon: Head "https://ghcr.io/v2/acme/app/manifests/1.0": denied'
+    assert normalize(f"{line}\n{line}\nshort") == f"{line}\n{line}\nshort"

@@ -6,13 +6,14 @@ holds nothing a secret scanner would flag, yet each value has the real shape.
 
 from __future__ import annotations
 
+import base64
 import random
 import re
 
 import pytest
 
 from knowledge.paste import Redaction, read_paste
-from knowledge.secrets import KINDS, mask_secrets
+from knowledge.secrets import KINDS, marker, mask_secrets
 
 _RNG = random.Random(4242)
 ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
@@ -20,6 +21,7 @@ UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 BASE64 = ALNUM + "+/"
 URLSAFE = ALNUM + "-_"
 HEX = "0123456789abcdef"
+DIGITS = "0123456789"
 
 
 def fake(prefix: str, length: int, alphabet: str = ALNUM) -> str:
@@ -75,8 +77,16 @@ CASES: list[tuple[str, str, str]] = [
         "docker-hub-token",
     ),
     ("//registry.npmjs.org/:_authToken={s}", fake("np" + "m_", 36), "npm-token"),
-    ("SLACK_BOT_TOKEN={s}", fake("xo" + "xb-", 50, ALNUM + "-"), "slack-token"),
-    ("SLACK_APP_TOKEN={s}", fake("xa" + "pp-1-", 50, ALNUM + "-"), "slack-token"),
+    (
+        "SLACK_BOT_TOKEN={s}",
+        fake("xo" + "xb-", 12, DIGITS) + fake("-", 13, DIGITS) + fake("-", 24),
+        "slack-token",
+    ),
+    (
+        "SLACK_APP_TOKEN={s}",
+        fake("xa" + "pp-1-A0", 9, UPPER) + fake("-", 13, DIGITS) + fake("-", 64, HEX),
+        "slack-token",
+    ),
     ("aws_access_key_id = {s}", fake("AK" + "IA", 16, UPPER), "aws-access-key-id"),
     ("creds {s} leaked", fake("AS" + "IA", 16, UPPER), "aws-access-key-id"),
     ("aws_secret_access_key = {s}", fake("", 40, BASE64), "aws-secret-key"),
@@ -159,6 +169,81 @@ CASES: list[tuple[str, str, str]] = [
     ("{s}", pem("ENCRYPTED PRIVATE KEY"), "private-key"),
     ("{s}", pem("PGP PRIVATE KEY BLOCK"), "private-key"),
     ('{{"private_key": "{s}"}}', pem("PRIVATE KEY", "\\n") + "\\n", "private-key"),
+    # Issue 8: shapes that used to pass unmasked.
+    (
+        'Get "https://acme.blob.core.windows.net/c/b?sv=2021-08-06&sr=b&sp=r&sig={s}": EOF',
+        fake("", 43, BASE64) + "%3D",
+        "url-signature",
+    ),
+    (
+        'Get "https://production.cloudflare.docker.com/registry-v2/docker/registry/v2/blobs/'
+        'sha256/2d/2dfa/data?verify={s}": x509: certificate has expired',
+        fake("1713625411-", 27, BASE64) + "%3D",
+        "url-signature",
+    ),
+    ("git clone https://{s}@git.example.com/acme/api.git", fake("", 32), "token"),
+    ("https://bob:{s}@registry.example.com/v2/", fake("pa/", 12), "password-in-url"),
+    ("aws configure set aws_secret_access_key {s}", fake("", 40, BASE64), "aws-secret-key"),
+    (
+        "DefaultEndpointsProtocol=https;AccountName=acme;AccountKey={s};"
+        "EndpointSuffix=core.windows.net",
+        fake("", 86, BASE64) + "==",
+        "secret",
+    ),
+    ("> Cookie: {s}", fake("session=", 32), "cookie"),
+    (
+        "the header was Basic {s} and the registry still said 401",
+        base64.b64encode(fake("bob:", 16).encode()).decode(),
+        "basic-auth",
+    ),
+    (
+        "send: b'GET /v2/ HTTP/1.1\\r\\nHost: ghcr.io\\r\\nAuthorization: Bearer {s}\\r\\n"
+        "\\r\\n'",
+        fake("", 40),
+        "bearer-token",
+    ),
+    ("send: b'GET / HTTP/1.1\\r\\nCookie: {s}\\r\\n'", fake("sid=", 32), "cookie"),
+    ("token: {s}", fake("ya" + "29.", 120, URLSAFE), "google-access-token"),
+    ("X-JFrog-Art-Api: {s}", fake("AK" + "Cp", 69), "jfrog-token"),
+    ("docker login -u ci -p {s} acme.jfrog.io", fake("cmVm" + "d", 59), "jfrog-token"),
+    ("curl -X POST https://hooks.slack.com/{s}", fake("services/T0", 40, ALNUM + "/"),
+     "slack-webhook"),
+    (
+        "OPENAI_API_KEY={s}",
+        fake("sk-" + "proj-", 74, URLSAFE) + fake("T3Blbk" + "FJ", 74, URLSAFE),
+        "openai-key",
+    ),
+    ("stripe key {s} in the build log", fake("sk_" + "test_", 24), "stripe-key"),
+    ("doctl auth init -t {s}", fake("dop" + "_v1_", 64, HEX), "digitalocean-token"),
+    ("VAULT_TOKEN={s}", fake("hv" + "s.", 95, URLSAFE), "vault-token"),
+    ("vault login {s}", "s." + fake("Ab1", 21), "vault-token"),
+    ("client secret {s}", fake("", 3) + "8Q" + fake("~", 34), "azure-client-secret"),
+    ("key={s}", fake("AI" + "za", 35, URLSAFE), "google-api-key"),
+    ("AWS_BEARER_TOKEN_BEDROCK={s}", fake("AB" + "SK", 120, BASE64), "aws-secret-key"),
+    ("gitlab-runner register --registration-token {s}", fake("GR1348" + "941", 20),
+     "gitlab-token"),
+    ("twine upload -p {s}", fake("pypi-" + "AgEIcHlwaS5vcmc", 70, URLSAFE), "pypi-token"),
+    ("heroku {s}", fake("HR" + "KU-AA", 58, URLSAFE), "heroku-key"),
+    ('credentials "app.terraform.io" {{ token = "{s}" }}',
+     fake("", 14) + ".atlas" + "v1." + fake("", 64, URLSAFE), "terraform-token"),
+    ("oc login --server=https://api.example.com:6443 {s}", fake("sha256" + "~", 43, URLSAFE),
+     "openshift-token"),
+    ("curl -sf https://registry.example.com/v2/_catalog \\\n  -u bob:{s}", fake("", 14),
+     "password"),
+    ('<add key="ClearTextPassword" value="{s}" />', fake("", 16), "password"),
+    ("  .dockercfg: |\n    {s}\nmetadata:", "ey" + "J" + fake("", 60, BASE64), "registry-auth"),
+    ("apiVersion: v1\nkind: Secret\ndata:\n  tls.key: {s}\n", fake("", 40, BASE64),
+     "kubernetes-secret"),
+    # Issue 13: package registries' tokens.
+    ("//registry.npmjs.org/:_auth={s}", fake("", 40, BASE64) + "=", "registry-auth"),
+    ("//npm.pkg.github.com/:_authToken={s}", fake("", 40), "token"),
+    ("//nexus.example.com/repository/npm/:_password={s}", fake("", 24, BASE64), "password"),
+    ("pip install --index-url https://__token__:{s}@pypi.example.com/simple/ x", fake("", 32),
+     "password-in-url"),
+    ("<server><id>central</id><username>ci</username><password>{s}</password></server>",
+     fake("", 20), "password"),
+    ("export CODEARTIFACT_AUTH_TOKEN={s}", fake("ey" + "J2ZXIiOjEsImlzdSI6", 400, URLSAFE),
+     "token"),
 ]
 
 
@@ -167,14 +252,14 @@ def test_each_secret_is_masked_and_named(template: str, secret: str, kind: str) 
     text = template.format(s=secret)
     masked, redactions = mask_secrets(text)
     assert secret not in masked
-    assert f"[REDACTED {kind}]" in masked
+    assert marker(kind) in masked
     assert redactions == (Redaction(kind, KINDS[kind].label, 1),)
 
 
 @pytest.mark.parametrize(("template", "secret", "kind"), CASES)
 def test_the_words_around_a_secret_are_kept(template: str, secret: str, kind: str) -> None:
     masked, _ = mask_secrets(template.format(s=secret))
-    expected = template.replace("{{", "{").replace("}}", "}").replace("{s}", f"[REDACTED {kind}]")
+    expected = template.replace("{{", "{").replace("}}", "}").replace("{s}", marker(kind))
     assert masked == expected
 
 
@@ -346,6 +431,25 @@ NOT_SECRETS = [
     "authorization failed for ghcr.io: the token expired",
     "a password is required; the secret is missing; token invalid",
     "anyone up for lunch at 12? the new place near the office",
+    # Issue 8: references, names and digests that look like credentials but are none.
+    "password = var.db_password\nadmin_password = local.admin_password",
+    'curl -sL --user "$1:$2" "$3" > "$4"',
+    "kind: ExternalSecret\nspec:\n  data:\n  - secretKey: db-password\n    remoteRef:\n"
+    "      key: prod/db\n      property: password\n  - secretKey: registry-auth",
+    f"docker pull registry.example.com:5000/acme/api@{DIGEST}",
+    f"Copying config docker://127.0.0.1:5000/a/b@{DIGEST}",
+    f"https://registry.example.com:5000/v2/acme/api/manifests/{DIGEST}",
+    "https://bob@registry.example.com/v2/ asked for a password",
+    "the registry uses basic auth; Basic realm=\"Registry\" was sent",
+    '<add key="Username" value="bob" />\n<password>${env.MAVEN_PASSWORD}</password>',
+    'Error: Cannot perform an interactive login from a non TTY device\n'
+    'npm ERR! code E401\nnpm ERR! Unable to authenticate, need: Basic realm="GitHub Package '
+    'Registry"',
+    "Could not transfer artifact com.acme:api:pom:1.0 from/to central "
+    "(https://repo.example.com/maven2): status code: 401, reason phrase: Unauthorized (401)",
+    "x509: certificate signed by unknown authority\nerror: failed to verify certificate",
+    "-----BEGIN PRIVATE KEY-----\n...\n-----END PRIVATE KEY-----",
+    "aws_access_key_id = AKIAIOSFODNN7EXAMPLE\nghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
 ]
 
 
@@ -409,3 +513,11 @@ def test_a_megabyte_of_secrets_is_masked_value_by_value() -> None:
     text = "".join(f"token={fake('', 12)}\n" for _ in range(50_000))
     _masked, redactions = mask_secrets(text)
     assert redactions == (Redaction("token", "a token", 50_000),)
+
+
+def test_a_value_two_finders_mask_is_still_masked_where_it_appears_again() -> None:
+    # The header finder and the Bearer finder both find the token in the header.
+    token = fake("", 24)
+    masked, redactions = mask_secrets(f"> Authorization: Bearer {token}\nretried with {token}")
+    assert token not in masked
+    assert redactions == (Redaction("bearer-token", "a bearer token", 2),)
