@@ -24,6 +24,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
 from bot.in_flight import InFlight
+from bot.incidents.publisher import SlackPublisher
+from bot.incidents.tracker import IncidentTracker
 from bot.probe import ProbeCache, ProbeConfig
 from bot.probing import Prober
 from bot.service import Service
@@ -67,6 +69,7 @@ class Runtime:
 
     async def aclose(self) -> None:
         """Release the store's and the probe cache's connections."""
+        await self.service.incidents.aclose()
         await self.store.aclose()
         if self.prober is not None and self.prober.cache.redis is not None:
             await self.prober.cache.redis.aclose()
@@ -159,7 +162,11 @@ def build_runtime(
     client = client or build_client(settings)
     store = store if store is not None else open_store(settings)
     prober = build_prober(settings, probe_config) if probe_config is not None else None
-    service = Service(settings, store, probe_enabled=prober is not None)
+    incidents = IncidentTracker(settings, store, publisher=SlackPublisher(client),
+                                prober=prober)
+    if prober is not None:
+        prober.listeners.append(incidents.probed)
+    service = Service(settings, store, probe_enabled=prober is not None, incidents=incidents)
     in_flight = InFlight()
     app = create_app(settings, service, client, in_flight, prober)
     return Runtime(settings, client, store, service, app, in_flight, prober)

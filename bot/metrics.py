@@ -124,6 +124,23 @@ SLACK_API_RETRIES = Counter(
     "registry_why_slack_api_retries",
     "Slack API calls retried, by reason (rate_limited, server_error, connection).",
     ["reason"], registry=REGISTRY)
+INCIDENTS_OPEN = Gauge(
+    "registry_why_incidents_open",
+    "Incidents open now, as this replica last read them from the shared store.",
+    registry=REGISTRY)
+INCIDENTS_OPENED = Counter(
+    "registry_why_incidents_opened",
+    "Incidents this replica opened (exactly one replica opens each).",
+    registry=REGISTRY)
+INCIDENTS_RESOLVED = Counter(
+    "registry_why_incidents_resolved",
+    "Incidents this replica resolved (exactly one replica resolves each).",
+    registry=REGISTRY)
+INCIDENT_SECONDS = Histogram(
+    "registry_why_incident_time_to_resolve_seconds",
+    "From an incident's opening to its resolution.",
+    buckets=(60, 300, 600, 900, 1800, 3600, 7200, 14400, 43200, 86400),
+    registry=REGISTRY)
 REDIS_DEGRADED = Gauge(
     "registry_why_redis_degraded",
     "1 while Redis is configured but unreachable (answers come from this replica's memory, "

@@ -17,7 +17,7 @@ every one of these; see :mod:`bot.probe`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -134,6 +134,8 @@ class Prober:
     def __init__(self, config: ProbeConfig, cache: ProbeCache) -> None:
         self.config = config
         self.cache = cache
+        self.listeners: list[Callable[[ProbeResult], Awaitable[None]]] = []
+        """Told every result (incident mode keeps the last outcome per registry)."""
 
     def shows_openly(self, target: ProbeTarget, requester: Requester) -> bool:
         """Whether this asker's probe of ``target`` would give a result fit for a channel: the
@@ -160,4 +162,6 @@ class Prober:
             cache=self.cache,
         )
         observe.probed(result)
+        for listener in self.listeners:
+            await listener(result)
         return result

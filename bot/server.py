@@ -282,14 +282,16 @@ class RunningBot:
     _runner: web.AppRunner
     _socket: SocketModeLink | None
     _reaching_slack: asyncio.Task[None]
+    _watching_incidents: asyncio.Task[None]
 
     async def stop(self, drain_timeout: float = DRAIN_TIMEOUT) -> None:
         """Stop taking requests, let replies in progress finish (for up to ``drain_timeout``
         seconds, then cancel them), release connections."""
         in_flight = self.runtime.in_flight
-        self._reaching_slack.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._reaching_slack
+        for task in (self._reaching_slack, self._watching_incidents):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await self.health.close()
         if self._socket is not None:
             await self._socket.close()
@@ -327,7 +329,8 @@ async def start(
     mode = "Socket Mode" if socket else f"HTTP mode ({EVENTS_PATH})"
     log.info("registry-why serving in %s; health on port %d", mode, bound)
     reaching = asyncio.create_task(_reach_slack(health, socket), name="reach-slack")
-    return RunningBot(runtime, health, bound, runner, socket, reaching)
+    watching = asyncio.create_task(runtime.service.incidents.watch(), name="incidents")
+    return RunningBot(runtime, health, bound, runner, socket, reaching, watching)
 
 
 async def _reach_slack(health: Health, socket: SocketModeLink | None) -> None:

@@ -11,9 +11,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot import observe
+from bot.incidents.model import Note
+from bot.incidents.tracker import IncidentTracker
 from bot.settings import Settings
 from bot.stats import HomeStats, Stats
 from bot.store import Keys, Store, StoreUnavailable
@@ -55,6 +57,8 @@ class Explained:
     """A diagnosis to show (it may be "not sure": ``diagnosis.class_id`` is None)."""
 
     diagnosis: Diagnosis
+    incident: Note | None = None
+    """The open incident this answer's registry is part of."""
 
     @property
     def named(self) -> bool:
@@ -70,6 +74,8 @@ class Reply:
     """Answer this paste in its thread."""
 
     diagnosis: Diagnosis
+    incident: Note | None = None
+    """The open incident this paste's registry is part of."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,9 +123,12 @@ def _cause(diagnosis: Diagnosis) -> str:
 class Service:
     """Registry-why's behaviour in Slack, independent of how Slack delivered the request."""
 
-    def __init__(self, settings: Settings, store: Store, *, probe_enabled: bool = False) -> None:
+    def __init__(self, settings: Settings, store: Store, *, probe_enabled: bool = False,
+                 incidents: IncidentTracker | None = None) -> None:
         self.settings = settings
         self.store = store
+        self.incidents = incidents if incidents is not None else IncidentTracker(settings, store)
+        """Incident mode: every report goes through it (see bot.incidents.tracker)."""
         self.keys = Keys(settings.redis_prefix)
         self.stats = Stats(store, self.keys)
         self.probe_enabled = probe_enabled
@@ -159,8 +168,11 @@ class Service:
         observe.diagnosed(diagnosis.class_id, diagnosis.confidence)
         return diagnosis
 
-    async def answer(self, text: str) -> Answer:
-        """The answer to someone who asked (slash command, mention, shortcut).
+    async def answer(self, text: str, *, channel: str | None = None, user: str | None = None,
+                     thread_ts: str | None = None, message_ts: str | None = None) -> Answer:
+        """The answer to someone who asked (slash command, mention, shortcut); ``thread_ts``
+        is the thread it goes to, when it goes to one; ``message_ts`` the message that holds
+        the paste, when there is one.
 
         Asked is not unasked: whatever registry failure the text shows is named, with its
         honest confidence (and a close second cause when there is one); "not sure" is left
@@ -168,6 +180,10 @@ class Service:
         """
         answer = await self._answer(text)
         observe.noted(_ANSWER_OUTCOMES[type(answer)])
+        if isinstance(answer, Explained) and answer.named:
+            note = await self.incidents.report(answer.diagnosis, channel=channel, user=user,
+                                               thread_ts=thread_ts, message_ts=message_ts)
+            return replace(answer, incident=note)
         return answer
 
     async def _answer(self, text: str) -> Answer:
@@ -185,12 +201,18 @@ class Service:
         return Explained(diagnosis)
 
     async def consider_paste(self, channel: str, ts: str, thread_ts: str,
-                             text: str) -> PasteOutcome:
+                             text: str, user: str | None = None) -> PasteOutcome:
         """Whether and how to answer a message pasted in a channel (noise control included).
 
         ``thread_ts`` is where an answer would go: the message's thread, or the message.
         """
         outcome = await self._consider_paste(channel, ts, thread_ts, text)
+        if isinstance(outcome, Reply | Repeat):
+            note = await self.incidents.report(outcome.diagnosis, channel=channel, user=user,
+                                               thread_ts=thread_ts if isinstance(outcome, Reply)
+                                               else outcome.thread_ts, message_ts=ts)
+            if isinstance(outcome, Reply):
+                outcome = replace(outcome, incident=note)
         match outcome:
             case Quiet(reason=reason):
                 observe.paste_outcome("quiet", reason)

@@ -28,6 +28,12 @@ Environment variables:
                                     when a registries file is given; ``true`` without a file
                                     probes the well-known public registries anonymously;
                                     ``false`` turns it off even with a file)
+``REGISTRY_WHY_INCIDENT_CHANNEL``   Channel id where incident cards are posted (none: incidents
+                                    are tracked and shown in replies and the status board only)
+``REGISTRY_WHY_INCIDENT_MIN_REPORTS`` Reports that open an incident (default 3; from 2+ people
+                                    or channels)
+``REGISTRY_WHY_INCIDENT_WINDOW``    Seconds those reports must fall within (default 900)
+``REGISTRY_WHY_INCIDENT_REPROBE``   Seconds between re-probes of an open incident (default 60)
 ``REGISTRY_WHY_SECRETS_DIR``        A directory of files named after the secret variables
                                     (``SLACK_BOT_TOKEN``, ...), as Kubernetes mounts a Secret
 ==================================  ==========================================================
@@ -132,6 +138,17 @@ class Settings(BaseSettings):
         default=None, validation_alias=_env("REGISTRY_WHY_REGISTRIES", "registries_file"))
     probe: bool | None = Field(
         default=None, validation_alias=_env("REGISTRY_WHY_PROBE", "probe"))
+    incident_channel: str | None = Field(
+        default=None, validation_alias=_env("REGISTRY_WHY_INCIDENT_CHANNEL", "incident_channel"))
+    incident_min_reports: int = Field(
+        default=3, ge=2, le=10_000,
+        validation_alias=_env("REGISTRY_WHY_INCIDENT_MIN_REPORTS", "incident_min_reports"))
+    incident_window: int = Field(
+        default=900, ge=10, le=7 * 24 * 3600,
+        validation_alias=_env("REGISTRY_WHY_INCIDENT_WINDOW", "incident_window"))
+    incident_reprobe: int = Field(
+        default=60, ge=1, le=24 * 3600,
+        validation_alias=_env("REGISTRY_WHY_INCIDENT_REPROBE", "incident_reprobe"))
 
     @field_validator("slack_bot_token", "slack_signing_secret", "slack_app_token", mode="before")
     @classmethod
@@ -188,6 +205,14 @@ class Settings(BaseSettings):
             raise ValueError("must be letters, digits, '.', '_', '-' in ':'-separated parts, "
                              "for example 'registry-why' or 'team:registry-why'")
         return value
+
+    @field_validator("incident_channel")
+    @classmethod
+    def _incident_channel(cls, value: str | None) -> str | None:
+        if value is not None and not _CHANNEL_ID.match(value.strip()):
+            raise ValueError("must be a channel id such as C0123ABCD (not its #name): the "
+                             "channel's details in Slack show it")
+        return value.strip() if value is not None else None
 
     @field_validator("channels", mode="before")
     @classmethod

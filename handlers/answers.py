@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 from bot.render.blocks import Message, render_diagnosis, render_image, render_usage
+from bot.render.incident_blocks import with_note
 from bot.service import Answer, Explained, ImageInfo, Usage
 
 
@@ -46,5 +47,6 @@ def render_answer(answer: Answer, *, shareable: bool, probe: bool) -> Message:
             return render_usage()
         case ImageInfo(image=image, family=family):
             return render_image(image, family, probe=probe)
-        case Explained(diagnosis=diagnosis):
-            return render_diagnosis(diagnosis, shareable=shareable and answer.named, probe=probe)
+        case Explained(diagnosis=diagnosis, incident=note):
+            return with_note(render_diagnosis(diagnosis, shareable=shareable and answer.named,
+                                              probe=probe), note)

@@ -11,10 +11,16 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.probing import command_argument
 from bot.render.blocks import COMMAND
+from bot.render.incident_blocks import render_board
 from bot.slack_retry import post_to_response_url
 from handlers.answers import render_answer, request_id
 from handlers.deps import Deps
 from handlers.probe import answer_command
+
+
+def is_status(text: str) -> bool:
+    """Whether the command asks for the status board (``/registry-why status``)."""
+    return text.strip().lower() == "status"
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -27,7 +33,14 @@ def register(app: AsyncApp, deps: Deps) -> None:
         if argument is not None:
             await answer_command(deps.prober, command, argument)
             return
-        answer = await deps.service.answer(text)
+        if is_status(text):
+            await post_to_response_url(command["response_url"], {
+                "response_type": "ephemeral",
+                **render_board(await deps.service.incidents.board()).as_kwargs(),
+            }, request_id(command))
+            return
+        answer = await deps.service.answer(text, channel=command.get("channel_id"),
+                                           user=command.get("user_id"))
         message = render_answer(answer, shareable=True, probe=deps.service.probe_enabled)
         await post_to_response_url(
             command["response_url"],

@@ -51,7 +51,8 @@ async def _reply(service: Service, client: AsyncWebClient, context: AsyncBoltCon
     """The reply to post, and the answer it carries (None when it carries none)."""
     answer: Answer = Usage()
     if text.strip():
-        answer = await service.answer(text)
+        answer = await service.answer(text, channel=event["channel"], user=event.get("user"),
+                                      thread_ts=thread_of(event), message_ts=event["ts"])
         if isinstance(answer, Explained) and answer.named:
             return _rendered(service, answer)
     if event.get("thread_ts") and event["thread_ts"] != event["ts"]:
@@ -61,7 +62,10 @@ async def _reply(service: Service, client: AsyncWebClient, context: AsyncBoltCon
             # "thanks @registry-why" under an answer: repeating it in full is noise.
             return render_answered_above(), None
         if thread.parent_text and thread.parent_text.strip():
-            from_parent = await service.answer(thread.parent_text)
+            from_parent = await service.answer(thread.parent_text, channel=event["channel"],
+                                               user=event.get("user"),
+                                               thread_ts=thread_of(event),
+                                               message_ts=event["thread_ts"])
             if (isinstance(from_parent, Explained) and from_parent.named) or not text.strip():
                 return _rendered(service, from_parent)
     return _rendered(service, answer)

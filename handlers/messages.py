@@ -10,6 +10,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.render.blocks import render_diagnosis, render_repeat_counter
+from bot.render.incident_blocks import with_note
 from bot.service import Quiet, Repeat, Reply, Service
 from bot.slack_retry import deliver
 from handlers.answers import mentions, request_id, thread_of
@@ -50,10 +51,12 @@ def register(app: AsyncApp, deps: Deps) -> None:
             return
         channel, ts, thread_ts = event["channel"], event["ts"], thread_of(event)
         rid = request_id(body)
-        outcome = await service.consider_paste(channel, ts, thread_ts, event["text"])
+        outcome = await service.consider_paste(channel, ts, thread_ts, event["text"],
+                                               event.get("user"))
         match outcome:
-            case Reply(diagnosis=diagnosis):
-                message = render_diagnosis(diagnosis, probe=service.probe_enabled)
+            case Reply(diagnosis=diagnosis, incident=note):
+                message = with_note(render_diagnosis(diagnosis, probe=service.probe_enabled),
+                                    note)
                 await deliver("thread reply", rid, client.chat_postMessage(
                     channel=channel, thread_ts=thread_ts, unfurl_links=False,
                     **message.as_kwargs()))

@@ -9,6 +9,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.render.blocks import SHORTCUT_CALLBACK, render_diagnosis
+from bot.render.incident_blocks import with_note
 from bot.service import Explained
 from bot.slack_retry import Delivery, deliver, post_to_response_url
 from bot.slack_text import message_text
@@ -25,12 +26,15 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await ack()
         rid = request_id(shortcut)
         message, channel = shortcut["message"], shortcut["channel"]["id"]
-        answer = await service.answer(message_text(message))
+        answer = await service.answer(message_text(message), channel=channel,
+                                      user=(shortcut.get("user") or {}).get("id"),
+                                      message_ts=message.get("ts"))
         # A named cause goes in the message's thread for everyone, once; anything else
         # (not sure, already answered, bot not in the channel) only to the person who asked.
         if (isinstance(answer, Explained) and answer.named
                 and await service.claim_message(channel, message["ts"])):
-            reply = render_diagnosis(answer.diagnosis, probe=service.probe_enabled)
+            reply = with_note(render_diagnosis(answer.diagnosis, probe=service.probe_enabled),
+                              answer.incident)
             posted = await deliver("shortcut thread reply", rid, client.chat_postMessage(
                 channel=channel, thread_ts=thread_of(message), unfurl_links=False,
                 **reply.as_kwargs()), kind=Delivery.WITH_FALLBACK)

@@ -159,6 +159,9 @@ class Entry(_Strict):
     id: str = Field(pattern=CLASS_ID)
     title: str = Field(min_length=1, max_length=150)
     meaning: str = Field(min_length=1, max_length=400)
+    incident: bool = False
+    """Whether reports of this class point at the registry or the path to it (an outage many
+    people see at once), not at one person's setup; such reports can open an incident."""
     why: str = Field(min_length=1)
     match: MatchRules
     steps: Steps

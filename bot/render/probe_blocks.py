@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from bot.incidents.classes import answers_again, is_outage
 from bot.probe import ProbeResult
 from bot.probing import ProbeTarget
 from bot.render.blocks import (
@@ -81,6 +82,10 @@ def _summary(result: ProbeResult) -> str:
     lines = [head]
     if result.verdict is not None and result.suspected is not None:
         emoji, word, gloss = _VERDICTS[result.verdict]
+        if is_outage(result.suspected):
+            # For an outage the person wants the registry's health: still failing is ❌, and
+            # the same button pressed after the fix turns the line ✅.
+            emoji, gloss = _outage_look(result, emoji, gloss)
         lines.append(f"{emoji} *{word}:* {_named(result.suspected)}")
         lines.append(escape(result.verdict_reason) if result.verdict_reason else gloss)
         if result.outcome != result.suspected:
@@ -90,6 +95,14 @@ def _summary(result: ProbeResult) -> str:
     else:
         lines.append(f":warning: From here: {_seen(result)}")
     return "\n".join(lines)
+
+
+def _outage_look(result: ProbeResult, emoji: str, gloss: str) -> tuple[str, str]:
+    if answers_again(result.outcome):
+        return ":white_check_mark:", "The registry answers again from here."
+    if result.verdict == "confirmed":
+        return ":x:", "The registry still fails the same way from here."
+    return emoji, gloss
 
 
 def _footer(result: ProbeResult) -> str:

@@ -8,7 +8,7 @@ or is a counter meant to last (feedback totals).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 
 class StoreUnavailable(Exception):
@@ -16,7 +16,7 @@ class StoreUnavailable(Exception):
 
 
 class Store(ABC):
-    """Key/value operations with TTLs, counters and hash counters."""
+    """Key/value operations with TTLs, counters, hash counters, sets, hashes and owned locks."""
 
     @abstractmethod
     async def claim(self, key: str, ttl: int) -> bool:
@@ -46,6 +46,34 @@ class Store(ABC):
     @abstractmethod
     async def hgetall(self, keys: Sequence[str]) -> list[dict[str, int]]:
         """The integer fields of each hash in ``keys`` (empty dicts for missing ones)."""
+
+    @abstractmethod
+    async def acquire(self, key: str, owner: str, ttl: int) -> bool:
+        """Take the lock ``key`` for ``owner`` for ``ttl`` seconds unless someone holds it."""
+
+    @abstractmethod
+    async def release_owned(self, key: str, owner: str) -> bool:
+        """Drop the lock ``key`` only if ``owner`` still holds it (compare and delete)."""
+
+    @abstractmethod
+    async def add_members(self, key: str, members: Sequence[str], ttl: int) -> int:
+        """Add ``members`` to the set ``key`` ((re)setting its expiry); how many were new."""
+
+    @abstractmethod
+    async def members(self, key: str) -> set[str]:
+        """The members of the set ``key`` (empty when missing)."""
+
+    @abstractmethod
+    async def put_fields(self, key: str, fields: Mapping[str, str], ttl: int) -> None:
+        """Set string ``fields`` of the hash ``key``, (re)setting its expiry."""
+
+    @abstractmethod
+    async def fields(self, key: str) -> dict[str, str]:
+        """Every field of the hash ``key`` as strings (empty when missing)."""
+
+    @abstractmethod
+    async def delete(self, keys: Sequence[str]) -> None:
+        """Delete ``keys`` (missing ones are ignored)."""
 
     @abstractmethod
     async def ping(self) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TypeVar
 
 from bot.backoff import RETRY_INTERVAL, Backoff
@@ -93,6 +93,38 @@ class FailoverStore(Store):
     async def hgetall(self, keys: Sequence[str]) -> list[dict[str, int]]:
         return await self._either(lambda: self.primary.hgetall(keys),
                                   lambda: self.local.hgetall(keys))
+
+    async def acquire(self, key: str, owner: str, ttl: int) -> bool:
+        if await self.local.get(key) is not None:
+            return False
+        return await self._either(lambda: self.primary.acquire(key, owner, ttl),
+                                  lambda: self.local.acquire(key, owner, ttl))
+
+    async def release_owned(self, key: str, owner: str) -> bool:
+        if await self.local.release_owned(key, owner):
+            return True
+        return await self._either(lambda: self.primary.release_owned(key, owner),
+                                  lambda: self.local.release_owned(key, owner))
+
+    async def add_members(self, key: str, members: Sequence[str], ttl: int) -> int:
+        return await self._either(lambda: self.primary.add_members(key, members, ttl),
+                                  lambda: self.local.add_members(key, members, ttl))
+
+    async def members(self, key: str) -> set[str]:
+        return await self._either(lambda: self.primary.members(key),
+                                  lambda: self.local.members(key))
+
+    async def put_fields(self, key: str, fields: Mapping[str, str], ttl: int) -> None:
+        await self._either(lambda: self.primary.put_fields(key, fields, ttl),
+                           lambda: self.local.put_fields(key, fields, ttl))
+
+    async def fields(self, key: str) -> dict[str, str]:
+        return await self._either(lambda: self.primary.fields(key),
+                                  lambda: self.local.fields(key))
+
+    async def delete(self, keys: Sequence[str]) -> None:
+        await self.local.delete(keys)
+        await self._either(lambda: self.primary.delete(keys), lambda: self.local.delete(keys))
 
     async def ping(self) -> bool:
         up = await self.primary.ping()

@@ -63,3 +63,67 @@ class Keys:
     def stats_day(self, day: str) -> str:
         """Per-class diagnoses in one day (``YYYYMMDD``, UTC)."""
         return f"{self.prefix}:stats:day:{day}"
+
+    def incident_window(self, host: str) -> str:
+        """Reports about ``host`` in the current opening window (a counter, fixed window)."""
+        return f"{self.prefix}:incident:window:{host}"
+
+    def incident_sources(self, host: str) -> str:
+        """Set of ``user:<id>`` and ``channel:<id>`` that reported ``host`` in the window."""
+        return f"{self.prefix}:incident:sources:{host}"
+
+    def incident_open(self, host: str) -> str:
+        """Present while an incident on ``host`` is open; its value is the incident's id."""
+        return f"{self.prefix}:incident:open:{host}"
+
+    def incidents_open(self) -> str:
+        """Set of the hosts with an open incident."""
+        return f"{self.prefix}:incident:open-hosts"
+
+    def incident(self, host: str) -> str:
+        """Hash of an episode's facts: first/last report, card channel and ts, last probe."""
+        return f"{self.prefix}:incident:facts:{host}"
+
+    def incident_reports(self, host: str) -> str:
+        """The episode's exact report count (a counter)."""
+        return f"{self.prefix}:incident:reports:{host}"
+
+    def incident_causes(self, host: str) -> str:
+        """Hash counter: reports per class in the episode."""
+        return f"{self.prefix}:incident:causes:{host}"
+
+    def incident_set(self, host: str, kind: str) -> str:
+        """The episode's ``users``, ``channels``, ``images`` or ``threads`` (``channel:ts``)."""
+        return f"{self.prefix}:incident:{kind}:{host}"
+
+    def incident_card_lock(self, host: str) -> str:
+        """Taken by the one replica that posts an incident's card."""
+        return f"{self.prefix}:incident:card-lock:{host}"
+
+    def incident_card_pending(self, host: str) -> str:
+        """Taken while a card update is scheduled: updates are at most one per interval."""
+        return f"{self.prefix}:incident:card-pending:{host}"
+
+    def incident_reprobe(self, host: str) -> str:
+        """Taken by the one replica that re-probes ``host`` in this interval."""
+        return f"{self.prefix}:incident:reprobe:{host}"
+
+    def incident_resolving(self, incident_id: str) -> str:
+        """Taken by the one replica that resolves an incident (one resolution message)."""
+        return f"{self.prefix}:incident:resolving:{incident_id}"
+
+    def registry_hour(self, host: str) -> str:
+        """Hash counter: reports per class about ``host`` in the last hour (status board)."""
+        return f"{self.prefix}:registry:hour:{host}"
+
+    def registries_recent(self) -> str:
+        """Set of hosts reported in the last hour (status board)."""
+        return f"{self.prefix}:registry:recent"
+
+    def registry_probe(self, host: str) -> str:
+        """Hash: the last probe outcome for ``host`` and when it ran (status board)."""
+        return f"{self.prefix}:registry:probe:{host}"
+
+    def incident_message(self, channel: str, ts: str) -> str:
+        """Marks a message as counted as a report (a paste and a shortcut on it count once)."""
+        return f"{self.prefix}:incident:message:{channel}:{ts}"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import heapq
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.store.base import Store
@@ -17,9 +17,13 @@ from bot.store.base import Store
 DEFAULT_MAX_KEYS = 200_000
 
 
+class _Fields(dict[str, str]):
+    """A hash of strings (``put_fields``), told apart from a hash of counters (``hincr``)."""
+
+
 @dataclass(slots=True)
 class _Item:
-    value: str | int | dict[str, int]
+    value: str | int | dict[str, int] | _Fields | set[str]
     expires: float | None
 
 
@@ -96,19 +100,61 @@ class MemoryStore(Store):
 
     async def hincr(self, key: str, field: str, ttl: int | None = None) -> None:
         item = self._live(key)
-        if item is None or not isinstance(item.value, dict):
-            item = _Item({}, None)
-        assert isinstance(item.value, dict)
-        item.value[field] = item.value.get(field, 0) + 1
+        counts = _counts(item)
+        if item is None or counts is None:
+            counts = {}
+            item = _Item(counts, None)
+        counts[field] = counts.get(field, 0) + 1
         item.expires = self._expiry(ttl)
         self._set(key, item)
 
     async def hgetall(self, keys: Sequence[str]) -> list[dict[str, int]]:
         result = []
         for key in keys:
-            item = self._live(key)
-            result.append(dict(item.value) if item and isinstance(item.value, dict) else {})
+            result.append(dict(_counts(self._live(key)) or {}))
         return result
+
+    async def acquire(self, key: str, owner: str, ttl: int) -> bool:
+        if self._live(key) is not None:
+            return False
+        self._set(key, _Item(owner, self._expiry(ttl)))
+        return True
+
+    async def release_owned(self, key: str, owner: str) -> bool:
+        item = self._live(key)
+        if item is None or item.value != owner:
+            return False
+        del self._items[key]
+        return True
+
+    async def add_members(self, key: str, members: Sequence[str], ttl: int) -> int:
+        item = self._live(key)
+        current: set[str] = item.value if item and isinstance(item.value, set) else set()
+        new = len(set(members) - current)
+        self._set(key, _Item(current | set(members), self._expiry(ttl)))
+        return new
+
+    async def members(self, key: str) -> set[str]:
+        item = self._live(key)
+        return set(item.value) if item and isinstance(item.value, set) else set()
+
+    async def put_fields(self, key: str, fields: Mapping[str, str], ttl: int) -> None:
+        item = self._live(key)
+        current = item.value if item and isinstance(item.value, _Fields) else _Fields()
+        self._set(key, _Item(_Fields({**current, **fields}), self._expiry(ttl)))
+
+    async def fields(self, key: str) -> dict[str, str]:
+        item = self._live(key)
+        return dict(item.value) if item and isinstance(item.value, _Fields) else {}
+
+    async def delete(self, keys: Sequence[str]) -> None:
+        for key in keys:
+            self._items.pop(key, None)
 
     async def ping(self) -> bool:
         return True
+
+
+def _counts(item: _Item | None) -> dict[str, int] | None:
+    value = None if item is None else item.value
+    return value if isinstance(value, dict) and not isinstance(value, _Fields) else None

@@ -9,10 +9,10 @@ short because every answer waits on them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from urllib.parse import urlsplit
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
@@ -21,9 +21,17 @@ from bot.store.base import Store, StoreUnavailable
 
 CONNECT_TIMEOUT = 1.0
 COMMAND_TIMEOUT = 1.0
+MAX_CONNECTIONS = 256
+"""Connections one replica opens to Redis at most."""
 READY_TTL = 10
 """Seconds the readiness marker lives: it only proves that a write was accepted."""
 _OUTAGE_ERRORS = (RedisError, OSError)
+_RELEASE_OWNED = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
+"""
+"""Deletes a lock only for the owner that took it (a lock that expired and was taken by
+another replica must not be dropped by the first one's late release)."""
 
 
 def describe_url(url: str) -> str:
@@ -42,13 +50,18 @@ class RedisStore(Store):
         self._ready_key = ready_key
         # One quick retry covers a pooled connection that died with a restarted server;
         # more (with backoff) would only delay the fallback while Redis is really down.
-        self._redis = Redis.from_url(
+        # A burst (hundreds of pastes at once) needs more connections than the pool holds:
+        # callers wait for a free one (up to a command's timeout) instead of failing over to
+        # memory, which would lose the cross-replica guarantees for nothing.
+        self._redis = Redis.from_pool(BlockingConnectionPool.from_url(
             url,
             decode_responses=True,
             socket_connect_timeout=CONNECT_TIMEOUT,
             socket_timeout=COMMAND_TIMEOUT,
             retry=Retry(NoBackoff(), 1),
-        )
+            max_connections=MAX_CONNECTIONS,
+            timeout=COMMAND_TIMEOUT,
+        ))
 
     def _unavailable(self, exc: Exception) -> StoreUnavailable:
         return StoreUnavailable(f"Redis at {self.where} is unreachable or unusable: {exc}")
@@ -110,6 +123,60 @@ class RedisStore(Store):
         except _OUTAGE_ERRORS as exc:
             raise self._unavailable(exc) from exc
         return [{str(k): int(v) for k, v in r.items()} for r in results]
+
+    async def acquire(self, key: str, owner: str, ttl: int) -> bool:
+        try:
+            return bool(await self._redis.set(key, owner, nx=True, ex=ttl))
+        except _OUTAGE_ERRORS as exc:
+            raise self._unavailable(exc) from exc
+
+    async def release_owned(self, key: str, owner: str) -> bool:
+        try:
+            return bool(await self._redis.eval(_RELEASE_OWNED, 1, key, owner))
+        except _OUTAGE_ERRORS as exc:
+            raise self._unavailable(exc) from exc
+
+    async def add_members(self, key: str, members: Sequence[str], ttl: int) -> int:
+        if not members:
+            return 0
+        try:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.sadd(key, *members)
+                pipe.expire(key, ttl)
+                results = await pipe.execute()
+        except _OUTAGE_ERRORS as exc:
+            raise self._unavailable(exc) from exc
+        return int(results[0])
+
+    async def members(self, key: str) -> set[str]:
+        try:
+            return {str(m) for m in await self._redis.smembers(key)}
+        except _OUTAGE_ERRORS as exc:
+            raise self._unavailable(exc) from exc
+
+    async def put_fields(self, key: str, fields: Mapping[str, str], ttl: int) -> None:
+        try:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.hset(key, mapping=dict(fields.items()))
+                pipe.expire(key, ttl)
+                await pipe.execute()
+        except _OUTAGE_ERRORS as exc:
+            raise self._unavailable(exc) from exc
+
+    async def fields(self, key: str) -> dict[str, str]:
+        try:
+            found = await self._redis.hgetall(key)
+        except _OUTAGE_ERRORS as exc:
+            raise self._unavailable(exc) from exc
+        return {str(k): str(v) for k, v in found.items()}
+
+    async def delete(self, keys: Sequence[str]) -> None:
+        if not keys:
+            return
+        try:
+            await self._redis.delete(*keys)
+        except _OUTAGE_ERRORS as exc:
+            raise self._unavailable(exc) from exc
 
     async def ping(self) -> bool:
         """Whether Redis accepts a write: a read-only replica or a full Redis answers PING

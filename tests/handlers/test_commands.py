@@ -81,7 +81,7 @@ async def test_an_unexpected_error_is_acked_logged_and_told_to_the_asker(
     slack_api: SlackApi, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
 ) -> None:
     async with running_bot(slack_api) as bot:
-        async def broken(text: str) -> Answer:
+        async def broken(text: str, **_: object) -> Answer:
             raise RuntimeError(text)  # an error quoting the paste
 
         # The one fault injected: any bug right after ack() must not cost the ack.

@@ -241,6 +241,11 @@ class SlackApi:
                 return {"ok": True, "message_ts": f"{1700000000 + next(self._ts)}.000200"}
             case "chat.update":
                 return {"ok": True, "channel": body.get("channel"), "ts": body.get("ts")}
+            case "chat.getPermalink":
+                message = str(body.get("message_ts", "")).replace(".", "")
+                return {"ok": True, "channel": body.get("channel"),
+                        "permalink": f"https://local.slack.invalid/archives/"
+                                     f"{body.get('channel')}/p{message}"}
             case "conversations.replies":
                 messages = self._replies.get((str(body.get("channel")), str(body.get("ts"))))
                 if messages is None:
