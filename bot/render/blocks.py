@@ -263,6 +263,8 @@ def render_usage() -> Message:
         "serves it and how to check your access.\n"
         f"*`{COMMAND} probe <image>`* asks the image's registry from the bot's side whether it "
         "can be pulled (when the operator has enabled the probe).\n"
+        f"*`{COMMAND} status`* shows open registry incidents and what each registry reported "
+        "in the last hour.\n"
         "*Paste an error in a channel I'm in*: I reply in its thread when I'm sure.\n"
         "*Mention me in a thread*: I explain the thread's first message.\n"
         "*Message menu > Explain registry error*: explains any message.\n"

@@ -163,6 +163,7 @@ def test_not_sure_answer() -> None:
 
 def test_usage_image_and_counter_cards_validate() -> None:
     validated(render_usage().blocks)
+    assert "/registry-why status`* shows open registry incidents" in texts(render_usage().blocks)
     image = parse_reference("ghcr.io/acme/billing:1.2")
     card = render_image(image, "ghcr", probe=True)
     validated(card.blocks)
