@@ -51,6 +51,9 @@ class Context:
     """The cloud region the paste names, also when its registry host was redacted."""
     digest: str | None = None
     """A content digest (``sha256:...``) the paste names, when no image carries one."""
+    repository: str | None = None
+    """A repository the paste names without a tag (a blob or tag-list URL), when it names no
+    image: enough for commands on the repository, not for those that need the image."""
 
     @property
     def image(self) -> ImageReference | None:

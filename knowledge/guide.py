@@ -90,6 +90,8 @@ def values_from(context: Context) -> dict[str, str]:
         )
         if image.digest:
             values["digest"] = image.digest
+    if context.repository and "repository" not in values:
+        values["repository"] = context.repository
     if context.digest and "digest" not in values:
         values["digest"] = context.digest
     if context.platform:

@@ -10,7 +10,7 @@ pattern are looked at, so the time is linear in the size of the paste.
 
 One module per fact: ``scan`` (the paste split into words), ``commands``, ``hosts``,
 ``images``, ``tools``, ``operations``, ``status``, ``oci``, ``platform``, ``environment``
-and ``values`` (proxy, credential helper, region, digest).
+and ``values`` (proxy, credential helper, region, digest, a repository without a tag).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from knowledge.extract.values import (
     find_digest,
     find_proxy,
     find_region,
+    find_repository,
 )
 from knowledge.registries import registry_family
 
@@ -66,4 +67,5 @@ def extract_context(text: str) -> Context:
         credential_helper=find_credential_helper(scanned),
         region=find_region(scanned),
         digest=find_digest(scanned),
+        repository=None if images else find_repository(scanned),
     )

@@ -1,5 +1,6 @@
 """Values a paste holds besides its image and registry, for the guide's commands: the proxy it
-went through, the credential helper it ran, the cloud region and a content digest."""
+went through, the credential helper it ran, the cloud region, a content digest and a repository
+named without a tag."""
 
 from __future__ import annotations
 
@@ -20,6 +21,9 @@ _REGION = rx(r"(?<![\w-])((?:us-gov|us-iso[a-z]?|[a-z]{2})-[a-z]{4,10}-[0-9]{1,2
 _REGION_FLAG = rx(r"--region[= ]([a-z][a-z0-9-]{3,30})")
 _GCP_REGION = rx(r"\b([a-z]{2,12}-[a-z]{2,12}[0-9]{1,2})-docker\.pkg\.dev")
 _DIGEST = rx(r"\bsha256:[0-9a-f]{64}\b")
+# Blob, tag-list and manifest API paths name a repository; when no image was read from them (a
+# push's blob upload, the registry's own request log) the tag is unknown.
+_REPOSITORY_PATH = rx(r"/v2/([a-z0-9][a-z0-9._/-]{0,254}?)/(?:blobs|tags|manifests)/")
 _REAL_REGION = re.compile(r"(?:us-gov|us-iso[a-z]?|[a-z]{2})-[a-z]{4,10}-[0-9]{1,2}"
                           r"|[a-z]{2,12}-[a-z]{2,12}[0-9]{1,2}")
 
@@ -67,3 +71,12 @@ def find_digest(scanned: ScannedText) -> str | None:
         return None
     m = _DIGEST.search(scanned.text)
     return m[0] if m else None
+
+
+def find_repository(scanned: ScannedText) -> str | None:
+    """The repository of the first registry API path in the paste (``/v2/team/app/blobs/
+    uploads/``), for pastes that name it without the tag an image needs."""
+    if not scanned.has_word(b"v2"):
+        return None
+    m = _REPOSITORY_PATH.search(scanned.text)
+    return m[1] if m else None

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import pytest
 
+from bot.render.terminal import render_terminal
 from knowledge.context import Context, Registry
+from knowledge.diagnosis import diagnose
 from knowledge.entry import RegistryFamily
 from knowledge.extract import OCI_ERROR_CODES, extract_context
 from knowledge.reference import ImageReference, parse_reference
@@ -835,3 +837,25 @@ def test_the_legacy_v1_api_names_the_registry() -> None:
 def test_old_docker_s_trying_to_pull_repository_names_the_image() -> None:
     assert images("Trying to pull repository gcr.io/android-battery-historian/stable ... \n"
                   "denied: Permission denied") == ["gcr.io/android-battery-historian/stable:latest"]
+
+
+@pytest.mark.parametrize(("paste", "repository"), [
+    ("Error: writing blob: initiating layer upload to /v2/tuna-os/flounder-sid/blobs/uploads/ "
+     "in ghcr.io: denied: permission_denied: write_package", "tuna-os/flounder-sid"),
+    ('level=error msg="response completed with error" err.code="manifest unknown" '
+     'http.request.host="localhost:5001" http.request.method=HEAD '
+     'http.request.uri="/v2/test/0test100/manifests/sha256:52ca"', "test/0test100"),
+])
+def test_a_repository_named_without_a_tag_fills_the_guide(paste: str, repository: str) -> None:
+    context = extract_context(paste)
+    assert context.images == ()  # no tag: no image is made up
+    assert context.repository == repository
+    diagnosis = diagnose(paste)
+    assert diagnosis.guide is not None
+    answer = render_terminal(diagnosis, full=True)
+    assert repository in answer
+    assert "<repository>" not in answer
+
+
+def test_a_repository_of_an_image_is_not_repeated_apart() -> None:
+    assert extract_context('Head "https://ghcr.io/v2/a/b/manifests/1": denied').repository is None
