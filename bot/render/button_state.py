@@ -63,6 +63,7 @@ class ButtonState(_Model):
     ch: str | None = Field(default=None, max_length=100)
     rg: str | None = Field(default=None, max_length=40)
     dg: str | None = Field(default=None, max_length=80)
+    rp: str | None = Field(default=None, max_length=255)
     x: tuple[_Secret, ...] = ()
     f: str = ""
 
@@ -88,6 +89,7 @@ def pack(diagnosis: Diagnosis) -> str:
         ch=context.credential_helper,
         rg=context.region,
         dg=context.digest,
+        rp=context.repository,
         x=tuple(_Secret(k=r.kind, l=r.label, n=r.count) for r in diagnosis.redactions),
         f=diagnosis.fingerprint,
     )
@@ -134,6 +136,7 @@ def unpack(value: str) -> Diagnosis:
         credential_helper=state.ch,
         region=state.rg,
         digest=state.dg,
+        repository=state.rp,
     )
     return Diagnosis(
         class_id=entry.id,

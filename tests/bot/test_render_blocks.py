@@ -231,6 +231,10 @@ def test_button_state_keeps_what_chose_and_filled_the_steps() -> None:
     restored = unpack(pack(kubelet))
     assert restored.context == kubelet.context
     assert restored.guide == kubelet.guide  # the full guide behind the button is the same
+    upload = diagnose("Error: writing blob: initiating layer upload to /v2/team/app/blobs/uploads/"
+                      " in ghcr.io: denied: permission_denied: write_package")
+    assert upload.context.repository == "team/app"
+    assert unpack(pack(upload)).context == upload.context
 
 
 def test_button_state_keeps_within_slack_limit() -> None:
