@@ -3,26 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 
 import pytest
 
 from bot.store import FailoverStore, MemoryStore, RedisStore, Store
 from tests.support.clock import FakeClock
 from tests.support.redis_server import RedisServer
-
-
-@pytest.fixture(params=["memory", "redis"])
-async def store(request: pytest.FixtureRequest) -> AsyncIterator[Store]:
-    if request.param == "memory":
-        yield MemoryStore()
-        return
-    server: RedisServer = request.getfixturevalue("clean_redis")
-    redis = RedisStore(server.url)
-    try:
-        yield redis
-    finally:
-        await redis.aclose()
 
 
 async def test_claim_is_true_once(store: Store) -> None:

@@ -3,26 +3,9 @@ and served from memory while Redis is down."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
-
 from bot.store import FailoverStore, MemoryStore, RedisStore, Store
 from tests.support.clock import FakeClock
 from tests.support.redis_server import RedisServer
-
-
-@pytest.fixture(params=["memory", "redis"])
-async def store(request: pytest.FixtureRequest) -> AsyncIterator[Store]:
-    if request.param == "memory":
-        yield MemoryStore()
-        return
-    server: RedisServer = request.getfixturevalue("clean_redis")
-    redis = RedisStore(server.url)
-    try:
-        yield redis
-    finally:
-        await redis.aclose()
 
 
 async def test_an_owned_lock_is_released_only_by_its_owner(store: Store) -> None:
