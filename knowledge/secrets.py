@@ -619,6 +619,28 @@ def _passwords_in_urls(text: str, low: str) -> Iterator[_Span]:
             yield span[0], span[1], span[2]
 
 
+# ``user:password@host`` written without a scheme (``docker login`` help, proxy settings). The
+# host must have a dot or be localhost, so ``nginx:1.25@sha256:...`` stays an image reference.
+_BARE_USERINFO = re.compile(
+    r"(?<![\w.:/@%-])([A-Za-z0-9][\w.-]{0,63}):([^\s\"'<>`@]{1,256})@"
+    r"(?=(?:[A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,63}\b|localhost\b)"
+)
+_NOT_USERS = frozenset({"mailto", "http", "https", "ssh", "git", "docker", "oci", "file"})
+
+
+def _bare_passwords(text: str, low: str) -> Iterator[_Span]:
+    """``user:password@host`` with no ``scheme://`` before it."""
+    if "@" not in text:
+        return
+    for match in _BARE_USERINFO.finditer(text):
+        user, password = match[1], match[2]
+        if user.lower() in _NOT_USERS or _is_placeholder(password):
+            continue
+        if password.isdigit() or not any(c.isalpha() for c in user):
+            continue  # host:5000@..., 10:22:33@...: a port or a time, not a login
+        yield match.start(2), match.end(2), "password-in-url"
+
+
 def _url_password(text: str, begin: int, colon: int, at: int) -> _Span | None:
     if text.find("/", begin, colon) >= 0:
         return None  # a path with ':' and '@' in it, not user:password
@@ -1086,6 +1108,7 @@ _FINDERS: tuple[_Finder, ...] = (
     _authorization_headers,
     _bearer_tokens,
     _passwords_in_urls,
+    _bare_passwords,
     _url_signatures,
     _short_flag_values,
     _flag_values,

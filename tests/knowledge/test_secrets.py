@@ -521,3 +521,22 @@ def test_a_value_two_finders_mask_is_still_masked_where_it_appears_again() -> No
     masked, redactions = mask_secrets(f"> Authorization: Bearer {token}\nretried with {token}")
     assert token not in masked
     assert redactions == (Redaction("bearer-token", "a bearer token", 2),)
+
+
+@pytest.mark.parametrize("text", [
+    "docker login with bob:hunter2@reg.example.com failed",
+    "proxy is alice:pa/ss@proxy.corp.example:3128",
+])
+def test_a_login_without_a_scheme_is_masked(text: str) -> None:
+    paste = read_paste(text)
+    assert "hunter2" not in paste.text
+    assert "pa/ss" not in paste.text
+    assert [r.kind for r in paste.redactions] == ["password-in-url"]
+
+
+@pytest.mark.parametrize("text", [
+    "nginx:1.25@sha256:abcdef0123", "mailto:bob@example.com", "registry:5000@example.com",
+    'at 10:22:33@example.com', "user:password@host.example.com",
+])
+def test_look_alikes_of_a_bare_login_are_left(text: str) -> None:
+    assert read_paste(text).text == text
