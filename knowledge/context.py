@@ -5,7 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from knowledge.entry import Condition, Environment, Operation, RegistryFamily, Tool
+from knowledge.entry import (
+    Condition,
+    Ecosystem,
+    Environment,
+    Operation,
+    RegistryFamily,
+    Tool,
+)
 from knowledge.reference import ImageReference
 
 CLIENT_OF: Final[dict[str, Tool]] = {
@@ -54,6 +61,19 @@ class Context:
     repository: str | None = None
     """A repository the paste names without a tag (a blob or tag-list URL), when it names no
     image: enough for commands on the repository, not for those that need the image."""
+    ecosystem: Ecosystem = "oci"
+    """The kind of registry the paste is about (``npm``, ``pypi``, ...; ``oci`` for images)."""
+    package: str | None = None
+    """The package the failing request was for (``@acme/ui``, ``requests``,
+    ``org.acme:core``), in the ecosystem's own spelling."""
+    package_version: str | None = None
+    """The version of ``package`` asked for, when the paste names one."""
+    registry_url: str | None = None
+    """The package registry or index URL the client used (``https://npm.acme.io/``), with any
+    credentials in it already masked."""
+    config_file: str | None = None
+    """The client configuration file the paste names or implies (``.npmrc``, ``pip.conf``,
+    ``settings.xml``, ``NuGet.Config``, ``.cargo/config.toml``)."""
 
     @property
     def image(self) -> ImageReference | None:
@@ -72,6 +92,7 @@ class Context:
         os_arch = self.platform or ""
         return (
             (not condition.tool or bool({self.tool, self.client} & set(condition.tool)))
+            and (not condition.ecosystem or self.ecosystem in condition.ecosystem)
             and (not condition.operation or self.operation in condition.operation)
             and (not condition.registry or family in condition.registry)
             and (not condition.environment
@@ -83,4 +104,5 @@ class Context:
     @property
     def about_registry(self) -> bool:
         """Whether the paste is plainly about a registry (an image, a registry host or tool)."""
-        return bool(self.images or self.registry or self.tool or self.oci_codes)
+        return bool(self.images or self.registry or self.tool or self.oci_codes
+                    or self.registry_url or self.package)

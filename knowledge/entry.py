@@ -28,13 +28,27 @@ RegistryFamily = Literal[
     "harbor",
     "artifactory",
     "nexus",
+    "npmjs",
+    "pypi",
+    "maven-central",
+    "nuget-org",
+    "github-packages",
+    "azure-artifacts",
+    "codeartifact",
     "self-hosted",
 ]
 """Registry families the knowledge base can give specific advice for.
 
 ``gar`` covers both Artifact Registry (``*-docker.pkg.dev``) and the older ``gcr.io`` hosts,
-which Google now serves from Artifact Registry.
+which Google now serves from Artifact Registry. The package-registry families
+(``npmjs`` ... ``codeartifact``) are the public registries and hosted feeds of package
+ecosystems; ``artifactory``, ``nexus``, ``gitlab`` and ``gar`` serve both kinds.
 """
+
+Ecosystem = Literal["oci", "npm", "pypi", "maven", "nuget", "helm", "go", "cargo", "rubygems"]
+"""The kind of registry a paste is about: ``oci`` for container images and OCI artifacts (Helm
+charts pushed to an OCI registry included); ``helm`` only for classic chart repositories served
+as an ``index.yaml``."""
 
 Operation = Literal["pull", "push", "login"]
 
@@ -78,6 +92,8 @@ class MatchRules(_Strict):
 Tool = Literal[
     "docker", "podman", "skopeo", "buildah", "containerd", "crictl", "nerdctl", "kubelet",
     "buildkit", "kaniko", "jib", "helm", "crane", "oras", "github-actions", "gitlab-ci",
+    "npm", "yarn", "pnpm", "pip", "poetry", "uv", "pipenv", "mvn", "gradle", "dotnet", "nuget",
+    "go", "cargo", "bundler", "gem",
 ]
 """Tools a step can be meant for: a paste's own tool, or the client it belongs with (see
 ``knowledge.context.CLIENT_OF``: skopeo and buildah pastes also match ``podman``; kubelet,
@@ -95,6 +111,7 @@ class Condition(_Strict):
     values); an empty condition always matches."""
 
     tool: tuple[Tool, ...] = ()
+    ecosystem: tuple[Ecosystem, ...] = ()
     operation: tuple[Operation, ...] = ()
     registry: tuple[RegistryFamily, ...] = ()
     environment: tuple[Environment, ...] = ()

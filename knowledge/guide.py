@@ -100,6 +100,14 @@ def values_from(context: Context) -> dict[str, str]:
         values["proxy"] = context.proxy
     if context.credential_helper:
         values["helper"] = context.credential_helper
+    if context.registry_url:
+        values["registry_url"] = context.registry_url
+    if context.package:
+        values["package"] = context.package
+    if context.package_version:
+        values["version"] = context.package_version
+    if context.config_file:
+        values["config_file"] = context.config_file
     ci = next((e for e in context.environments if e in {"github-actions", "gitlab-ci"}), None)
     if ci:
         values["ci"] = ci

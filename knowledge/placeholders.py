@@ -25,13 +25,19 @@ PLACEHOLDERS: Final[dict[str, str]] = {
     "proxy": "<proxy-host:port>",
     "helper": "<docker-credential-helper>",
     "ci": "<ci-system>",
+    "package": "<package>",
+    "version": "<version>",
+    "registry_url": "<registry-url>",
+    "config_file": "<config-file>",
 }
 """Each placeholder and what stands in for it when the paste does not hold its value.
 
 ``host`` is the registry as image names spell it (``docker.io``), ``endpoint`` the host and port
 its API answers on (``registry-1.docker.io`` for Docker Hub), ``hostname`` that without the
 port; ``helper`` is a credential-helper binary (``docker-credential-osxkeychain``) and ``ci``
-the CI system (``github-actions``, ``gitlab-ci``)."""
+the CI system (``github-actions``, ``gitlab-ci``). For package registries, ``package`` and
+``version`` are what the client asked for, ``registry_url`` the registry or index URL it used
+(``host`` is that URL's host) and ``config_file`` the client configuration in play."""
 
 NAME: Final = re.compile(r"(?<![$%\w{])\{([a-z][a-z_]{0,40})\}(?!\})")
 """``{name}``, not ``${name}`` (shell), ``%{name}`` (curl -w) nor ``{{name}}`` (a template)."""

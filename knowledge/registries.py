@@ -23,7 +23,23 @@ _ECR = re.compile(
     r"(?:[0-9]{12}|[0-9]{0,8}x{2,12}|redacted)\.(?:dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?"
     r"|dkr-ecr(?:-fips)?\.([a-z0-9-]+)\.on\.aws)"
 )
-_ARTIFACT_REGISTRY = re.compile(r"([a-z0-9-]+)-docker\.pkg\.dev")
+_ARTIFACT_REGISTRY = re.compile(
+    r"([a-z0-9-]+?)-(?:docker|npm|python|maven|apt|yum|go)\.pkg\.dev")
+# <domain>-<account>.d.codeartifact.<region>.amazonaws.com
+_CODEARTIFACT = re.compile(r"[a-z0-9-]+\.d\.codeartifact\.([a-z0-9-]+)\.amazonaws\.com")
+_PACKAGE_HOSTS: dict[str, RegistryFamily] = {
+    "registry.npmjs.org": "npmjs", "registry.npmjs.com": "npmjs", "npmjs.com": "npmjs",
+    "www.npmjs.com": "npmjs",
+    "pypi.org": "pypi", "pypi.python.org": "pypi", "files.pythonhosted.org": "pypi",
+    "upload.pypi.org": "pypi", "test.pypi.org": "pypi",
+    "repo.maven.apache.org": "maven-central", "repo1.maven.org": "maven-central",
+    "central.sonatype.com": "maven-central", "oss.sonatype.org": "maven-central",
+    "s01.oss.sonatype.org": "maven-central",
+    "api.nuget.org": "nuget-org", "www.nuget.org": "nuget-org", "nuget.org": "nuget-org",
+    "npm.pkg.github.com": "github-packages", "maven.pkg.github.com": "github-packages",
+    "nuget.pkg.github.com": "github-packages", "rubygems.pkg.github.com": "github-packages",
+    "pkgs.dev.azure.com": "azure-artifacts",
+}
 _ACR_SUFFIXES = (".azurecr.io", ".azurecr.cn", ".azurecr.us", ".azurecr.de")
 
 _LABELS: dict[RegistryFamily, str] = {
@@ -38,6 +54,13 @@ _LABELS: dict[RegistryFamily, str] = {
     "harbor": "Harbor",
     "artifactory": "JFrog Artifactory",
     "nexus": "Sonatype Nexus",
+    "npmjs": "the npm public registry",
+    "pypi": "PyPI",
+    "maven-central": "Maven Central",
+    "nuget-org": "nuget.org",
+    "github-packages": "GitHub Packages",
+    "azure-artifacts": "Azure Artifacts",
+    "codeartifact": "AWS CodeArtifact",
     "self-hosted": "self-hosted registry",
 }
 
@@ -60,6 +83,12 @@ def registry_family(host: str) -> RegistryFamily:
     family: RegistryFamily = "self-hosted"
     if name in _DOCKER_HUB_HOSTS:
         family = "dockerhub"
+    elif name in _PACKAGE_HOSTS:
+        family = _PACKAGE_HOSTS[name]
+    elif name.endswith(".pkgs.visualstudio.com"):
+        family = "azure-artifacts"
+    elif _CODEARTIFACT.fullmatch(name):
+        family = "codeartifact"
     elif name == "ghcr.io":
         family = "ghcr"
     elif _ECR.fullmatch(name):
@@ -97,4 +126,6 @@ def registry_region(host: str) -> str | None:
         return None if "xx" in region else region  # redacted: ap-XXXX
     if gar := _ARTIFACT_REGISTRY.fullmatch(name):
         return gar[1]
+    if codeartifact := _CODEARTIFACT.fullmatch(name):
+        return codeartifact[1]
     return None

@@ -33,6 +33,13 @@ def diagnosis_data(diagnosis: Diagnosis) -> dict[str, Any]:
             else None
         ),
         "tool": context.tool,
+        "ecosystem": context.ecosystem,
+        "package": (
+            {"name": context.package, "version": context.package_version,
+             "registry_url": context.registry_url, "config_file": context.config_file}
+            if context.package or context.registry_url
+            else None
+        ),
         "operation": context.operation,
         "http_status": context.http_status,
         "oci_codes": list(context.oci_codes),

@@ -21,6 +21,7 @@ PUBLIC_CLASS_IDS = {
     "credential-helper-error", "invalid-reference-format", "short-name-resolution",
     "clock-skew", "disk-full-on-pull", "not-a-registry", "name-invalid", "network-unreachable",
     "network-policy-blocked", "policy-blocked", "registry-read-only",
+    "package-not-found", "integrity-mismatch", "registry-misconfigured",
 }
 
 GOOD = (ENTRIES_DIR / "no-basic-auth-credentials.toml").read_text()
