@@ -14,7 +14,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from redis.asyncio import Redis
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
@@ -23,6 +22,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
+from bot import logs
 from bot.in_flight import InFlight
 from bot.incidents.publisher import SlackPublisher
 from bot.incidents.tracker import IncidentTracker
@@ -31,8 +31,7 @@ from bot.probing import Prober
 from bot.service import Service
 from bot.settings import Settings, load_probe_config
 from bot.slack_retry import retry_handlers
-from bot.store import Store, open_store
-from bot.store.redis_store import COMMAND_TIMEOUT, CONNECT_TIMEOUT
+from bot.store import Keys, Store, open_store
 
 log = logging.getLogger(__name__)
 
@@ -68,11 +67,9 @@ class Runtime:
         return response
 
     async def aclose(self) -> None:
-        """Release the store's and the probe cache's connections."""
+        """Release the store's connections (the probe cache shares them)."""
         await self.service.incidents.aclose()
         await self.store.aclose()
-        if self.prober is not None and self.prober.cache.redis is not None:
-            await self.prober.cache.redis.aclose()
 
 
 def build_client(settings: Settings) -> AsyncWebClient:
@@ -116,17 +113,10 @@ def _dedupe_events(service: Service) -> Callable[..., Awaitable[BoltResponse]]:
     return dedupe_events
 
 
-def build_prober(settings: Settings, config: ProbeConfig) -> Prober:
-    """The probe with this process's cache; with ``REDIS_URL`` the cache lives in Redis, so
-    identical probes from every replica are coalesced into one."""
-    redis = None
-    if settings.redis_url is not None:
-        # Its own small pool on the store's Redis: the cache degrades on its own (it probes
-        # without sharing while Redis is down) and never holds up the store's operations.
-        redis = Redis.from_url(settings.redis_url.get_secret_value(),
-                               socket_connect_timeout=CONNECT_TIMEOUT,
-                               socket_timeout=COMMAND_TIMEOUT)
-    return Prober(config, ProbeCache(redis, prefix=settings.redis_prefix))
+def build_prober(settings: Settings, config: ProbeConfig, store: Store) -> Prober:
+    """The probe with this process's cache in the shared ``store``, so identical probes from
+    every replica are coalesced into one (and counted against one rate limit)."""
+    return Prober(config, ProbeCache(store, keys=Keys(settings.redis_prefix)))
 
 
 def create_app(
@@ -159,9 +149,13 @@ def build_runtime(
     """
     if probe_config is None:
         probe_config = load_probe_config(settings)
+    if probe_config is not None:
+        logs.hide(*probe_config.secrets())
     client = client or build_client(settings)
-    store = store if store is not None else open_store(settings)
-    prober = build_prober(settings, probe_config) if probe_config is not None else None
+    if store is None:
+        url = settings.redis_url.get_secret_value() if settings.redis_url else None
+        store = open_store(url, settings.redis_prefix)
+    prober = build_prober(settings, probe_config, store) if probe_config is not None else None
     incidents = IncidentTracker(settings, store, publisher=SlackPublisher(client),
                                 prober=prober)
     if prober is not None:

@@ -18,6 +18,7 @@ import sys
 from collections.abc import Sequence
 from typing import IO, Any, NoReturn
 
+from bot import logs
 from bot.kb_admin import fix_rates_from_settings, kb_check
 from bot.probe import ProbeConfig, ProbeResult, probe_image, to_json
 from bot.render.data import diagnosis_data
@@ -98,6 +99,7 @@ def _probe_config() -> ProbeConfig:
     # says for Slack.
     config = load_probe_config(load_settings(probe=True))
     assert config is not None, "the probe is enabled, so a configuration is loaded"
+    logs.hide(*config.secrets())
     return config
 
 

@@ -13,6 +13,7 @@ record; this module only defines the metrics and renders them::
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable
 from typing import Protocol
 
 from prometheus_client import (
@@ -28,7 +29,6 @@ from prometheus_client import (
 )
 from prometheus_client.exposition import choose_encoder
 
-from bot.store import FailoverStore, Store
 from bot.version import VERSION
 
 # ``*_created`` timestamps only add a series per label set; rates need the counters alone.
@@ -159,18 +159,25 @@ class Counted(Protocol):
     def running(self) -> int: ...
 
 
-_stores: weakref.WeakSet[FailoverStore] = weakref.WeakSet()
+_degraded: list[Callable[[], bool]] = []
 _in_flight: weakref.WeakSet[Counted] = weakref.WeakSet()
-REDIS_DEGRADED.set_function(lambda: float(any(store.degraded for store in _stores)))
+REDIS_DEGRADED.set_function(lambda: float(any(each() for each in _degraded)))
 RUNS_IN_PROGRESS.set_function(lambda: float(sum(each.running for each in _in_flight)))
 
 
-def watch(*, store: Store, in_flight: Counted) -> None:
-    """Report a running bot's store state and runs in progress in the gauges (read at scrape
-    time; a stopped bot drops out once it is garbage-collected)."""
-    if isinstance(store, FailoverStore):
-        _stores.add(store)
+def watch(*, degraded: Callable[[], bool], in_flight: Counted) -> Callable[[], None]:
+    """Report a running bot's store state (``degraded``: whether it is serving from its local
+    fallback) and runs in progress in the gauges, read at scrape time. Returns the call that
+    stops reporting them, for when the bot stops."""
+    _degraded.append(degraded)
     _in_flight.add(in_flight)
+
+    def unwatch() -> None:
+        if degraded in _degraded:
+            _degraded.remove(degraded)
+        _in_flight.discard(in_flight)
+
+    return unwatch
 
 
 def request_type(value: str | None) -> str:

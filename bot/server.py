@@ -24,7 +24,7 @@ import logging
 import re
 import signal
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from aiohttp import ClientError, web
@@ -283,6 +283,7 @@ class RunningBot:
     _socket: SocketModeLink | None
     _reaching_slack: asyncio.Task[None]
     _watching_incidents: asyncio.Task[None]
+    _unwatch_metrics: Callable[[], None]
 
     async def stop(self, drain_timeout: float = DRAIN_TIMEOUT) -> None:
         """Stop taking requests, let replies in progress finish (for up to ``drain_timeout``
@@ -305,6 +306,7 @@ class RunningBot:
                       in_flight.running, drain_timeout)
             await in_flight.cancel()
         await self.runtime.aclose()
+        self._unwatch_metrics()
 
 
 async def start(
@@ -319,7 +321,8 @@ async def start(
             runtime, app_token=settings.slack_app_token.get_secret_value()))
     health = Health(runtime, socket)
     await runtime.service.warm_up()
-    metrics.watch(store=runtime.store, in_flight=runtime.in_flight)
+    store = runtime.store
+    unwatch = metrics.watch(degraded=lambda: store.degraded, in_flight=runtime.in_flight)
     runner = web.AppRunner(web_application(runtime, health, slack_events=socket is None),
                            handle_signals=False, access_log=None,
                            shutdown_timeout=ANSWER_TIMEOUT)
@@ -330,7 +333,7 @@ async def start(
     log.info("registry-why serving in %s; health on port %d", mode, bound)
     reaching = asyncio.create_task(_reach_slack(health, socket), name="reach-slack")
     watching = asyncio.create_task(runtime.service.incidents.watch(), name="incidents")
-    return RunningBot(runtime, health, bound, runner, socket, reaching, watching)
+    return RunningBot(runtime, health, bound, runner, socket, reaching, watching, unwatch)
 
 
 async def _reach_slack(health: Health, socket: SocketModeLink | None) -> None:

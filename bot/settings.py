@@ -326,17 +326,11 @@ def load_probe_config(
     environment when None). Raises SettingsError naming ``REGISTRY_WHY_REGISTRIES`` and the
     file's table and field to fix.
     """
-    # Imported here: bot.logs imports this module (through bot.observe and bot.store).
-    from bot.logs import hide
-
     if not settings.probe_enabled:
         return None
     try:
         config = load_registries(settings.registries_file,
                                  environ=os.environ if environ is None else environ)
-        # Read outside Settings, so the log's masking would not know them otherwise.
-        hide(*(profile.credential.password() for profile in config.registries.values()
-               if profile.credential is not None))
     except ConfigError as exc:
         raise SettingsError(_report([f"REGISTRY_WHY_REGISTRIES: {exc}"])) from None
     return config

@@ -184,6 +184,12 @@ class ProbeConfig:
         """The profile for a reference host, or None when the probe must not call it."""
         return self.registries.get(host.lower())
 
+    def secrets(self) -> list[str]:
+        """The registry passwords this configuration read, for the log's masker: they come
+        from outside the settings, so it would not know them otherwise."""
+        return [profile.credential.password() for profile in self.registries.values()
+                if profile.credential is not None]
+
 
 # -- the well-known public registries ---------------------------------------------------------
 

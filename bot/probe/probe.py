@@ -24,6 +24,7 @@ from bot.probe.outcome import INVALID_REFERENCE, RATE_LIMITED
 from bot.probe.policy import ProbeRefused
 from bot.probe.sequence import InvalidTarget, observe
 from bot.probe.verdict import Verdict, judge
+from bot.store.keys import Keys
 from knowledge.reference import ImageReference
 
 log = logging.getLogger(__name__)
@@ -142,7 +143,7 @@ async def _probe(
     limiter = (
         cache.limiter(config.options)
         if cache is not None
-        else ProbeLimiter(config.options, None, "")
+        else ProbeLimiter(config.options, None, Keys("registry-why"))
     )
     if requester is not None:
         wait = await limiter.admit(requester.user)

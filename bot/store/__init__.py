@@ -1,11 +1,11 @@
 """Where the bot keeps its shared state: Redis when configured, this process otherwise.
 
-``open_store(settings)`` picks the implementation; everything else talks to the Store interface.
+``open_store(redis_url, prefix)`` picks the implementation; everything else talks to the Store
+interface. Only ``bot.store.redis_store`` talks to Redis.
 """
 
 from __future__ import annotations
 
-from bot.settings import Settings
 from bot.store.base import Store, StoreUnavailable
 from bot.store.failover import FailoverStore
 from bot.store.keys import Keys
@@ -23,10 +23,8 @@ __all__ = [
 ]
 
 
-def open_store(settings: Settings) -> Store:
-    """Redis (with a local fallback for outages) when ``REDIS_URL`` is set, else memory."""
-    if settings.redis_url is None:
+def open_store(redis_url: str | None, prefix: str) -> Store:
+    """Redis (with a local fallback for outages) when ``redis_url`` is set, else memory."""
+    if redis_url is None:
         return MemoryStore()
-    keys = Keys(settings.redis_prefix)
-    return FailoverStore(RedisStore(settings.redis_url.get_secret_value(),
-                                    ready_key=keys.ready()))
+    return FailoverStore(RedisStore(redis_url, ready_key=Keys(prefix).ready()))

@@ -18,6 +18,12 @@ class StoreUnavailable(Exception):
 class Store(ABC):
     """Key/value operations with TTLs, counters, hash counters, sets, hashes and owned locks."""
 
+    @property
+    def degraded(self) -> bool:
+        """Whether this store is serving from a local fallback because its backend is down
+        (only a store with a fallback ever is)."""
+        return False
+
     @abstractmethod
     async def claim(self, key: str, ttl: int) -> bool:
         """Create ``key`` for ``ttl`` seconds unless it exists; True only for the first caller."""

@@ -127,3 +127,15 @@ class Keys:
     def incident_message(self, channel: str, ts: str) -> str:
         """Marks a message as counted as a report (a paste and a shortcut on it count once)."""
         return f"{self.prefix}:incident:message:{channel}:{ts}"
+
+    def probe_result(self, probe: str) -> str:
+        """A probe's shared observation (``probe``: host, repository, reference, tier, hash)."""
+        return f"{self.prefix}:probe:{probe}"
+
+    def probe_lock(self, probe: str) -> str:
+        """Taken by the one replica that runs ``probe`` while the others wait for its result."""
+        return f"{self.prefix}:probe:{probe}:lock"
+
+    def probe_rate(self, user: str, window: int) -> str:
+        """Counts ``user``'s probe requests in one hour-long ``window`` (across replicas)."""
+        return f"{self.prefix}:probe-rate:{user}:{window}"

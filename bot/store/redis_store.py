@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from bot.store.base import Store, StoreUnavailable
@@ -49,7 +50,8 @@ class RedisStore(Store):
         self.where = describe_url(url)
         self._ready_key = ready_key
         # One quick retry covers a pooled connection that died with a restarted server;
-        # more (with backoff) would only delay the fallback while Redis is really down.
+        # more (with backoff) would only delay the fallback while Redis is really down, and
+        # a timeout is not retried: a Redis that hangs should cost one timeout, not two.
         # A burst (hundreds of pastes at once) needs more connections than the pool holds:
         # callers wait for a free one (up to a command's timeout) instead of failing over to
         # memory, which would lose the cross-replica guarantees for nothing.
@@ -58,7 +60,7 @@ class RedisStore(Store):
             decode_responses=True,
             socket_connect_timeout=CONNECT_TIMEOUT,
             socket_timeout=COMMAND_TIMEOUT,
-            retry=Retry(NoBackoff(), 1),
+            retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
             max_connections=MAX_CONNECTIONS,
             timeout=COMMAND_TIMEOUT,
         ))

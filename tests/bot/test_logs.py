@@ -17,9 +17,10 @@ from urllib.parse import urlencode
 import aiohttp
 import pytest
 
+from bot.app import build_runtime
 from bot.logs import JsonFormatter, Masker, configure_logging
 from bot.observe import FIELDS
-from bot.settings import load_probe_config, load_settings
+from bot.settings import load_settings
 from tests.support.bot_process import bot_processes
 from tests.support.pastes import ECR_NO_CREDENTIALS, GITHUB_TOKEN, WITH_SECRET
 from tests.support.redis_server import RedisServer
@@ -135,8 +136,10 @@ def test_registry_passwords_are_masked_once_loaded(tmp_path: Path,
     path.write_text('[[registry]]\nhost = "reg.example.com"\nusername = "robot"\n'
                     'password_env = "RW_TEST_REGISTRY_PASSWORD"\nprobe_scopes = ["team/*"]\n')
     monkeypatch.setenv("REGISTRY_WHY_REGISTRIES", str(path))
-    assert load_probe_config(load_settings(),
-                             environ={"RW_TEST_REGISTRY_PASSWORD": password}) is not None
+    monkeypatch.setenv("RW_TEST_REGISTRY_PASSWORD", password)
+    # As the bot loads them at start: the runtime hands them to the log's masker.
+    assert build_runtime(load_settings(slack_bot_token="xoxb-test",
+                                       slack_signing_secret="s")).prober is not None
     record = logging.LogRecord("bot.x", logging.ERROR, __file__, 1, "login with %s failed",
                                (password,), None)
     line = JsonFormatter().format(record)

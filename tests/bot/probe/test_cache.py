@@ -11,6 +11,7 @@ from redis.asyncio import Redis
 
 from bot.probe import ProbeCache, ProbeConfig, ProbeResult, Requester, probe_image
 from bot.probe.cache import ProbeKey
+from bot.store import Keys, RedisStore
 from knowledge.reference import parse_reference
 from tests.bot.probe.conftest import MakeConfig, Scripted
 from tests.support.probe_servers import REGISTRY_HEADERS, Canned, ScriptedRegistry, open_registry
@@ -19,6 +20,16 @@ from tests.support.registries_toml import loopback_entry
 from tests.support.registry import Registries
 
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+KEYS = Keys("rw-test")
+
+
+def shared_key(key: ProbeKey, keys: Keys = KEYS) -> str:
+    return keys.probe_result(key.name)
+
+
+def ran(results: list[ProbeResult]) -> int:
+    """Probes actually run (not served from a cache or another's probe)."""
+    return sum(not r.cached for r in results)
 
 
 def options(**values: float) -> str:
@@ -54,8 +65,8 @@ async def probe(
 @pytest.fixture
 async def replicas(clean_redis: RedisServer) -> AsyncIterator[tuple[ProbeCache, ProbeCache]]:
     """Two processes' caches sharing one real Redis (each with its own connection pool)."""
-    first, second = Redis.from_url(clean_redis.url), Redis.from_url(clean_redis.url)
-    yield ProbeCache(first, prefix="rw-test"), ProbeCache(second, prefix="rw-test")
+    first, second = RedisStore(clean_redis.url), RedisStore(clean_redis.url)
+    yield ProbeCache(first, keys=KEYS), ProbeCache(second, keys=KEYS)
     await first.aclose()
     await second.aclose()
 
@@ -70,7 +81,7 @@ async def test_identical_probes_in_flight_run_once(
     image = f"{server.host}/demo/hello:nope"
     results = await asyncio.gather(*(probe(config, image, cache) for _ in range(100)))
     assert pings(server) == 1
-    assert cache.probes_run == 1
+    assert ran(results) == 1
     assert {r.outcome for r in results} == {"repository-not-found"}
     assert sum(r.cached for r in results) == 99
 
@@ -115,7 +126,7 @@ async def test_the_credential_tier_is_part_of_the_key(
     insider = await probe(real_config, image, cache, Requester("U2", "CPLATFORM"))
     assert (outsider.tier, outsider.outcome) == ("anonymous", "pull-access-denied-or-missing")
     assert (insider.tier, insider.outcome, insider.cached) == ("credentialed", "ok", False)
-    assert cache.probes_run == 2
+    assert ran([outsider, insider]) == 2
 
 
 async def test_replicas_share_one_probe_through_redis(
@@ -133,10 +144,10 @@ async def test_replicas_share_one_probe_through_redis(
         *(probe(config, image, cache) for cache in (first, second) for _ in range(50))
     )
     assert pings(server) == 1
-    assert first.probes_run + second.probes_run == 1
+    assert ran(results) == 1
     assert {r.outcome for r in results} == {"repository-not-found"}
     [key] = clean_redis.key_names("rw-test:probe:*")
-    assert key == ProbeKey(server.host, "demo/hello", "v2", "anonymous").redis_key("rw-test")
+    assert key == shared_key(ProbeKey(server.host, "demo/hello", "v2", "anonymous"))
     assert key.startswith(f"rw-test:probe:{server.host}:demo/hello:v2:anonymous:")
     # A failure is kept for seconds, not minutes.
     assert 0 < clean_redis.ttl(key) <= 15
@@ -158,7 +169,7 @@ async def test_success_is_shared_for_minutes(
     assert (fresh.outcome, fresh.cached) == ("ok", False)
     assert (from_other.outcome, from_other.cached) == ("ok", True)
     assert pings(server) == 1
-    key = ProbeKey(server.host, "demo/hello", "v1", "anonymous").redis_key("rw-test")
+    key = shared_key(ProbeKey(server.host, "demo/hello", "v1", "anonymous"))
     assert 60 < clean_redis.ttl(key) <= 300
     assert clean_redis.key_names("rw-test:probe:*:lock") == []
 
@@ -169,7 +180,8 @@ def test_keys_of_different_images_never_collide() -> None:
     tag_on_a_port = parse_reference(f"localhost:5000/sha256:{digest[7:]}")
     digest_on_443 = parse_reference(f"localhost/5000@{digest}")
     keys = {
-        ProbeKey(image.host, image.repository, image.reference, "credentialed").redis_key("rw")
+        shared_key(ProbeKey(image.host, image.repository, image.reference, "credentialed"),
+                   Keys("rw"))
         for image in (tag_on_a_port, digest_on_443)
     }
     assert len(keys) == 2
@@ -202,7 +214,7 @@ async def test_a_leader_never_releases_a_lock_it_no_longer_holds(
     server.delay = 0.3
     config = make_config(listing(server))
     image = f"{server.host}/demo/hello:v3"
-    lock = ProbeKey(server.host, "demo/hello", "v3", "anonymous").redis_key("rw-test") + ":lock"
+    lock = KEYS.probe_lock(ProbeKey(server.host, "demo/hello", "v3", "anonymous").name)
     other = Redis.from_url(clean_redis.url)
     leading = asyncio.create_task(probe(config, image, replicas[0]))
     await asyncio.sleep(0.1)
@@ -217,7 +229,7 @@ async def test_redis_down_means_probing_without_sharing(
     scripted: Scripted, make_config: MakeConfig, clean_redis: RedisServer
 ) -> None:
     server = scripted(open_registry({}))
-    client = Redis.from_url(clean_redis.url, socket_connect_timeout=0.5)
+    client = RedisStore(clean_redis.url)
     clean_redis.stop()
     try:
         result = await probe(
@@ -274,10 +286,10 @@ async def test_per_host_cap(scripted: Scripted, make_config: MakeConfig) -> None
     server.delay = 0.05
     config = make_config(listing(server, max_per_host=2))
     cache = ProbeCache()
-    await asyncio.gather(
+    results = await asyncio.gather(
         *(probe(config, f"{server.host}/demo/hello:t{n}", cache) for n in range(6))
     )
-    assert cache.probes_run == 6
+    assert ran(results) == 6
     assert server.peak == 2
 
 

@@ -12,6 +12,7 @@ import pytest
 from bot.app import build_prober
 from bot.probe import Requester, probe_image
 from bot.settings import Settings
+from bot.store import open_store
 from knowledge.reference import parse_reference
 from tests.bot.probe.conftest import MakeConfig, Scripted
 from tests.bot.probe.test_cache import listing
@@ -55,8 +56,10 @@ async def test_a_hanging_redis_costs_one_timeout_not_one_per_probe(
     server = scripted(open_registry({}))
     config = make_config(listing(server))
     # Wired as the bot wires it: the store's connect and command timeouts, REDIS_URL's Redis.
-    prober = build_prober(Settings(redis_url=hanging_redis.url, redis_prefix="rw-test"), config)
-    assert prober.cache.redis is not None
+    store = open_store(hanging_redis.url, "rw-test")
+    prober = build_prober(Settings(redis_url=hanging_redis.url, redis_prefix="rw-test"), config,
+                          store)
+    assert prober.cache.store is store
     try:
         results = []
         for tag in ("a", "b", "c", "d", "e"):
@@ -64,7 +67,7 @@ async def test_a_hanging_redis_costs_one_timeout_not_one_per_probe(
             results.append(await probe_image(image, config=config, cache=prober.cache,
                                              requester=Requester("U1", "C1")))
     finally:
-        await prober.cache.redis.aclose()
+        await store.aclose()
     # Every probe ran, counted locally and unshared ...
     assert [r.outcome for r in results] == ["repository-not-found"] * 5
     assert all(r.refused is None for r in results)
