@@ -19,17 +19,25 @@ from collections.abc import Sequence
 from typing import IO, Any, NoReturn
 
 from bot import logs
+from bot.errors import RegistryWhyError
 from bot.kb_admin import fix_rates_from_settings, kb_check
 from bot.probe import ProbeConfig, ProbeResult, probe_image, to_json
 from bot.render.data import diagnosis_data
 from bot.render.terminal import render_image_info, render_probe, render_terminal
 from bot.settings import SettingsError, load_probe_config, load_settings
 from bot.version import VERSION
-from knowledge.diagnosis import MAX_CHARS, diagnose
-from knowledge.loader import KnowledgeBaseError, knowledge_base
-from knowledge.paste import read_paste
-from knowledge.reference import InvalidReference, lone_reference, parse_reference
-from knowledge.secrets import mask_secrets
+from knowledge import (
+    MAX_CHARS,
+    InvalidReference,
+    KnowledgeBaseError,
+    KnowledgeError,
+    diagnose,
+    knowledge_base,
+    lone_reference,
+    mask_secrets,
+    parse_reference,
+    read_paste,
+)
 
 EXIT_OK = 0
 EXIT_NOT_SURE = 1
@@ -41,8 +49,10 @@ MAX_INPUT_BYTES = 4 * MAX_CHARS
 """Enough bytes for MAX_CHARS characters: only the last ones of a longer input are kept."""
 
 
-class UsageError(Exception):
+class UsageError(RegistryWhyError):
     """Input the command cannot use; the message says what to do instead."""
+
+    exit_code = EXIT_USAGE
 
 
 def _masked(text: str) -> str:
@@ -159,7 +169,7 @@ def cmd_probe(args: argparse.Namespace, stdin: IO[bytes], out: IO[str]) -> int:
     return EXIT_PROBE if result.refused else EXIT_OK
 
 
-class _NotStrictJson(ValueError):
+class _NotStrictJson(UsageError):
     """``NaN`` or ``Infinity``: Python reads them, JSON has no such values."""
 
 
@@ -232,7 +242,7 @@ def cmd_kb(args: argparse.Namespace, stdin: IO[bytes], out: IO[str]) -> int:
 
 def cmd_serve(args: argparse.Namespace, stdin: IO[bytes], out: IO[str]) -> int:
     """Run the Slack bot (Socket Mode with SLACK_APP_TOKEN, else HTTP on PORT)."""
-    from bot.server import serve
+    from bot.slack.server import serve
 
     serve(load_settings())
     return EXIT_OK
@@ -288,15 +298,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args, sys.stdin.buffer, sys.stdout))
-    except UsageError as exc:
-        print(f"registry-why: {_masked(str(exc))}", file=sys.stderr)
-        return EXIT_USAGE
     except KnowledgeBaseError as exc:
         print(f"registry-why: the knowledge base is broken: {_masked(str(exc))}", file=sys.stderr)
         return EXIT_CONFIG
     except SettingsError as exc:
         print(f"registry-why: bad configuration: {_masked(str(exc))}", file=sys.stderr)
         return EXIT_CONFIG
+    except (RegistryWhyError, KnowledgeError) as exc:
+        print(f"registry-why: {_masked(str(exc))}", file=sys.stderr)
+        return exc.exit_code if isinstance(exc, RegistryWhyError) else EXIT_USAGE
     except BrokenPipeError:
         return EXIT_OK
     except KeyboardInterrupt:

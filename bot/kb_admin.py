@@ -10,7 +10,7 @@ from typing import IO
 from bot.settings import SettingsError, load_settings
 from bot.stats import FixRate, Stats
 from bot.store import Keys, RedisStore, StoreUnavailable
-from knowledge.loader import ENTRIES_DIR, KnowledgeBaseError, load_entry, load_knowledge_base
+from knowledge import ENTRIES_DIR, KnowledgeBaseError, load_entry, load_knowledge_base
 
 
 def kb_check(files: list[str], out: IO[str]) -> int:

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 from bot.observe import FIELDS
 from bot.settings import Settings
-from knowledge.secrets import mask_secrets
+from knowledge import mask_secrets
 
 QUIET_LIBRARIES = ("slack_bolt", "slack_sdk", "aiohttp", "httpx", "httpcore", "redis",
                    "registry-why")

@@ -1,6 +1,6 @@
 """What the bot observes about its own work: one record per request from Slack, and metrics.
 
-A record opens when a request arrives (``bot.server``, in both modes) and reaches the listener
+A record opens when a request arrives (``bot.slack.server``, in both modes) and reaches the listener
 run Bolt starts after the ack through a context variable: asyncio copies the context into the
 tasks it starts. The service and the Slack calls note facts on it (class and confidence, the
 probe's outcome, replies posted) and, once the request is answered and its run has ended, the

@@ -24,12 +24,16 @@ from typing import Any
 from bot import observe
 from bot.probe import ProbeCache, ProbeConfig, ProbeResult, Requester, probe_image
 from bot.probe.probe import choose_tier
-from bot.render.blocks import ACTION_PROBE
 from bot.render.button_state import ButtonStateError, unpack
-from knowledge.diagnosis import Diagnosis
-from knowledge.normalize import normalize
-from knowledge.reference import ImageReference, InvalidReference, parse_reference
-from knowledge.secrets import mask_secrets
+from bot.slack.ids import ACTION_PROBE
+from knowledge import (
+    Diagnosis,
+    ImageReference,
+    InvalidReference,
+    mask_secrets,
+    normalize,
+    parse_reference,
+)
 
 COMMAND_WORD = "probe"
 """``/registry-why probe <image>``."""

@@ -19,11 +19,16 @@ from bot.incidents.tracker import IncidentTracker
 from bot.settings import Settings
 from bot.stats import HomeStats, Stats
 from bot.store import Keys, Store, StoreUnavailable
-from knowledge.diagnosis import Diagnosis, diagnose
-from knowledge.entry import Entry, RegistryFamily
-from knowledge.loader import knowledge_base
-from knowledge.reference import ImageReference, lone_reference
-from knowledge.registries import registry_family
+from knowledge import (
+    Diagnosis,
+    Entry,
+    ImageReference,
+    RegistryFamily,
+    diagnose,
+    knowledge_base,
+    lone_reference,
+    registry_family,
+)
 
 log = logging.getLogger(__name__)
 

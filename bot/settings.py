@@ -69,18 +69,19 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.errors import RegistryWhyError
 from bot.probe import ConfigError, ProbeConfig, load_registries
+from bot.slack.ids import CHANNEL_ID
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 SECRETS_DIR_VARIABLE = "REGISTRY_WHY_SECRETS_DIR"
 MAX_SECRET_FILE_BYTES = 64 * 1024
 """A secret file larger than this is a mistake (a wrong path), not a token."""
 
-_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 _PREFIX = re.compile(r"^[A-Za-z0-9_.-]+(?::[A-Za-z0-9_.-]+)*$")
 
 
-class SettingsError(ValueError):
+class SettingsError(RegistryWhyError):
     """Settings that cannot be used; the message names each variable and how to fix it."""
 
 
@@ -209,7 +210,7 @@ class Settings(BaseSettings):
     @field_validator("incident_channel")
     @classmethod
     def _incident_channel(cls, value: str | None) -> str | None:
-        if value is not None and not _CHANNEL_ID.match(value.strip()):
+        if value is not None and not CHANNEL_ID.match(value.strip()):
             raise ValueError("must be a channel id such as C0123ABCD (not its #name): the "
                              "channel's details in Slack show it")
         return value.strip() if value is not None else None
@@ -230,7 +231,7 @@ class Settings(BaseSettings):
     @field_validator("channels")
     @classmethod
     def _channels(cls, value: dict[str, ChannelPolicy]) -> dict[str, ChannelPolicy]:
-        bad = [key for key in value if not _CHANNEL_ID.match(key)]
+        bad = [key for key in value if not CHANNEL_ID.match(key)]
         if bad:
             raise ValueError(f"keys must be channel IDs such as C0123ABCD (not names): {bad}")
         return value

@@ -9,37 +9,19 @@ from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.render.blocks import (
-    ACTION_FULL_GUIDE,
-    ACTION_HELPFUL,
-    ACTION_NOT_HELPFUL,
-    ACTION_SHARE,
-    Message,
-    render_diagnosis,
-    render_full_guide,
-)
-from bot.render.button_state import ButtonStateError, unpack
-from bot.slack_retry import deliver, post_to_response_url
-from handlers.answers import request_id, thread_of
+from bot.render.blocks import Message, render_diagnosis, render_full_guide
+from bot.render.button_state import restore
+from bot.slack.delivery import deliver, post_to_response_url, respond_ephemeral
+from bot.slack.ids import ACTION_FULL_GUIDE, ACTION_HELPFUL, ACTION_NOT_HELPFUL, ACTION_SHARE
+from bot.slack.payloads import request_id, thread_of
 from handlers.deps import Deps
-from knowledge.diagnosis import Diagnosis
 
 log = logging.getLogger(__name__)
 
 
-def _restore(value: str, rid: str) -> Diagnosis | None:
-    try:
-        return unpack(value)
-    except ButtonStateError as exc:
-        log.warning("%s: cannot use the button's value: %s", rid, exc)
-        return None
-
-
 async def _tell(body: dict[str, Any], text: str, rid: str) -> None:
     """An ephemeral note to the person who clicked."""
-    await post_to_response_url(
-        body["response_url"],
-        {"response_type": "ephemeral", "replace_original": False, "text": text}, rid)
+    await respond_ephemeral(body["response_url"], text, rid)
 
 
 def _message(body: dict[str, Any]) -> tuple[str, str]:
@@ -60,7 +42,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def on_share(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
         rid = request_id(body)
-        diagnosis = _restore(action["value"], rid)
+        diagnosis = restore(action["value"], rid)
         if diagnosis is None:
             await _tell(body, "This answer can no longer be shared; ask again.", rid)
             return
@@ -83,7 +65,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
                             client: AsyncWebClient) -> None:
         await ack()
         rid = request_id(body)
-        diagnosis = _restore(action["value"], rid)
+        diagnosis = restore(action["value"], rid)
         if diagnosis is None:
             await _tell(body, "The guide for this answer is no longer available; ask again.",
                         rid)
@@ -120,6 +102,4 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
 
 async def _private(body: dict[str, Any], message: Message, rid: str) -> None:
-    await post_to_response_url(
-        body["response_url"],
-        {"response_type": "ephemeral", "replace_original": False, **message.as_kwargs()}, rid)
+    await respond_ephemeral(body["response_url"], message, rid)

@@ -10,10 +10,11 @@ from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.probing import command_argument
-from bot.render.blocks import COMMAND
+from bot.render.answer import render_answer
 from bot.render.incident_blocks import render_board
-from bot.slack_retry import post_to_response_url
-from handlers.answers import render_answer, request_id
+from bot.slack.delivery import respond_ephemeral
+from bot.slack.ids import COMMAND
+from bot.slack.payloads import request_id
 from handlers.deps import Deps
 from handlers.probe import answer_command
 
@@ -34,19 +35,14 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await answer_command(deps.prober, command, argument)
             return
         if is_status(text):
-            await post_to_response_url(command["response_url"], {
-                "response_type": "ephemeral",
-                **render_board(await deps.service.incidents.board()).as_kwargs(),
-            }, request_id(command))
+            await respond_ephemeral(command["response_url"],
+                                    render_board(await deps.service.incidents.board()),
+                                    request_id(command))
             return
         answer = await deps.service.answer(text, channel=command.get("channel_id"),
                                            user=command.get("user_id"))
         message = render_answer(answer, shareable=True, probe=deps.service.probe_enabled)
-        await post_to_response_url(
-            command["response_url"],
-            {"response_type": "ephemeral", **message.as_kwargs()},
-            request_id(command),
-        )
+        await respond_ephemeral(command["response_url"], message, request_id(command))
         await deps.service.count_shown(answer)
 
     app.command(COMMAND)(deps.in_flight.track(on_command))

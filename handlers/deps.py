@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.in_flight import InFlight
 from bot.probing import Prober
 from bot.service import Service
+from bot.slack.in_flight import InFlight
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,8 +9,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.render.blocks import MAX_HOME_BLOCKS, render_home
 from bot.render.incident_blocks import board_blocks
-from bot.slack_retry import deliver
-from handlers.answers import request_id
+from bot.slack.delivery import deliver
+from bot.slack.payloads import request_id
 from handlers.deps import Deps
 
 

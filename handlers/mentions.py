@@ -10,11 +10,11 @@ from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.render.answer import render_answer
 from bot.render.blocks import Message, render_answered_above
 from bot.service import Answer, Explained, ImageInfo, Service, Usage
-from bot.slack_retry import Delivery, deliver
-from bot.slack_text import message_text
-from handlers.answers import render_answer, request_id, thread_of, without_mention
+from bot.slack.delivery import Delivery, deliver
+from bot.slack.payloads import message_text, request_id, thread_of, without_mention
 from handlers.deps import Deps
 
 log = logging.getLogger(__name__)

@@ -12,32 +12,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.render.blocks import render_diagnosis, render_repeat_counter
 from bot.render.incident_blocks import with_note
 from bot.service import Quiet, Repeat, Reply, Service
-from bot.slack_retry import deliver
-from handlers.answers import mentions, request_id, thread_of
+from bot.slack.delivery import deliver
+from bot.slack.payloads import is_paste, request_id, thread_of
 from handlers.deps import Deps
 
 log = logging.getLogger(__name__)
-
-PASTE_SUBTYPES = frozenset({None, "thread_broadcast", "file_share"})
-"""Message subtypes a person's paste can have; edits, joins, deletions and bots are others."""
-
-
-def is_paste(event: dict[str, Any], bot_user_id: str | None) -> bool:
-    """Whether a message event is something a person posted that the bot may answer.
-
-    Messages mentioning the bot are left to the mention listener, which answers those.
-    """
-    text = event.get("text") or ""
-    return (
-        event.get("subtype") in PASTE_SUBTYPES
-        and not event.get("bot_id")
-        and not event.get("hidden")
-        and bool(event.get("user"))
-        and event.get("user") != bot_user_id
-        and bool(text.strip())
-        and not mentions(text, bot_user_id)
-    )
-
 
 def register(app: AsyncApp, deps: Deps) -> None:
     """Listen for messages in channels the bot is in."""

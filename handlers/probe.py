@@ -25,7 +25,7 @@ from bot.probing import (
     target_from_button,
     target_from_command,
 )
-from bot.render.blocks import ACTION_PROBE, Message, escape
+from bot.render.blocks import Message, escape
 from bot.render.probe_blocks import (
     render_probe,
     render_probe_message,
@@ -34,19 +34,12 @@ from bot.render.probe_blocks import (
     render_reply,
     with_probe,
 )
-from bot.slack_retry import Delivery, deliver, post_to_response_url
-from handlers.answers import request_id, thread_of
+from bot.slack.delivery import Delivery, deliver, respond_ephemeral
+from bot.slack.ids import ACTION_PROBE
+from bot.slack.payloads import request_id, thread_of
 from handlers.deps import Deps
 
 log = logging.getLogger(__name__)
-
-
-async def _respond(url: str, message: Message, rid: str, *, replace: bool) -> None:
-    body: dict[str, Any] = {"response_type": "ephemeral", "replace_original": replace,
-                            "text": message.text}
-    if message.blocks:
-        body["blocks"] = message.blocks
-    await post_to_response_url(url, body, rid)
 
 
 async def _probed(prober: Prober, target: ProbeTarget,
@@ -65,17 +58,17 @@ async def answer_command(prober: Prober | None, command: dict[str, Any], argumen
     """``/registry-why probe <argument>``: progress, then the result, for the asker alone."""
     rid, url = request_id(command), command["response_url"]
     if prober is None:
-        await _respond(url, Message(escape(PROBE_OFF)), rid, replace=False)
+        await respond_ephemeral(url, Message(escape(PROBE_OFF)), rid)
         return
     target = target_from_command(argument)
     if isinstance(target, NotProbed):
-        await _respond(url, Message(escape(target.reason)), rid, replace=False)
+        await respond_ephemeral(url, Message(escape(target.reason)), rid)
         return
-    await _respond(url, render_probing_message(str(target.image)), rid, replace=False)
+    await respond_ephemeral(url, render_probing_message(str(target.image)), rid)
     result = await _probed(prober, target,
                            Requester(command["user_id"], command.get("channel_id")))
     done = Message(escape(PROBE_FAILED)) if result is None else render_probe_message(result)
-    await _respond(url, done, rid, replace=True)
+    await respond_ephemeral(url, done, rid, replace=True)
 
 
 async def _in_ephemeral_reply(prober: Prober, body: dict[str, Any], target: ProbeTarget,
@@ -83,14 +76,14 @@ async def _in_ephemeral_reply(prober: Prober, body: dict[str, Any], target: Prob
     # Only its reader sees an ephemeral reply, so every result may be shown in it.
     url, reply = body["response_url"], render_reply(target)
     probing = with_probe(reply.blocks, render_probing(str(target.image)))
-    await _respond(url, Message(reply.text, probing), rid, replace=True)
+    await respond_ephemeral(url, Message(reply.text, probing), rid, replace=True)
     result = await _probed(prober, target, requester)
     if result is None:
-        await _respond(url, reply, rid, replace=True)
-        await _respond(url, Message(escape(PROBE_FAILED)), rid, replace=False)
+        await respond_ephemeral(url, reply, rid, replace=True)
+        await respond_ephemeral(url, Message(escape(PROBE_FAILED)), rid)
         return
-    await _respond(url, Message(reply.text, with_probe(reply.blocks, render_probe(result))), rid,
-                   replace=True)
+    shown = Message(reply.text, with_probe(reply.blocks, render_probe(result)))
+    await respond_ephemeral(url, shown, rid, replace=True)
 
 
 async def _in_thread_reply(prober: Prober, client: AsyncWebClient, channel: str,
@@ -127,7 +120,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await ack()
         rid, prober = request_id(body), deps.prober
         if prober is None:  # a button on a reply from before the probe was turned off
-            await _respond(body["response_url"], Message(escape(PROBE_OFF)), rid, replace=False)
+            await respond_ephemeral(body["response_url"], Message(escape(PROBE_OFF)), rid)
             return
         reply = body.get("message")
         if (body.get("container") or {}).get("is_ephemeral"):
@@ -135,8 +128,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         target = target_from_button(str(action.get("value") or ""),
                                     None if reply is None else reply.get("blocks") or [])
         if isinstance(target, NotProbed):
-            await _respond(body["response_url"], Message(escape(target.reason)), rid,
-                           replace=False)
+            await respond_ephemeral(body["response_url"], Message(escape(target.reason)), rid)
             return
         channel = body["channel"]["id"]
         requester = Requester(body["user"]["id"], channel)

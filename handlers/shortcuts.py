@@ -8,12 +8,13 @@ from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.render.blocks import SHORTCUT_CALLBACK, render_diagnosis
+from bot.render.answer import render_answer
+from bot.render.blocks import render_diagnosis
 from bot.render.incident_blocks import with_note
 from bot.service import Explained
-from bot.slack_retry import Delivery, deliver, post_to_response_url
-from bot.slack_text import message_text
-from handlers.answers import render_answer, request_id, thread_of
+from bot.slack.delivery import Delivery, deliver, respond_ephemeral
+from bot.slack.ids import SHORTCUT_CALLBACK
+from bot.slack.payloads import message_text, request_id, thread_of
 from handlers.deps import Deps
 
 
@@ -42,11 +43,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 await service.count_shown(answer)
                 return
         private = render_answer(answer, shareable=False, probe=service.probe_enabled)
-        await post_to_response_url(
-            shortcut["response_url"],
-            {"response_type": "ephemeral", "replace_original": False, **private.as_kwargs()},
-            rid,
-        )
+        await respond_ephemeral(shortcut["response_url"], private, rid)
         await service.count_shown(answer)
 
     app.message_shortcut(SHORTCUT_CALLBACK)(deps.in_flight.track(on_shortcut))

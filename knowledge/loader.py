@@ -11,11 +11,12 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from knowledge.entry import Entry
+from knowledge.errors import KnowledgeError
 
 ENTRIES_DIR = Path(__file__).with_name("entries")
 
 
-class KnowledgeBaseError(Exception):
+class KnowledgeBaseError(KnowledgeError):
     """An entry file that cannot be used, with the file and field to fix."""
 
 

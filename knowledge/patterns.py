@@ -18,6 +18,8 @@ import re
 from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import Any
 
+from knowledge.errors import KnowledgeError
+
 MAX_BOUND = 1000
 """The largest repeat bound a pattern may use."""
 
@@ -27,7 +29,7 @@ MIN_ANCHOR = 3
 _REPEATS = {"MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"}
 
 
-class PatternError(ValueError):
+class PatternError(KnowledgeError):
     """A knowledge-base pattern that could make classification slow or cannot compile."""
 
 

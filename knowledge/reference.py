@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from typing import NoReturn
 
+from knowledge.errors import KnowledgeError
+
 
 @dataclass(frozen=True, slots=True)
 class ImageReference:
@@ -37,7 +39,7 @@ class ImageReference:
         return text
 
 
-class InvalidReference(ValueError):
+class InvalidReference(KnowledgeError):
     """Text that is not a valid image reference: the message says what is wrong and how to fix it.
 
     ``problem`` holds that explanation alone, ``text`` the reference as given.

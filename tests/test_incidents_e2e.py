@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 import aiohttp
 import pytest
 
-from bot.render.blocks import ACTION_PROBE
+from bot.slack.ids import ACTION_PROBE
 from tests.support.bot_process import BotProcess, bot_processes
 from tests.support.redis_server import RedisServer
 from tests.support.registries_toml import loopback_entry

@@ -3,7 +3,7 @@ outcomes show a registry answering again."""
 
 from __future__ import annotations
 
-from knowledge.loader import knowledge_base
+from knowledge import knowledge_base
 
 
 def is_outage(class_id: str) -> bool:

@@ -7,7 +7,7 @@ from typing import Any, Protocol
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.render.blocks import Message
-from bot.slack_retry import Delivery, deliver
+from bot.slack.delivery import Delivery, deliver
 
 
 class Publisher(Protocol):

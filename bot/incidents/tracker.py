@@ -38,8 +38,7 @@ from bot.probing import Prober, ProbeTarget
 from bot.render.incident_blocks import render_card, render_resolution
 from bot.settings import Settings
 from bot.store import Keys, Store, StoreUnavailable
-from knowledge.diagnosis import Diagnosis
-from knowledge.reference import ImageReference, InvalidReference, parse_reference
+from knowledge import Diagnosis, ImageReference, InvalidReference, parse_reference
 
 log = logging.getLogger(__name__)
 

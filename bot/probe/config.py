@@ -22,15 +22,16 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from bot.errors import RegistryWhyError
 from bot.probe.policy import Resolver, system_resolver
-from knowledge.paste import read_paste
+from bot.slack.ids import CHANNEL_ID
+from knowledge import read_paste
 
 Scheme = Literal["https", "http"]
 OAuth2Grant = Literal["off", "password", "refresh_token"]
 
 _HOST_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*")
 _SCOPE = re.compile(r"[a-z0-9*?._/-]+")
-_CHANNEL = re.compile(r"[A-Z0-9]+")
 _HOST_HELP = (
     "must be a host name or IP address with an optional port, like registry.example.com:5000 "
     "(no scheme, path or user; a malformed value is not repeated here, as it may hold a "
@@ -40,7 +41,7 @@ _ENV_NAME = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
 """A password_env value that reads as a variable's name, and so may be quoted in messages."""
 
 
-class ConfigError(Exception):
+class ConfigError(RegistryWhyError):
     """The registries file cannot be used; the message names the file, table and field to fix."""
 
 
@@ -302,7 +303,7 @@ class RegistryModel(_Strict):
     @classmethod
     def _channels(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for channel in value:
-            if not _CHANNEL.fullmatch(channel):
+            if not CHANNEL_ID.fullmatch(channel):
                 raise ValueError(f"{channel!r} is not a Slack channel id (like C0123ABCD)")
         return value
 

@@ -15,6 +15,8 @@ import socket
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
+from bot.errors import RegistryWhyError
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 """``resolver(host, port)`` -> the addresses ``host`` resolves to, as text."""
@@ -80,7 +82,7 @@ _GLOBAL_UNICAST = ipaddress.ip_network("2000::/3")
 """The only IPv6 block IANA allocates for global unicast: everything outside it is reserved."""
 
 
-class ProbeRefused(Exception):
+class ProbeRefused(RegistryWhyError):
     """The policy forbids this connection; nothing was sent. ``reason`` is safe to show."""
 
     def __init__(self, reason: str) -> None:
@@ -88,7 +90,7 @@ class ProbeRefused(Exception):
         self.reason = reason
 
 
-class DnsFailure(Exception):
+class DnsFailure(RegistryWhyError):
     """A host name did not resolve; ``detail`` says how (no such name, temporary failure)."""
 
     def __init__(self, host: str, detail: str) -> None:

@@ -25,7 +25,7 @@ from bot.probe.policy import ProbeRefused
 from bot.probe.sequence import InvalidTarget, observe
 from bot.probe.verdict import Verdict, judge
 from bot.store.keys import Keys
-from knowledge.reference import ImageReference
+from knowledge import ImageReference
 
 log = logging.getLogger(__name__)
 audit = logging.getLogger("bot.probe.audit")

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 
 import httpx
 
+from bot.errors import RegistryWhyError
 from bot.probe.challenge import Challenge, parse_challenges, pick
 from bot.probe.config import ConfigError, Credential, ProbeOptions, RegistryProfile
 from bot.probe.evidence import sanitize, short_digest
@@ -76,7 +77,7 @@ _STATE_OUTCOME: dict[PassState, str | None] = {
 _MERGED = frozenset({AUTH_REQUIRED, ACCESS_DENIED, REPOSITORY_NOT_FOUND, MANIFEST_UNKNOWN})
 
 
-class InvalidTarget(ValueError):
+class InvalidTarget(RegistryWhyError):
     """The repository or reference does not fit the distribution grammar; nothing was sent."""
 
 

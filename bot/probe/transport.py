@@ -24,12 +24,13 @@ import certifi
 import httpcore
 import httpx
 
+from bot.errors import RegistryWhyError
 from bot.probe.policy import AddressPins, ProbeRefused
 
 USER_AGENT = "registry-why-probe/0.1"
 
 
-class TransportFailure(Exception):
+class TransportFailure(RegistryWhyError):
     """No usable HTTP answer: ``outcome`` is the error class id (None if it has none)."""
 
     def __init__(self, outcome: str | None, detail: str) -> None:

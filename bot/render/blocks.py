@@ -15,13 +15,27 @@ from typing import Any
 
 from bot.render.button_state import pack
 from bot.render.terminal import close_cause, redaction_notice, short_evidence
+from bot.slack.ids import (
+    ACTION_FULL_GUIDE,
+    ACTION_HELPFUL,
+    ACTION_NOT_HELPFUL,
+    ACTION_PROBE,
+    ACTION_SHARE,
+    ACTIONS_BLOCK,
+    COMMAND,
+)
 from bot.stats import RATE_DAYS, HomeStats
-from knowledge.diagnosis import Diagnosis
-from knowledge.entry import Entry, RegistryFamily
-from knowledge.guide import Guide, GuideStep, access_checks
-from knowledge.loader import knowledge_base
-from knowledge.reference import ImageReference
-from knowledge.registries import family_label
+from knowledge import (
+    Diagnosis,
+    Entry,
+    Guide,
+    GuideStep,
+    ImageReference,
+    RegistryFamily,
+    access_checks,
+    family_label,
+    knowledge_base,
+)
 
 Block = dict[str, Any]
 
@@ -33,18 +47,6 @@ MAX_CONTEXT_ELEMENTS = 10
 MAX_TEXT = 3000
 """Fallback ``text`` is kept short: it shows in notifications, Slack allows far more."""
 
-COMMAND = "/registry-why"
-SHORTCUT_CALLBACK = "explain_registry_error"
-ACTION_SHARE = "share_in_channel"
-ACTION_FULL_GUIDE = "show_full_guide"
-ACTION_HELPFUL = "feedback_helpful"
-ACTION_NOT_HELPFUL = "feedback_not_helpful"
-ACTION_PROBE = "probe_registry"
-"""Offered only when the probe is enabled; its listener is ``handlers.probe``. Its value is the
-packed diagnosis on a diagnosis reply (see ``button_state``) and the bare image reference on an
-image card."""
-ACTIONS_BLOCK = "registry-why-actions"
-"""The block id of a reply's buttons (probe results go just above it)."""
 
 _PARTIAL_ENTITY = re.compile(r"&[a-z]{0,3}$")
 

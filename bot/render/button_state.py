@@ -10,22 +10,33 @@ masked-secret kinds) as compact JSON within Slack's
 
 from __future__ import annotations
 
+import logging
+
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from knowledge.context import Context, Registry
-from knowledge.diagnosis import Diagnosis
-from knowledge.entry import Environment, Operation, RegistryFamily
-from knowledge.guide import build_guide
-from knowledge.loader import knowledge_base
-from knowledge.paste import Redaction
-from knowledge.reference import ImageReference
+from bot.errors import RegistryWhyError
+from knowledge import (
+    Context,
+    Diagnosis,
+    Environment,
+    ImageReference,
+    Operation,
+    Redaction,
+    Registry,
+    RegistryFamily,
+    build_guide,
+    knowledge_base,
+)
 
 MAX_VALUE = 2000
 """Slack's limit for a button's ``value``."""
 _EVIDENCE_BUDGET = 600
 
 
-class ButtonStateError(ValueError):
+log = logging.getLogger(__name__)
+
+
+class ButtonStateError(RegistryWhyError, ValueError):
     """A button value that cannot be turned back into a diagnosis."""
 
 
@@ -110,6 +121,16 @@ def _dump(state: ButtonState) -> str:
     # free of anything Slack could read as a mention; they decode to the same text.
     json = state.model_dump_json(exclude_defaults=True)
     return json.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+
+
+def restore(value: str, request_id: str) -> Diagnosis | None:
+    """The diagnosis a clicked button carried, or None (logged) when it cannot be rebuilt: a
+    button from an older version of the bot, or a forged value."""
+    try:
+        return unpack(value)
+    except ButtonStateError as exc:
+        log.warning("%s: cannot use the button's value: %s", request_id, exc)
+        return None
 
 
 def unpack(value: str) -> Diagnosis:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from knowledge.diagnosis import Diagnosis
-from knowledge.guide import GuideStep
+from knowledge import Diagnosis, GuideStep
 
 
 def _steps(steps: tuple[GuideStep, ...]) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from bot.incidents.model import Board, IncidentView, Note, RegistryRow
 from bot.render.blocks import Block, Message, escape, truncate
-from knowledge.loader import knowledge_base
+from knowledge import knowledge_base
 
 MAX_CAUSES = 3
 MAX_CHANNELS = 20

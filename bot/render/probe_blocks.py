@@ -15,7 +15,6 @@ from bot.incidents.classes import answers_again, is_outage
 from bot.probe import ProbeResult
 from bot.probing import ProbeTarget
 from bot.render.blocks import (
-    ACTIONS_BLOCK,
     MAX_BLOCKS,
     MAX_SECTION,
     MAX_TEXT,
@@ -26,11 +25,8 @@ from bot.render.blocks import (
     render_image,
     truncate,
 )
-from knowledge.loader import knowledge_base
-from knowledge.registries import registry_family
-
-PROBE_BLOCK = "registry-why-probe"
-"""Block ids of probe output start with this, so a later probe replaces an earlier one."""
+from bot.slack.ids import ACTIONS_BLOCK, PROBE_BLOCK
+from knowledge import knowledge_base, registry_family
 
 _VERDICTS = {
     "confirmed": (":white_check_mark:", "Confirmed", "The registry shows the same from here."),

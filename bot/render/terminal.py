@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from bot.probe import ProbeResult
-from knowledge.diagnosis import Diagnosis
-from knowledge.guide import GuideStep, ShortAnswer, access_checks
-from knowledge.loader import knowledge_base
-from knowledge.reference import ImageReference
-from knowledge.registries import family_label, registry_family
+from knowledge import (
+    Diagnosis,
+    GuideStep,
+    ImageReference,
+    ShortAnswer,
+    access_checks,
+    family_label,
+    knowledge_base,
+    registry_family,
+)
 
 _SECTIONS = (
     ("confirm", "1. Confirm this is your error"),

@@ -10,8 +10,10 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 
+from bot.errors import RegistryWhyError
 
-class StoreUnavailable(Exception):
+
+class StoreUnavailable(RegistryWhyError):
     """The backing service (Redis) cannot be reached; the message says which and why."""
 
 

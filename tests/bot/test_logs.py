@@ -17,10 +17,10 @@ from urllib.parse import urlencode
 import aiohttp
 import pytest
 
-from bot.app import build_runtime
 from bot.logs import JsonFormatter, Masker, configure_logging
 from bot.observe import FIELDS
 from bot.settings import load_settings
+from bot.slack.app import build_runtime
 from tests.support.bot_process import bot_processes
 from tests.support.pastes import ECR_NO_CREDENTIALS, GITHUB_TOKEN, WITH_SECRET
 from tests.support.redis_server import RedisServer

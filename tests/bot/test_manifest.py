@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.render.blocks import COMMAND, SHORTCUT_CALLBACK
+from bot.slack.ids import COMMAND, SHORTCUT_CALLBACK
 
 MANIFEST = Path(__file__).resolve().parents[2] / "deploy" / "slack-app-manifest.yaml"
 

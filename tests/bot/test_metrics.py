@@ -14,8 +14,8 @@ from pathlib import Path
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.app import build_runtime
-from bot.server import start
+from bot.slack.app import build_runtime
+from bot.slack.server import start
 from tests.support.pastes import CHAT, ECR_NO_CREDENTIALS
 from tests.support.redis_server import RedisServer
 from tests.support.slack_api import APP_TOKEN, RESPONSE_URL_METHOD, SlackApi

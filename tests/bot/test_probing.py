@@ -21,8 +21,9 @@ from bot.probing import (
     target_from_button,
     target_from_command,
 )
-from bot.render.blocks import ACTION_PROBE, render_diagnosis, render_image
+from bot.render.blocks import render_diagnosis, render_image
 from bot.render.button_state import pack
+from bot.slack.ids import ACTION_PROBE
 from knowledge.diagnosis import diagnose
 from knowledge.reference import parse_reference
 from tests.support.pastes import DOCKER_HUB_RATE_LIMIT, ECR_IMAGE, ECR_PULL_SESSION

@@ -9,9 +9,6 @@ import pytest
 from slack_sdk.models.views import View
 
 from bot.render.blocks import (
-    ACTION_FULL_GUIDE,
-    ACTION_PROBE,
-    ACTION_SHARE,
     MAX_BLOCKS,
     MAX_SECTION,
     escape,
@@ -24,6 +21,7 @@ from bot.render.blocks import (
     truncate,
 )
 from bot.render.button_state import MAX_VALUE, ButtonStateError, pack, unpack
+from bot.slack.ids import ACTION_FULL_GUIDE, ACTION_PROBE, ACTION_SHARE
 from bot.stats import Feedback, FixRate, HomeStats
 from knowledge.diagnosis import Diagnosis, diagnose
 from knowledge.loader import knowledge_base

@@ -6,15 +6,8 @@ from typing import Any
 
 from bot.probe import ProbeResult
 from bot.probing import ProbeTarget
-from bot.render.blocks import (
-    ACTION_PROBE,
-    ACTIONS_BLOCK,
-    MAX_BLOCKS,
-    MAX_SECTION,
-    render_diagnosis,
-)
+from bot.render.blocks import MAX_BLOCKS, MAX_SECTION, render_diagnosis
 from bot.render.probe_blocks import (
-    PROBE_BLOCK,
     probe_text,
     render_probe,
     render_probe_message,
@@ -22,6 +15,7 @@ from bot.render.probe_blocks import (
     render_reply,
     with_probe,
 )
+from bot.slack.ids import ACTION_PROBE, ACTIONS_BLOCK, PROBE_BLOCK
 from knowledge.diagnosis import diagnose
 from knowledge.loader import knowledge_base
 from knowledge.reference import parse_reference

@@ -21,9 +21,9 @@ import aiohttp
 import pytest
 import redis
 
-from bot.app import build_runtime
-from bot.server import SOCKET_RETRY_FIRST, RunningBot, serve, start
 from bot.settings import SettingsError, load_settings
+from bot.slack.app import build_runtime
+from bot.slack.server import SOCKET_RETRY_FIRST, RunningBot, serve, start
 from tests.support.pastes import DOCKER_HUB_RATE_LIMIT, ECR_NO_CREDENTIALS
 from tests.support.ports import free_port
 from tests.support.redis_server import RedisServer
@@ -313,7 +313,7 @@ def test_serve_runs_until_sigterm(slack_api_sync_url: str) -> None:
     env.update(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET,
                SLACK_API_URL=slack_api_sync_url, PORT="0", REGISTRY_WHY_HOST="127.0.0.1",
                PYTHONPATH=os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]))
-    code = ("from bot.server import serve; from bot.settings import load_settings; "
+    code = ("from bot.slack.server import serve; from bot.settings import load_settings; "
             "serve(load_settings())")
     process = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env,
                                stderr=subprocess.PIPE, text=True)

@@ -15,9 +15,9 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.app import build_runtime
 from bot.observe import EVENTS_LOGGER, FIELDS
-from bot.server import start
+from bot.slack.app import build_runtime
+from bot.slack.server import start
 from tests.support.bot_process import BotProcess, bot_processes
 from tests.support.pastes import ECR_NO_CREDENTIALS
 from tests.support.slack_api import APP_TOKEN, SlackApi, serving

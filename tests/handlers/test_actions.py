@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from bot.render.blocks import ACTION_FULL_GUIDE, ACTION_HELPFUL, ACTION_NOT_HELPFUL, ACTION_SHARE
+from bot.slack.ids import ACTION_FULL_GUIDE, ACTION_HELPFUL, ACTION_NOT_HELPFUL, ACTION_SHARE
 from tests.support.pastes import ECR_PULL_SESSION
 from tests.support.slack_api import RESPONSE_URL_METHOD, SlackApi
 from tests.support.slack_requests import (

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from bot.render.blocks import ACTION_SHARE
 from bot.service import Answer
+from bot.slack.ids import ACTION_SHARE
 from tests.support.pastes import ECR_PULL_SESSION, GITHUB_TOKEN, IMAGE_ONLY, WITH_SECRET
 from tests.support.slack_api import RESPONSE_URL_METHOD, SlackApi
 from tests.support.slack_requests import USER, block_action, command_payload, running_bot

@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
-from bot.app import build_runtime
 from bot.probe import Requester
 from bot.probing import Prober, ProbeTarget
-from bot.render.blocks import ACTION_PROBE
 from bot.render.button_state import pack
 from bot.settings import SettingsError
+from bot.slack.app import build_runtime
+from bot.slack.ids import ACTION_PROBE
 from knowledge.diagnosis import diagnose
 from tests.support.probe_servers import (
     REGISTRY_HEADERS,

@@ -20,9 +20,9 @@ from urllib.parse import urlencode
 
 import aiohttp
 
-from bot.app import Runtime, build_runtime
-from bot.server import RunningBot, start
 from bot.settings import Settings
+from bot.slack.app import Runtime, build_runtime
+from bot.slack.server import RunningBot, start
 from bot.store import Store
 from tests.support.slack_api import APP_ID, BOT_TOKEN, BOT_USER_ID, TEAM_ID, SlackApi
 

@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from bot.app import build_prober
 from bot.probe import Requester, probe_image
 from bot.settings import Settings
+from bot.slack.app import build_prober
 from bot.store import open_store
 from knowledge.reference import parse_reference
 from tests.bot.probe.conftest import MakeConfig, Scripted

@@ -1,4 +1,5 @@
-"""The text of a Slack message to diagnose, wherever in the message the error is.
+"""Reading Slack payloads: the text of a message to diagnose, wherever in the message the error
+is; whether a message event is a person's paste; mentions; where a reply goes.
 
 People paste errors into ``text``; CI/CD and monitoring apps put them in attachments (``pretext``,
 ``title``, ``text``, ``fields``, ``fallback``) and in Block Kit blocks (section, header, context,
@@ -9,6 +10,7 @@ rich text). A message read for a shortcut or a mention is diagnosed on all of it
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -78,3 +80,50 @@ def _dicts(value: object) -> Iterator[Mapping[str, Any]]:
 
 def _str(value: object) -> str:
     return value if isinstance(value, str) else ""
+
+
+PASTE_SUBTYPES = frozenset({None, "thread_broadcast", "file_share"})
+"""Message subtypes a person's paste can have; edits, joins, deletions and bots are others."""
+
+
+def without_mention(slack_text: str, user_id: str | None) -> str:
+    """The text with mentions of ``user_id`` (the bot) removed."""
+    if not user_id:
+        return slack_text
+    return re.sub(rf"<@{re.escape(user_id)}(?:\|[^>]*)?>", " ", slack_text)
+
+
+def mentions(slack_text: str, user_id: str | None) -> bool:
+    """Whether the text mentions ``user_id``."""
+    return bool(user_id) and f"<@{user_id}" in slack_text
+
+
+def is_paste(event: Mapping[str, Any], bot_user_id: str | None) -> bool:
+    """Whether a message event is something a person posted that the bot may answer.
+
+    Messages mentioning the bot are left to the mention listener, which answers those.
+    """
+    text = event.get("text") or ""
+    return (
+        event.get("subtype") in PASTE_SUBTYPES
+        and not event.get("bot_id")
+        and not event.get("hidden")
+        and bool(event.get("user"))
+        and event.get("user") != bot_user_id
+        and bool(text.strip())
+        and not mentions(text, bot_user_id)
+    )
+
+
+def request_id(body: Mapping[str, Any]) -> str:
+    """A name for the request in logs: its event id, or its trigger id."""
+    if event_id := body.get("event_id"):
+        return f"event {event_id}"
+    if trigger_id := body.get("trigger_id"):
+        return f"trigger {trigger_id}"
+    return "request without id"
+
+
+def thread_of(message: Mapping[str, Any]) -> str:
+    """Where a reply to ``message`` goes: its thread, or a new thread under it."""
+    return str(message.get("thread_ts") or message["ts"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.slack_text import message_text
+from bot.slack.payloads import message_text
 
 
 def test_text_attachments_and_blocks_are_read_each_once() -> None:

@@ -23,14 +23,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
 from bot import logs
-from bot.in_flight import InFlight
 from bot.incidents.publisher import SlackPublisher
 from bot.incidents.tracker import IncidentTracker
 from bot.probe import ProbeCache, ProbeConfig
 from bot.probing import Prober
 from bot.service import Service
 from bot.settings import Settings, load_probe_config
-from bot.slack_retry import retry_handlers
+from bot.slack.delivery import retry_handlers
+from bot.slack.in_flight import InFlight
 from bot.store import Keys, Store, open_store
 
 log = logging.getLogger(__name__)

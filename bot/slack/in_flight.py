@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 from typing import ParamSpec
 
 from bot import observe
-from bot.slack_retry import post_to_response_url
+from bot.slack.delivery import respond_ephemeral
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +95,4 @@ async def _reply_lost(exc: Exception) -> None:
     where = "".join(traceback.format_list(traceback.extract_tb(exc.__traceback__)))
     log.error("reply lost: %s failed with %s\n%s", name, type(exc).__name__, where.rstrip())
     if record is not None and record.response_url:
-        await post_to_response_url(
-            record.response_url,
-            {"response_type": "ephemeral", "replace_original": False, "text": SORRY}, name)
+        await respond_ephemeral(record.response_url, SORRY, name)

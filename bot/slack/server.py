@@ -39,9 +39,9 @@ from slack_sdk.socket_mode.aiohttp import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 
 from bot import metrics, observe
-from bot.app import Runtime, build_runtime
 from bot.logs import configure_logging, settings_secrets
 from bot.settings import Settings, SettingsError
+from bot.slack.app import Runtime, build_runtime
 
 log = logging.getLogger(__name__)
 

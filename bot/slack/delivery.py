@@ -29,6 +29,7 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot import observe
+from bot.render.blocks import Message
 
 log = logging.getLogger(__name__)
 
@@ -194,3 +195,15 @@ async def post_to_response_url(url: str, body: dict[str, Any], request_id: str) 
     if not body.get("delete_original"):
         observe.reply_posted(RESPONSE_URL)
     return True
+
+
+async def respond_ephemeral(url: str, reply: Message | str, request_id: str, *,
+                            replace: bool = False) -> bool:
+    """Answer only the person who asked, through their request's ``response_url``;
+    ``replace`` swaps the message they clicked in (an ephemeral one) for this one."""
+    message = reply if isinstance(reply, Message) else Message(reply)
+    body: dict[str, Any] = {"response_type": "ephemeral", "replace_original": replace,
+                            "text": message.text}
+    if message.blocks:
+        body["blocks"] = message.blocks
+    return await post_to_response_url(url, body, request_id)
