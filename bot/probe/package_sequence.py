@@ -350,7 +350,7 @@ async def _npm(probe: _Probe, auth: str | None, lines: _Lines, status: list[int]
         lines.add(f"{what}: 200 JSON without versions or dist-tags: not npm package metadata")
         raise _misconfigured()
     count = len(versions) if isinstance(versions, dict) else 0
-    lines.add(f"{what}: 200, package metadata ({count} versions)")
+    lines.add(f"{what}: 200, package metadata ({count} version{'' if count == 1 else 's'})")
     version = probe.target.version or ""
     found = version in (versions if isinstance(versions, dict) else {}) or version in (
         tags if isinstance(tags, dict) else {})
