@@ -108,9 +108,8 @@ def _unclear(obs: Observation, about: str) -> Judgement:
 def _transport(suspected: str, obs: Observation, target: PackageTarget) -> Judgement:
     if obs.transport == suspected:
         return ("confirmed", f"the bot sees the same: {summary(suspected)}")
-    if suspected == SERVER_ERROR and any(p.state == "server-error" for p in obs.passes()):
-        return ("confirmed", "the registry answers the bot's metadata request with a server "
-                "error")
+    if suspected in (SERVER_ERROR, PROXY) and any(p.outcome == suspected for p in obs.passes()):
+        return ("confirmed", f"the bot's metadata request gets the same: {summary(suspected)}")
     if not obs.reached:
         return _stopped(obs)
     tls = (TLS_UNKNOWN_AUTHORITY, TLS_HOSTNAME_MISMATCH, TLS_EXPIRED)
