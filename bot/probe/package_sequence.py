@@ -293,6 +293,25 @@ def _fail_on_status(reply: Reply, auth: str | None, lines: _Lines, what: str) ->
     raise _Stop("failed")
 
 
+async def _fetched(
+    probe: _Probe, method: str, url: str, auth: str | None, accept: str, lines: _Lines,
+    status: list[int],
+) -> tuple[Reply, str]:
+    """A 200 answer to one request and how to name that request, else the pass ends."""
+    reply = await _request(probe, method, url, auth, accept, lines, status)
+    what = f"{method} {_shown(reply.url)}"
+    _fail_on_status(reply, auth, lines, what)
+    return reply, what
+
+
+def _not_a_page(reply: Reply, lines: _Lines, what: str, expected: str) -> None:
+    """End the pass as misconfigured when a 200 is a web page where ``expected`` should be."""
+    if is_html(reply):
+        lines.add(f"{what}: 200 with a web page, not {expected}: the URL is a web UI or a "
+                  "wrong path")
+        raise _misconfigured()
+
+
 def _media_type(reply: Reply) -> str:
     return (reply.header("content-type") or "").partition(";")[0].strip().lower()
 
@@ -330,13 +349,8 @@ def _in_truncated(body: bytes, version: str) -> bool | None:
 
 async def _npm(probe: _Probe, auth: str | None, lines: _Lines, status: list[int]) -> PassState:
     url = f"{probe.base}/{probe.target.name.replace('/', '%2f')}"
-    reply = await _request(probe, "GET", url, auth, NPM_ACCEPT, lines, status)
-    what = f"GET {_shown(reply.url)}"
-    _fail_on_status(reply, auth, lines, what)
-    if is_html(reply):
-        lines.add(f"{what}: 200 with a web page, not the npm registry's JSON: the URL is a web "
-                  "UI or a wrong path")
-        raise _misconfigured()
+    reply, what = await _fetched(probe, "GET", url, auth, NPM_ACCEPT, lines, status)
+    _not_a_page(reply, lines, what, "the npm registry's JSON")
     data = read_json(reply.body)
     if not isinstance(data, dict):
         if reply.truncated and reply.body.lstrip().startswith(b"{"):
@@ -400,9 +414,7 @@ async def _pypi(probe: _Probe, auth: str | None, lines: _Lines, status: list[int
     root = probe.profile.root
     index = probe.base if root.endswith(("/simple", "/+simple")) else f"{probe.base}/simple"
     url = f"{index}/{probe.target.key}/"
-    reply = await _request(probe, "GET", url, auth, PYPI_ACCEPT, lines, status)
-    what = f"GET {_shown(reply.url)}"
-    _fail_on_status(reply, auth, lines, what)
+    reply, what = await _fetched(probe, "GET", url, auth, PYPI_ACCEPT, lines, status)
     media = _media_type(reply)
     versions: set[str] = set()
     if media == PYPI_JSON:
@@ -442,14 +454,9 @@ async def _pypi(probe: _Probe, auth: str | None, lines: _Lines, status: list[int
 async def _maven(probe: _Probe, auth: str | None, lines: _Lines, status: list[int]) -> PassState:
     group, _, artifact = probe.target.name.partition(":")
     folder = f"{probe.base}/{group.replace('.', '/')}/{artifact}"
-    reply = await _request(probe, "HEAD", f"{folder}/maven-metadata.xml", auth, "*/*", lines,
-                           status)
-    what = f"HEAD {_shown(reply.url)}"
-    _fail_on_status(reply, auth, lines, what)
-    if is_html(reply):
-        lines.add(f"{what}: 200 with a web page, not maven-metadata.xml: the URL is a web UI or "
-                  "a wrong path")
-        raise _misconfigured()
+    reply, what = await _fetched(probe, "HEAD", f"{folder}/maven-metadata.xml", auth, "*/*",
+                                 lines, status)
+    _not_a_page(reply, lines, what, "maven-metadata.xml")
     lines.add(f"{what}: 200, the artifact has metadata")
     version = probe.target.version
     if version is None:
@@ -535,10 +542,8 @@ async def _nuget(probe: _Probe, auth: str | None, lines: _Lines, status: list[in
                   "host, which the probe does not contact")
         raise _Stop("failed")
     lines.add(f"{what}: 200, a v3 service index")
-    reply = await _request(probe, "GET", str(registration), auth, "application/json", lines,
-                           status)
-    what = f"GET {_shown(reply.url)}"
-    _fail_on_status(reply, auth, lines, what)
+    reply, what = await _fetched(probe, "GET", str(registration), auth, "application/json",
+                                 lines, status)
     data = read_json(_body(reply))
     if not isinstance(data, dict) or not isinstance(data.get("items"), list):
         lines.add(f"{what}: 200, but not a registration index")

@@ -117,11 +117,14 @@ async def probe_package(
     written to the ``bot.probe.audit`` log.
     """
     started = time.monotonic()
-    label = f"{ecosystem[:20]} package {name[:100]}" + (f"@{version[:40]}" if version else "")
+    # Until the name is checked it is the user's text: shown (and logged) only sanitised.
+    label = sanitize(f"{ecosystem[:20]} package {name[:100]}"
+                     + (f"@{version[:40]}" if version else ""))
     try:
         target = package_target(ecosystem, name, version)
     except InvalidPackage as invalid:
-        result = _unconcluded(label, ecosystem, name[:100], suspected, sanitize(str(invalid)))
+        result = _unconcluded(label, ecosystem[:20], label.partition(" package ")[2], suspected,
+                              sanitize(str(invalid)))
     else:
         label = f"{ecosystem} package {target}"
         try:

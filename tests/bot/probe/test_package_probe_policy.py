@@ -11,6 +11,7 @@ import base64
 import json
 import logging
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -208,6 +209,37 @@ async def test_without_a_registry_url_only_a_sole_listed_registry_is_probed(
 
 
 # -- status answers, the cache, a bug ---------------------------------------------------------
+
+
+async def test_a_silent_registry_times_out(
+    make_config: MakeConfig, blackhole: tuple[str, int]
+) -> None:
+    url = f"https://127.0.0.1:{blackhole[1]}/"
+    config = make_config(package_entry("npm", url))
+    result = await probe_package("npm", "demo-lib", registry_url=url,
+                                 suspected="network-timeout", config=config)
+    assert (result.outcome, result.verdict) == ("network-timeout", "confirmed")
+    assert any("TLS handshake" in line for line in result.evidence)
+
+
+async def test_a_name_that_does_not_resolve(make_config: MakeConfig) -> None:
+    async def nxdomain(host: str, port: int) -> list[str]:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    base = make_config(package_entry("maven", "https://maven.corp.example/releases/"))
+    config = ProbeConfig(base.registries, base.options, nxdomain, base.packages)
+    result = await probe_package("maven", "org.acme:core", suspected="dns-resolution",
+                                 registry_url="https://maven.corp.example/releases/",
+                                 config=config)
+    assert (result.outcome, result.verdict) == ("dns-resolution", "confirmed")
+    assert "NXDOMAIN" in result.evidence[0]
+
+
+async def test_a_typed_secret_is_not_echoed(make_config: MakeConfig) -> None:
+    token = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
+    config = make_config(package_entry("npm", "https://npm.example.com/"))
+    result = await probe_package("npm", f"{token} x", config=config, suspected="auth-required")
+    assert token not in json.dumps([result.image, result.package, result.evidence])
 
 
 @pytest.mark.parametrize(
