@@ -326,16 +326,16 @@ def _body(reply: Reply) -> bytes:
         return b""
 
 
-def _version_line(found: bool | None, target: PackageTarget) -> str:
-    if found is None:
-        return f"version {target.version}: not checked (the metadata is larger than the cap)"
-    return f"version {target.version}: " + ("listed" if found else "not listed")
-
-
-def _versioned(target: PackageTarget, found: bool | None, lines: _Lines) -> PassState:
+def _versioned(
+    target: PackageTarget, found: bool | None, lines: _Lines,
+    unknown: str = "the metadata is larger than the cap",
+) -> PassState:
+    """The pass's end once the package is there: is the version (if any) listed too?
+    ``None`` for ``found`` means it could not be told, for the reason ``unknown``."""
     if target.version is None:
         return "pullable"
-    lines.add(_version_line(found, target))
+    said = {True: "listed", False: "not listed", None: f"not checked ({unknown})"}[found]
+    lines.add(f"version {target.version}: {said}")
     return "manifest-missing" if found is False else "pullable"
 
 
@@ -461,8 +461,10 @@ async def _maven(probe: _Probe, auth: str | None, lines: _Lines, status: list[in
     version = probe.target.version
     if version is None:
         return "pullable"
-    pom = await _request(probe, "HEAD", f"{folder}/{version}/{artifact}-{version}.pom", auth,
-                         "*/*", lines, status)
+    # A snapshot's files carry a timestamp for a name; its own metadata file does not.
+    leaf = "maven-metadata.xml" if version.endswith("-SNAPSHOT") else f"{artifact}-{version}.pom"
+    pom = await _request(probe, "HEAD", f"{folder}/{version}/{leaf}", auth, "*/*", lines,
+                         status)
     if pom.status == 404:
         lines.add(f"HEAD {_shown(pom.url)}: 404")
         return _versioned(probe.target, False, lines)
@@ -498,19 +500,65 @@ def _nuget_version(version: str) -> str:
     return ".".join(parts) + (f"-{pre}" if pre else "")
 
 
-def _registered_versions(data: dict[str, object]) -> set[str] | None:
-    """Versions in a registration index's pages, None when pages are not inlined."""
+SemVer = tuple[tuple[int, ...], int, tuple[tuple[int, int, str], ...]]
+
+
+def _semver(version: str) -> SemVer | None:
+    """A NuGet version as SemVer 2.0.0 orders it (a release after its pre-releases), or None
+    when it is not one."""
+    core, _, pre = _nuget_version(version).partition("-")
+    numbers = core.split(".")
+    if not all(n.isdigit() for n in numbers) or len(numbers) > 4:
+        return None
+    release = tuple(int(n) for n in numbers) + (0,) * (4 - len(numbers))
+    labels = tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in pre.split(".") if pre)
+    return release, 0 if pre else 1, labels
+
+
+def _leaf_versions(leaves: object) -> set[str]:
+    """The normalised versions of a registration page's leaves."""
     found: set[str] = set()
+    for leaf in leaves if isinstance(leaves, list) else []:
+        entry = leaf.get("catalogEntry") if isinstance(leaf, dict) else None
+        if isinstance(entry, dict) and isinstance(entry.get("version"), str):
+            found.add(_nuget_version(entry["version"]))
+    return found
+
+
+async def _registered(
+    probe: _Probe, data: dict[str, object], version: str, auth: str | None, lines: _Lines,
+    status: list[int],
+) -> tuple[bool | None, str]:
+    """Whether ``version`` is registered, reading at most the one page whose range holds it
+    when pages are not inlined (nuget.org pages packages with many versions); with why not,
+    when it cannot be told."""
+    wanted = _nuget_version(version)
+    key = _semver(version)
     pages = data.get("items")
     for page in pages if isinstance(pages, list) else []:
-        leaves = page.get("items") if isinstance(page, dict) else None
-        if not isinstance(leaves, list):
-            return None
-        for leaf in leaves:
-            entry = leaf.get("catalogEntry") if isinstance(leaf, dict) else None
-            if isinstance(entry, dict) and isinstance(entry.get("version"), str):
-                found.add(_nuget_version(entry["version"]))
-    return found
+        if not isinstance(page, dict):
+            continue
+        if isinstance(page.get("items"), list):
+            if wanted in _leaf_versions(page["items"]):
+                return True, ""
+            continue
+        lower, upper = _semver(str(page.get("lower"))), _semver(str(page.get("upper")))
+        if key is None or lower is None or upper is None:
+            return None, "the registration's version ranges cannot be read"
+        if not lower <= key <= upper:
+            continue
+        try:
+            url = httpx.URL(str(page.get("@id")))
+        except httpx.InvalidURL:
+            return None, "a registration page has no usable URL"
+        if not probe.same_origin(url):
+            return None, "the registration page is on another host"
+        reply, what = await _fetched(probe, "GET", str(url), auth, "application/json", lines,
+                                     status)
+        body = read_json(_body(reply))
+        lines.add(f"{what}: 200, a registration page")
+        return wanted in _leaf_versions(body.get("items") if isinstance(body, dict) else None), ""
+    return False, ""
 
 
 async def _nuget(probe: _Probe, auth: str | None, lines: _Lines, status: list[int]) -> PassState:
@@ -551,11 +599,8 @@ async def _nuget(probe: _Probe, auth: str | None, lines: _Lines, status: list[in
     lines.add(f"{what}: 200, the package is registered")
     if probe.target.version is None:
         return "pullable"
-    listed = _registered_versions(data)
-    if listed is None:
-        lines.add(f"version {probe.target.version}: not checked (the registration is paged)")
-        return "pullable"
-    return _versioned(probe.target, _nuget_version(probe.target.version) in listed, lines)
+    found, unknown = await _registered(probe, data, probe.target.version, auth, lines, status)
+    return _versioned(probe.target, found, lines, unknown)
 
 
 _ASK = {"npm": _npm, "pypi": _pypi, "maven": _maven, "nuget": _nuget}

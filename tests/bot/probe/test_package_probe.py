@@ -33,6 +33,7 @@ from tests.support.package_registries import (
     SideServers,
     new_account,
     static_repository_route,
+    write_maven_layout,
 )
 from tests.support.probe_servers import Canned, ScriptedRegistry, Seen
 
@@ -41,6 +42,8 @@ pytestmark = pytest.mark.integration
 DEMO = f"{MAVEN_GROUP}:{MAVEN_PARENT}"
 NUGET_ID = "Demo.Lib"
 NUGET_VERSIONS = ("1.0.0", "2.1.0-beta.1")
+PAGED_ID = "Paged.Lib"
+PAGED_PAGES = (("1.0.0", "1.5.0"), ("2.0.0-rc.1", "2.0.0"))
 
 
 def package_entry(
@@ -363,6 +366,29 @@ async def test_maven_artifact_and_version(
     assert (missing.outcome, missing.verdict) == ("package-not-found", "confirmed")
 
 
+async def test_maven_snapshot_version(
+    tmp_path: Path, package_pki: TestPki, make_config: MakeConfig
+) -> None:
+    # A deployed snapshot's files are named by timestamp; its version folder has its own
+    # maven-metadata.xml, which the probe asks for instead of a POM.
+    root = write_maven_layout(tmp_path / "repository")
+    snapshot = root / "org" / "example" / MAVEN_PARENT / "2.0-SNAPSHOT"
+    snapshot.mkdir()
+    (snapshot / f"{MAVEN_PARENT}-2.0-20240102.030405-1.pom").write_text("<project/>\n")
+    (snapshot / "maven-metadata.xml").write_text("<metadata/>\n")
+    with ScriptedRegistry(static_repository_route(root, {}, ""), tls=package_pki.server) as repo:
+        url = f"https://{repo.host}/open/"
+        config = configured(make_config, "maven", url, ca_file=package_pki.ca_cert)
+        found = await probe_package("maven", DEMO, version="2.0-SNAPSHOT", registry_url=url,
+                                    config=config)
+        missing = await probe_package("maven", DEMO, version="3.0-SNAPSHOT", registry_url=url,
+                                      config=config)
+    assert found.outcome == "ok", found.evidence
+    assert missing.outcome == "package-not-found", missing.evidence
+    assert repo.requests[1].path == (
+        f"/open/org/example/{MAVEN_PARENT}/2.0-SNAPSHOT/maven-metadata.xml")
+
+
 @pytest.mark.parametrize(
     ("who", "outcome"),
     [("nobody", "auth-required"), ("alice", "ok"), ("wrong", "auth-invalid-credentials"),
@@ -399,10 +425,32 @@ class NuGetFeed:
         return f"https://{self.server.host}/{area}/v3/index.json"
 
 
+def leaf(registration: str, package: str, version: str) -> dict[str, object]:
+    """One registration leaf, as the NuGet registration resource describes it."""
+    return {"@id": f"{registration}{package.lower()}/{version}.json",
+            "catalogEntry": {"id": package, "version": version}}
+
+
+def write_paged_registration(folder: Path, registration: str) -> None:
+    """``Paged.Lib``'s registration with pages that are not inlined: each page is its own file,
+    named by its range, as nuget.org serves packages with many versions."""
+    pages = []
+    for lower, upper in PAGED_PAGES:
+        url = f"{registration}{PAGED_ID.lower()}/page/{lower}/{upper}.json"
+        items = [leaf(registration, PAGED_ID, v) for v in (lower, upper)]
+        path = folder / PAGED_ID.lower() / "page" / lower / f"{upper}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"@id": url, "count": 2, "items": items, "lower": lower,
+                                    "upper": upper}))
+        pages.append({"@id": url, "count": 2, "lower": lower, "upper": upper})
+    (folder / PAGED_ID.lower() / "index.json").write_text(
+        json.dumps({"count": len(pages), "items": pages}))
+
+
 def write_nuget_layout(root: Path, origin: str) -> None:
     """A NuGet v3 feed as static files, in ``open/`` and ``private/`` of the server: the service
-    index naming the registration resource, and ``Demo.Lib``'s registration with its versions
-    inlined (as nuget.org does for small packages)."""
+    index naming the registration resource, ``Demo.Lib``'s registration with its versions
+    inlined (as nuget.org does for small packages) and ``Paged.Lib``'s in page files."""
     for area in ("open", "private"):
         base = f"{origin}/{area}/v3"
         registration = f"{base}/registration/"
@@ -416,16 +464,13 @@ def write_nuget_layout(root: Path, origin: str) -> None:
         folder = root / area / "v3"
         (folder / "registration" / NUGET_ID.lower()).mkdir(parents=True, exist_ok=True)
         (folder / "index.json").write_text(json.dumps(index))
-        leaves = [
-            {"@id": f"{registration}{NUGET_ID.lower()}/{v}.json",
-             "catalogEntry": {"id": NUGET_ID, "version": v}}
-            for v in NUGET_VERSIONS
-        ]
+        leaves = [leaf(registration, NUGET_ID, v) for v in NUGET_VERSIONS]
         page = {"@id": f"{registration}{NUGET_ID.lower()}/index.json#page/1",
                 "count": len(leaves), "items": leaves, "lower": NUGET_VERSIONS[0],
                 "upper": NUGET_VERSIONS[-1]}
         (folder / "registration" / NUGET_ID.lower() / "index.json").write_text(
             json.dumps({"count": 1, "items": [page]}))
+        write_paged_registration(folder / "registration", registration)
 
 
 @pytest.fixture
@@ -467,6 +512,25 @@ async def test_nuget_package_and_versions(
     missing = await probe_package("nuget", "Other.Lib", registry_url=url,
                                   suspected="package-not-found", config=config)
     assert (missing.outcome, missing.verdict) == ("package-not-found", "confirmed")
+
+
+@pytest.mark.parametrize(
+    ("version", "listed", "pages_read"),
+    [("1.5", True, ["1.0.0/1.5.0"]), ("2.0.0-RC.1", True, ["2.0.0-rc.1/2.0.0"]),
+     ("1.7.0", False, []), ("2.0.0-beta", False, []), ("3.0.0", False, [])],
+)
+async def test_nuget_paged_registration_reads_only_the_page_in_range(
+    nuget_feed: NuGetFeed, package_pki: TestPki, make_config: MakeConfig, version: str,
+    listed: bool, pages_read: list[str],
+) -> None:
+    url = nuget_feed.url()
+    config = configured(make_config, "nuget", url, ca_file=package_pki.ca_cert)
+    result = await probe_package("nuget", PAGED_ID, version=version, registry_url=url,
+                                 config=config)
+    assert result.outcome == ("ok" if listed else "package-not-found"), result.evidence
+    pages = [s.path.split("/page/")[1].removesuffix(".json") for s in nuget_feed.server.requests
+             if "/page/" in s.path]
+    assert pages == pages_read
 
 
 async def test_nuget_feed_without_a_service_index(
