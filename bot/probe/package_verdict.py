@@ -108,7 +108,8 @@ def _unclear(obs: Observation, about: str) -> Judgement:
 def _transport(suspected: str, obs: Observation, target: PackageTarget) -> Judgement:
     if obs.transport == suspected:
         return ("confirmed", f"the bot sees the same: {summary(suspected)}")
-    if suspected in (SERVER_ERROR, PROXY) and any(p.outcome == suspected for p in obs.passes()):
+    if any(p.outcome == suspected for p in obs.passes()):
+        # Answered at first, then this on a later request (a 5xx, a proxy, a stalled read).
         return ("confirmed", f"the bot's metadata request gets the same: {summary(suspected)}")
     if not obs.reached:
         return _stopped(obs)

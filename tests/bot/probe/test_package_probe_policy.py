@@ -14,6 +14,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -220,6 +221,23 @@ async def test_a_silent_registry_times_out(
                                  suspected="network-timeout", config=config)
     assert (result.outcome, result.verdict) == ("network-timeout", "confirmed")
     assert any("TLS handshake" in line for line in result.evidence)
+
+
+async def test_a_stall_after_a_first_answer_is_still_a_timeout(
+    scripted: Scripted, make_config: MakeConfig
+) -> None:
+    def route(seen: Seen) -> Canned:
+        if seen.path.endswith(".pom"):
+            time.sleep(1.5)  # past FAST_LIMITS' one-second read timeout
+        return Canned(200, {"Content-Type": "text/xml"})
+
+    server = scripted(route)
+    url = f"http://{server.host}/maven2/"
+    config = make_config(package_entry("maven", url))
+    result = await probe_package("maven", "org.acme:core", version="1.0", registry_url=url,
+                                 suspected="network-timeout", config=config)
+    assert (result.outcome, result.verdict) == ("network-timeout", "confirmed")
+    assert "maven-metadata.xml: 200" in result.evidence[0]
 
 
 async def test_a_name_that_does_not_resolve(make_config: MakeConfig) -> None:
