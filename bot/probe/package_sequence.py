@@ -312,6 +312,10 @@ def _not_a_page(reply: Reply, lines: _Lines, what: str, expected: str) -> None:
         raise _misconfigured()
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
+
+
 def _media_type(reply: Reply) -> str:
     return (reply.header("content-type") or "").partition(";")[0].strip().lower()
 
@@ -341,7 +345,9 @@ def _versioned(
 
 def _in_truncated(body: bytes, version: str) -> bool | None:
     """Whether a cut-off JSON body names ``version`` as a key; None when it cannot be told."""
-    return True if f'"{version}"'.encode() in body else None
+    # As a key ("1.2.0": {...} in versions, "latest": ... in dist-tags), never as a value: a
+    # dependency on that version elsewhere in the document says nothing.
+    return True if f'"{version}":'.encode() in body else None
 
 
 # -- npm --------------------------------------------------------------------------------------
@@ -364,7 +370,7 @@ async def _npm(probe: _Probe, auth: str | None, lines: _Lines, status: list[int]
         lines.add(f"{what}: 200 JSON without versions or dist-tags: not npm package metadata")
         raise _misconfigured()
     count = len(versions) if isinstance(versions, dict) else 0
-    lines.add(f"{what}: 200, package metadata ({count} version{'' if count == 1 else 's'})")
+    lines.add(f"{what}: 200, package metadata ({_count(count, 'version')})")
     version = probe.target.version or ""
     found = version in (versions if isinstance(versions, dict) else {}) or version in (
         tags if isinstance(tags, dict) else {})
@@ -427,7 +433,7 @@ async def _pypi(probe: _Probe, auth: str | None, lines: _Lines, status: list[int
         if isinstance(listed, list):
             versions = {str(v) for v in listed}
         names = [str(f.get("filename")) for f in files if isinstance(f, dict)]
-        lines.add(f"{what}: 200, a JSON simple index ({len(names)} files)")
+        lines.add(f"{what}: 200, a JSON simple index ({_count(len(names), 'file')})")
     elif "json" in media:
         lines.add(f"{what}: 200 {media[:60]}, JSON that is not a simple index (an API URL used "
                   "as the index?)")
@@ -441,7 +447,7 @@ async def _pypi(probe: _Probe, auth: str | None, lines: _Lines, status: list[int
             lines.add(f"{what}: 200 with {kind[:60]} that links to no distribution files: not a "
                       "simple index (the index URL points at a web UI or a wrong path)")
             raise _misconfigured()
-        lines.add(f"{what}: 200, an HTML simple index ({len(names)} files)")
+        lines.add(f"{what}: 200, an HTML simple index ({_count(len(names), 'file')})")
     versions |= {v for n in names if (v := _file_version(n, probe.target.key))}
     want = _release(probe.target.version or "")
     hit = any(_release(v) == want for v in versions)

@@ -209,6 +209,44 @@ async def test_without_a_registry_url_only_a_sole_listed_registry_is_probed(
     assert len(server.requests) == 1
 
 
+# -- answers the real test registries do not give --------------------------------------------
+
+
+async def test_a_json_simple_index(scripted: Scripted, make_config: MakeConfig) -> None:
+    # The PEP 691 form: a "files" list, and (API 1.1, PEP 700) a "versions" list.
+    index = {"meta": {"api-version": "1.1"}, "name": "demo-lib", "versions": ["1.0", "2.0b1"],
+             "files": [{"filename": "demo_lib-1.0-py3-none-any.whl", "url": "x", "hashes": {}}]}
+    server = scripted(lambda seen: Canned(
+        200, {"Content-Type": "application/vnd.pypi.simple.v1+json"}, json.dumps(index).encode()))
+    url = f"http://{server.host}/simple/"
+    config = make_config(package_entry("pypi", url))
+    for version, outcome in (("1.0.0", "ok"), ("2.0b1", "ok"), ("3.0", "package-not-found")):
+        result = await probe_package("pypi", "demo-lib", version=version, registry_url=url,
+                                     config=config)
+        assert result.outcome == outcome, result.evidence
+    assert "a JSON simple index (1 file)" in result.evidence[0]
+
+
+async def test_npm_metadata_past_the_cap(scripted: Scripted, make_config: MakeConfig) -> None:
+    # Each version depends on the last one: a version named as a value proves nothing.
+    versions = {f"1.0.{n}": {"dependencies": {"big-lib": "1.0.5999"}, "description": "x" * 200}
+                for n in range(6000)}
+    body = json.dumps({"name": "big-lib", "versions": versions}).encode()
+    assert len(body) > 1 << 20
+    server = scripted(lambda seen: Canned(200, {"Content-Type": "application/json"}, body))
+    url = f"http://{server.host}/"
+    config = make_config(package_entry("npm", url))
+    early = await probe_package("npm", "big-lib", version="1.0.7", registry_url=url,
+                                config=config)
+    assert early.outcome == "ok"
+    assert "anonymous: version 1.0.7: listed" in early.evidence
+    late = await probe_package("npm", "big-lib", version="1.0.5999", registry_url=url,
+                               config=config)
+    assert late.outcome == "ok"
+    assert any("not checked (the metadata is larger than the cap)" in line
+               for line in late.evidence)
+
+
 # -- status answers, the cache, a bug ---------------------------------------------------------
 
 
