@@ -170,7 +170,7 @@ def start_bot(api_url: str, redis_url: str, port: int) -> subprocess.Popen[bytes
     env = bot_env(api_url, REDIS_URL=redis_url, PORT=str(port),
                   REGISTRY_WHY_REDIS_PREFIX="bench")
     code = ("import logging; logging.basicConfig(level=logging.WARNING); "
-            "from bot.server import serve; from bot.settings import load_settings; "
+            "from bot.slack.server import serve; from bot.settings import load_settings; "
             "serve(load_settings())")
     return subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env)
 

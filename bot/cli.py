@@ -21,7 +21,15 @@ from typing import IO, Any, NoReturn
 from bot import logs
 from bot.errors import RegistryWhyError
 from bot.kb_admin import fix_rates_from_settings, kb_check
-from bot.probe import ProbeConfig, ProbeResult, probe_image, to_json
+from bot.probe import (
+    ProbeConfig,
+    ProbeResult,
+    package_to_json,
+    probe_image,
+    probe_package,
+    to_json,
+)
+from bot.probe.package_names import PACKAGE_ECOSYSTEMS, InvalidPackage, package_target, split_spec
 from bot.render.data import diagnosis_data
 from bot.render.terminal import render_image_info, render_probe, render_terminal
 from bot.settings import SettingsError, load_probe_config, load_settings
@@ -146,8 +154,37 @@ def cmd_explain(args: argparse.Namespace, stdin: IO[bytes], out: IO[str]) -> int
     return EXIT_OK if diagnosis.class_id else EXIT_NOT_SURE
 
 
+def _probe_package(args: argparse.Namespace, out: IO[str]) -> int:
+    """``probe --ecosystem npm --registry URL PACKAGE[@VERSION]``."""
+    for typed in (read_paste(args.image), read_paste(args.registry or "")):
+        if typed.redactions:
+            labels = ", ".join(r.label for r in typed.redactions)
+            raise UsageError(
+                f"{typed.text!r} holds {labels}: give the package and the registry URL alone "
+                "(the probe uses the operator's credential, never yours). It is exposed "
+                "wherever you typed it (shell history): rotate it now."
+            )
+    name, version = split_spec(args.ecosystem, args.image)
+    try:
+        package_target(args.ecosystem, name, version)
+    except InvalidPackage as exc:
+        raise UsageError(str(exc)) from None
+    result = asyncio.run(probe_package(args.ecosystem, name, version=version,
+                                       registry_url=args.registry, config=_probe_config()))
+    if args.json:
+        _print_json(package_to_json(result), out)
+    else:
+        out.write(render_probe(result))
+    return EXIT_PROBE if result.refused else EXIT_OK
+
+
 def cmd_probe(args: argparse.Namespace, stdin: IO[bytes], out: IO[str]) -> int:
-    """Probe one image's registry from here and say what it answered."""
+    """Probe one image's registry (or, with --ecosystem, one package's) and say what it
+    answered."""
+    if args.ecosystem != "oci":
+        return _probe_package(args, out)
+    if args.registry is not None:
+        raise UsageError("--registry is for package registries: add --ecosystem (npm, pypi...)")
     typed = read_paste(args.image)
     if typed.redactions:
         # Never probed: a probe with the secret masked out would ask about another reference.
@@ -269,7 +306,14 @@ def build_parser() -> argparse.ArgumentParser:
     explain.set_defaults(handler=cmd_explain)
 
     probe = sub.add_parser("probe", help="ask an image's registry whether it can be pulled")
-    probe.add_argument("image", help="an image reference, e.g. ghcr.io/org/app:1.2")
+    probe.add_argument("image", help="an image reference, e.g. ghcr.io/org/app:1.2; with "
+                       "--ecosystem a package, e.g. @acme/ui@1.2.0, requests==2.31.0, "
+                       "org.acme:core:1.0, Newtonsoft.Json@13.0.1")
+    probe.add_argument("--ecosystem", choices=["oci", *sorted(PACKAGE_ECOSYSTEMS)],
+                       default="oci", help="what to probe (default: oci, an image)")
+    probe.add_argument("--registry", metavar="URL",
+                       help="the package registry or index URL (one the registries file lists; "
+                       "may be left out when it lists one for the ecosystem)")
     probe.add_argument("--json", action="store_true", help="print JSON fields")
     probe.set_defaults(handler=cmd_probe)
 

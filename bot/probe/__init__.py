@@ -2,20 +2,26 @@
 
 Read-only OCI distribution requests (``GET /v2/``, ``HEAD`` manifest, ``tags/list?n=1``) to
 hosts the operator listed (or well-known public registries), at addresses the SSRF policy
-checked, with the operator's pull credential only where the configuration allows it.
+checked, with the operator's pull credential only where the configuration allows it; and, for
+the package registries the operator listed (npm, PyPI, Maven, NuGet), the metadata request a
+client makes first (:func:`probe_package`).
 """
 
 from bot.probe.cache import ProbeCache
 from bot.probe.config import ConfigError, ProbeConfig, load_registries
+from bot.probe.packages import PackageProbeResult, package_to_json, probe_package
 from bot.probe.probe import ProbeResult, Requester, probe_image, to_json
 
 __all__ = [
     "ConfigError",
+    "PackageProbeResult",
     "ProbeCache",
     "ProbeConfig",
     "ProbeResult",
     "Requester",
     "load_registries",
+    "package_to_json",
     "probe_image",
+    "probe_package",
     "to_json",
 ]

@@ -205,6 +205,14 @@ class ProbeCache:
             return None
 
 
+def limiter_of(cache: ProbeCache | None, options: ProbeOptions) -> ProbeLimiter:
+    """The limiter a probe runs under: the process-wide one of its cache, or, for a one-off
+    probe with no cache (the CLI), one of its own."""
+    if cache is not None:
+        return cache.limiter(options)
+    return ProbeLimiter(options, None, Keys("registry-why"))
+
+
 def _ttl(observation: Observation, options: ProbeOptions) -> float:
     if observation.outcome == "ok":
         return options.cache_ok_seconds

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -28,10 +29,13 @@ from bot.slack.ids import CHANNEL_ID
 from knowledge import read_paste
 
 Scheme = Literal["https", "http"]
+ProbeEcosystem = Literal["oci", "npm", "pypi", "maven", "nuget"]
+"""What a registries-file entry serves: images (``oci``) or one package ecosystem."""
 OAuth2Grant = Literal["off", "password", "refresh_token"]
 
 _HOST_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*")
-_SCOPE = re.compile(r"[a-z0-9*?._/-]+")
+_SCOPE = re.compile(r"[a-z0-9@:*?._/-]+")
+"""Repository patterns, and package-name patterns (``@acme/*``, ``org.acme:*``)."""
 _HOST_HELP = (
     "must be a host name or IP address with an optional port, like registry.example.com:5000 "
     "(no scheme, path or user; a malformed value is not repeated here, as it may hold a "
@@ -139,6 +143,9 @@ class RegistryProfile:
     allowed_channels: frozenset[str] = frozenset()
     oauth2: OAuth2Grant = "off"
     builtin: bool = False
+    ecosystem: ProbeEcosystem = "oci"
+    root: str = ""
+    """A package registry's base path, without a trailing slash (``/repository/npm-group``)."""
 
     @property
     def base_url(self) -> str:
@@ -180,6 +187,8 @@ class ProbeConfig:
     options: ProbeOptions = ProbeOptions()
     resolver: Resolver = system_resolver
     """How host names become addresses; tests swap in their own (never the network's)."""
+    packages: tuple[RegistryProfile, ...] = ()
+    """The package registries (``ecosystem`` other than oci), never probed as image hosts."""
 
     def profile_for(self, host: str) -> RegistryProfile | None:
         """The profile for a reference host, or None when the probe must not call it."""
@@ -248,6 +257,21 @@ def _host_text(value: str) -> str:
     return value.strip().lower()
 
 
+def split_url(text: str) -> tuple[Scheme, str, str]:
+    """(scheme, host[:port], path without a trailing slash) of a package registry's base URL;
+    raise ValueError, never quoting the URL (it may hold a password)."""
+    parts = urlsplit(text.strip())
+    if parts.scheme.lower() not in ("https", "http"):
+        raise ValueError("url must start with https:// or http://")
+    if "@" in parts.netloc:
+        raise ValueError("url must not hold a user or password (it is not repeated here); put "
+                         "the user in username and the password in password_env")
+    if parts.query or parts.fragment:
+        raise ValueError("url must have no query or fragment")
+    scheme: Scheme = "https" if parts.scheme.lower() == "https" else "http"
+    return scheme, _host_text(parts.netloc), parts.path.rstrip("/")
+
+
 HostText = Annotated[str, Field(min_length=1, max_length=300)]
 
 
@@ -265,6 +289,20 @@ class RegistryModel(_Strict):
     probe_scopes: tuple[str, ...] = ()
     allowed_channels: tuple[str, ...] = ()
     oauth2: OAuth2Grant = "off"
+    ecosystem: ProbeEcosystem = "oci"
+    url: str | None = Field(default=None, min_length=1, max_length=2000)
+    """A package registry's base URL; its host and scheme become ``host`` and ``scheme``."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _host_from_url(cls, data: object) -> object:
+        if isinstance(data, dict) and isinstance(data.get("url"), str):
+            scheme, host, _root = split_url(data["url"])
+            for key, value in (("host", host), ("scheme", scheme)):
+                if key in data and str(data[key]).strip().lower() != value:
+                    raise ValueError(f"{key} must match url's (or be left out)")
+            data = {**data, "host": host, "scheme": scheme}
+        return data
 
     @model_validator(mode="before")
     @classmethod
@@ -333,6 +371,20 @@ class RegistryModel(_Strict):
                 )
         return self
 
+    @model_validator(mode="after")
+    def _ecosystem_rules(self) -> RegistryModel:
+        if self.ecosystem == "oci" and self.url is not None:
+            raise ValueError('url is for package registries: give ecosystem (like "npm")')
+        if self.ecosystem != "oci":
+            if self.url is None:
+                raise ValueError(
+                    f"a {self.ecosystem} registry needs url, its base URL (like "
+                    "https://npm.example.com/repository/npm-group/)"
+                )
+            if self.realm_hosts or self.oauth2 != "off":
+                raise ValueError("realm_hosts and oauth2 are for OCI registries only")
+        return self
+
 
 class RegistriesFile(_Strict):
     """The whole file."""
@@ -344,9 +396,11 @@ class RegistriesFile(_Strict):
     def _unique_hosts(self) -> RegistriesFile:
         seen: set[str] = set()
         for entry in self.registry:
-            if entry.host in seen:
-                raise ValueError(f"host {entry.host!r} is listed twice")
-            seen.add(entry.host)
+            key = entry.host if entry.url is None else f"{entry.ecosystem} {entry.url}"
+            if key in seen:
+                raise ValueError(f"{'host' if entry.url is None else 'url'} {key!r} is listed "
+                                 "twice")
+            seen.add(key)
         return self
 
 
@@ -443,6 +497,8 @@ def _profile(
         probe_scopes=entry.probe_scopes,
         allowed_channels=frozenset(entry.allowed_channels),
         oauth2=entry.oauth2,
+        ecosystem=entry.ecosystem,
+        root=split_url(entry.url)[2] if entry.url else "",
     )
 
 
@@ -464,8 +520,12 @@ def parse_registries(text: str, *, source: Path, environ: Mapping[str, str]) -> 
     registries: dict[str, RegistryProfile] = (
         dict(builtins) if parsed.probe.public_registries else {}
     )
+    packages: list[RegistryProfile] = []
     for number, entry in enumerate(parsed.registry, start=1):
         where = f"{source}: [[registry]] #{number} ({entry.host})"
+        if entry.ecosystem != "oci":
+            packages.append(_profile(entry, None, environ, where))
+            continue
         registries[entry.host] = _profile(entry, builtins.get(entry.host), environ, where)
     opts = parsed.probe
     options = ProbeOptions(
@@ -480,7 +540,7 @@ def parse_registries(text: str, *, source: Path, environ: Mapping[str, str]) -> 
         cache_ok_seconds=opts.cache_ok_seconds,
         cache_failure_seconds=opts.cache_failure_seconds,
     )
-    return ProbeConfig(registries=registries, options=options)
+    return ProbeConfig(registries=registries, options=options, packages=tuple(packages))
 
 
 def load_registries(path: Path | None, *, environ: Mapping[str, str]) -> ProbeConfig:

@@ -15,16 +15,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from bot.probe.cache import ProbeCache, ProbeKey
+from bot.probe.cache import ProbeCache, ProbeKey, limiter_of
 from bot.probe.config import ProbeConfig, RegistryProfile
 from bot.probe.evidence import sanitize
-from bot.probe.limits import ProbeLimiter
 from bot.probe.observation import Observation, Tier
 from bot.probe.outcome import INVALID_REFERENCE, RATE_LIMITED
 from bot.probe.policy import ProbeRefused
 from bot.probe.sequence import InvalidTarget, observe
 from bot.probe.verdict import Verdict, judge
-from bot.store.keys import Keys
 from knowledge import ImageReference
 
 log = logging.getLogger(__name__)
@@ -140,11 +138,7 @@ async def _probe(
         return _refused(
             image, suspected, f"{image.host} is not a registry this bot may probe (not listed)"
         )
-    limiter = (
-        cache.limiter(config.options)
-        if cache is not None
-        else ProbeLimiter(config.options, None, Keys("registry-why"))
-    )
+    limiter = limiter_of(cache, config.options)
     if requester is not None:
         wait = await limiter.admit(requester.user)
         if wait is not None:
