@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from slack_bolt.app.async_app import AsyncApp
 
-from handlers import actions, commands, home, mentions, messages, probe, shortcuts
+from handlers import actions, commands, home, mentions, messages, probe_requests, shortcuts
 from handlers.deps import Deps
 
 __all__ = ["Deps", "register"]
@@ -16,5 +16,5 @@ __all__ = ["Deps", "register"]
 
 def register(app: AsyncApp, deps: Deps) -> None:
     """Register every surface's listeners on ``app``."""
-    for surface in (commands, messages, mentions, shortcuts, actions, probe, home):
+    for surface in (commands, messages, mentions, shortcuts, actions, probe_requests, home):
         surface.register(app, deps)

@@ -1,6 +1,6 @@
 """The ``/registry-why`` slash command: an ephemeral answer, with a button to share it.
 
-``/registry-why probe <image>`` is answered by the probe (``handlers.probe``)."""
+``/registry-why probe <image>`` is answered by the probe (``handlers.probe_requests``)."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ from typing import Any
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 
-from bot.probing import command_argument
+from bot.probe_requests import command_argument
 from bot.render.answer import render_answer
 from bot.render.incident_blocks import render_board
 from bot.slack.delivery import respond_ephemeral
 from bot.slack.ids import COMMAND
 from bot.slack.payloads import request_id
 from handlers.deps import Deps
-from handlers.probe import answer_command
+from handlers.probe_requests import answer_command
 
 
 def is_status(text: str) -> bool:

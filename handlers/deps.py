@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.probing import Prober
+from bot.probe_requests import Prober
 from bot.service import Service
 from bot.slack.in_flight import InFlight
 

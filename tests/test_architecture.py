@@ -23,7 +23,7 @@ FLOORS: tuple[tuple[str, ...], ...] = (
     ("bot.store",),
     ("bot.probe",),
     ("bot.settings", "bot.metrics", "bot.observe", "bot.logs", "bot.stats"),
-    ("bot.render", "bot.probing", "bot.incidents", "bot.service", "bot.slack.delivery",
+    ("bot.render", "bot.probe_requests", "bot.incidents", "bot.service", "bot.slack.delivery",
      "bot.kb_admin", "bot.healthcheck"),
     ("bot.slack.in_flight",),
     ("handlers",),

@@ -34,7 +34,7 @@ from bot.incidents.hosts import incident_host
 from bot.incidents.model import Board, IncidentView, Note, RegistryRow
 from bot.incidents.publisher import Publisher
 from bot.probe import ProbeResult, Requester
-from bot.probing import Prober, ProbeTarget
+from bot.probe_requests import Prober, ProbeTarget
 from bot.render.incident_blocks import render_card, render_resolution
 from bot.settings import Settings
 from bot.store import Keys, Store, StoreUnavailable

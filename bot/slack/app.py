@@ -26,7 +26,7 @@ from bot import logs
 from bot.incidents.publisher import SlackPublisher
 from bot.incidents.tracker import IncidentTracker
 from bot.probe import ProbeCache, ProbeConfig
-from bot.probing import Prober
+from bot.probe_requests import Prober
 from bot.service import Service
 from bot.settings import Settings, load_probe_config
 from bot.slack.delivery import retry_handlers

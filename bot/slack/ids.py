@@ -14,9 +14,9 @@ ACTION_FULL_GUIDE: Final = "show_full_guide"
 ACTION_HELPFUL: Final = "feedback_helpful"
 ACTION_NOT_HELPFUL: Final = "feedback_not_helpful"
 ACTION_PROBE: Final = "probe_registry"
-"""Offered only when the probe is enabled; its listener is ``handlers.probe``. Its value is the
-packed diagnosis on a diagnosis reply (see ``bot.render.button_state``) and the bare image
-reference on an image card."""
+"""Offered only when the probe is enabled; its listener is ``handlers.probe_requests``. Its
+value is the packed diagnosis on a diagnosis reply (see ``bot.render.button_state``) and the
+bare image reference on an image card."""
 ACTIONS_BLOCK: Final = "registry-why-actions"
 """The block id of a reply's buttons (probe results go just above it)."""
 PROBE_BLOCK: Final = "registry-why-probe"

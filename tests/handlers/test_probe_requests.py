@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from bot.probe import Requester
-from bot.probing import Prober, ProbeTarget
+from bot.probe_requests import Prober, ProbeTarget
 from bot.render.button_state import pack
 from bot.settings import SettingsError
 from bot.slack.app import build_runtime

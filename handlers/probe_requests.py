@@ -3,7 +3,7 @@
 A result replaces the reply it was asked from: ``chat.update`` on a reply in a thread, the
 click's ``response_url`` on an ephemeral reply. A result that used the operator's credential,
 and any refusal, goes to the person who asked alone. What may be probed is decided by
-``bot.probing``; the words and blocks by ``bot.render.probe_blocks``.
+``bot.probe_requests``; the words and blocks by ``bot.render.probe_result``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.probe import ProbeResult, Requester
-from bot.probing import (
+from bot.probe_requests import (
     PROBE_FAILED,
     PROBE_OFF,
     NotProbed,
@@ -26,7 +26,7 @@ from bot.probing import (
     target_from_command,
 )
 from bot.render.blocks import Message, escape
-from bot.render.probe_blocks import (
+from bot.render.probe_result import (
     render_probe,
     render_probe_message,
     render_probing,

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from bot.probe import ProbeResult
-from bot.probing import ProbeTarget
+from bot.probe_requests import ProbeTarget
 from bot.render.blocks import MAX_BLOCKS, MAX_SECTION, render_diagnosis
-from bot.render.probe_blocks import (
+from bot.render.probe_result import (
     probe_text,
     render_probe,
     render_probe_message,

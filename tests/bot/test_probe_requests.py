@@ -9,7 +9,7 @@ import pytest
 
 from bot.metrics import REGISTRY
 from bot.probe import ProbeCache, ProbeConfig, Requester, load_registries
-from bot.probing import (
+from bot.probe_requests import (
     COMMAND_USAGE,
     MISMATCHED_BUTTON,
     STALE_BUTTON,

@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.incidents.classes import answers_again, is_outage
 from bot.probe import ProbeResult
-from bot.probing import ProbeTarget
+from bot.probe_requests import ProbeTarget
 from bot.render.blocks import (
     MAX_BLOCKS,
     MAX_SECTION,
