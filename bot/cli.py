@@ -40,8 +40,8 @@ from knowledge import (
     KnowledgeBaseError,
     KnowledgeError,
     diagnose,
+    image_alone,
     knowledge_base,
-    lone_reference,
     mask_secrets,
     parse_reference,
     read_paste,
@@ -126,11 +126,9 @@ def cmd_explain(args: argparse.Namespace, stdin: IO[bytes], out: IO[str]) -> int
     config = _probe_config() if args.probe else None
     text = _read_text(args.text, stdin)
     diagnosis = diagnose(text)
-    # Read from the raw text only when it carries no secret: the reference is printed back.
-    image_alone = (lone_reference(text) if diagnosis.class_id is None
-                   and not diagnosis.redactions else None)
-    if image_alone is not None and not args.json and not args.probe:
-        out.write(render_image_info(image_alone))
+    image = image_alone(text, diagnosis)
+    if image is not None and not args.json and not args.probe:
+        out.write(render_image_info(image))
         return EXIT_OK
     probe: ProbeResult | None = None
     if config is not None and diagnosis.context.image is not None:

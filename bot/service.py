@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 
 from bot import observe
@@ -25,8 +26,8 @@ from knowledge import (
     ImageReference,
     RegistryFamily,
     diagnose,
+    image_alone,
     knowledge_base,
-    lone_reference,
     registry_family,
 )
 
@@ -109,6 +110,35 @@ class Quiet:
 
 
 PasteOutcome = Reply | Repeat | Quiet
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadView:
+    """What a thread holds, as far as answering a mention in it needs."""
+
+    parent_text: str | None
+    """The text of the thread's first message (None when it could not be read)."""
+    answered: bool
+    """Whether the bot has already replied in the thread."""
+
+
+@dataclass(frozen=True, slots=True)
+class AnsweredAbove:
+    """Mentioned again under the bot's own answer ("thanks @registry-why"): point at it
+    instead of repeating it in full."""
+
+
+MentionReply = Answer | AnsweredAbove
+
+
+@dataclass(frozen=True, slots=True)
+class ShortcutPlan:
+    """Where the answer to a message shortcut goes."""
+
+    answer: Answer
+    in_thread: bool
+    """True: in the message's thread, for everyone (a named cause, answered there once);
+    False, or when that post fails: only to the person who asked."""
 
 _ANSWER_OUTCOMES: dict[type, str] = {Usage: "usage", ImageInfo: "image", Explained: "explained"}
 
@@ -196,14 +226,73 @@ class Service:
         if not stripped or stripped.lower() in HELP_WORDS:
             return Usage()
         diagnosis = await self.diagnose(stripped)
-        if diagnosis.class_id is not None:
-            return Explained(diagnosis)
-        # A reference holding a secret is not read back: it would be posted with the secret.
-        if not any(ch.isspace() for ch in stripped) and not diagnosis.redactions:
-            image = diagnosis.context.image or lone_reference(stripped)
-            if image is not None:
-                return ImageInfo(image, registry_family(image.host))
+        image = image_alone(stripped, diagnosis)
+        if image is not None:
+            return ImageInfo(image, registry_family(image.host))
         return Explained(diagnosis)
+
+    async def answer_mention(
+        self, text: str, *, channel: str, ts: str, thread_ts: str | None, user: str | None,
+        read_thread: Callable[[], Awaitable[ThreadView]],
+    ) -> MentionReply | None:
+        """The reply to a mention of the bot (posted in the mention's thread); None when the
+        message was already answered.
+
+        The text after the mention is diagnosed first. When it names no cause and the mention
+        is in a thread, the thread's first message is the error: ``read_thread`` is called to
+        read it (and whether the bot already answered there).
+        """
+        if not await self.claim_message(channel, ts):
+            return None
+        reply_thread = thread_ts or ts
+        answer: Answer = Usage()
+        if text.strip():
+            answer = await self.answer(text, channel=channel, user=user,
+                                       thread_ts=reply_thread, message_ts=ts)
+            if isinstance(answer, Explained) and answer.named:
+                return answer
+        if thread_ts is None or thread_ts == ts:
+            return answer
+        thread = await read_thread()
+        if thread.answered and not isinstance(answer, ImageInfo):
+            return AnsweredAbove()
+        if thread.parent_text and thread.parent_text.strip():
+            from_parent = await self.answer(thread.parent_text, channel=channel, user=user,
+                                            thread_ts=reply_thread, message_ts=thread_ts)
+            if (isinstance(from_parent, Explained) and from_parent.named) or not text.strip():
+                return from_parent
+        return answer
+
+    async def answer_shortcut(self, text: str, *, channel: str, user: str | None,
+                              message_ts: str | None) -> ShortcutPlan:
+        """The answer to "Explain registry error" on a message, and where it goes."""
+        answer = await self.answer(text, channel=channel, user=user, message_ts=message_ts)
+        in_thread = (isinstance(answer, Explained) and answer.named and message_ts is not None
+                     and await self.claim_message(channel, message_ts))
+        return ShortcutPlan(answer, in_thread)
+
+    async def show_repeat(
+        self, channel: str, repeat: Repeat, *,
+        post: Callable[[int], Awaitable[str | None]],
+        update: Callable[[str, int], Awaitable[None]],
+    ) -> None:
+        """Keep the one counter message of a repeated cause up to date.
+
+        ``post(count)`` posts a new counter under the first answer and returns its ts (None
+        when posting failed); ``update(ts, count)`` edits one. Exactly one instance posts
+        (``repeat.post_counter``); repeats that arrive while it posts are caught up after.
+        """
+        if repeat.counter_ts:
+            await update(repeat.counter_ts, repeat.count)
+            return
+        if not repeat.post_counter:
+            return
+        ts = await post(repeat.count)
+        if ts is None:
+            return
+        latest = await self.remember_counter(channel, repeat, ts)
+        if latest > repeat.count:
+            await update(ts, latest)
 
     async def consider_paste(self, channel: str, ts: str, thread_ts: str,
                              text: str, user: str | None = None) -> PasteOutcome:

@@ -57,17 +57,13 @@ async def _count(client: AsyncWebClient, service: Service, channel: str, repeat:
         return render_repeat_counter(channel, class_id, repeat.diagnosis.title or class_id,
                                      count, repeat.window).as_kwargs()
 
+    async def post(count: int) -> str | None:
+        posted = await deliver("repeat counter", rid, client.chat_postMessage(
+            channel=channel, thread_ts=repeat.thread_ts, **counter(count)))
+        return None if posted is None else str(posted["ts"])
+
     async def update(ts: str, count: int) -> None:
         await deliver("repeat counter update", rid, client.chat_update(
             channel=channel, ts=ts, **counter(count)))
 
-    if repeat.counter_ts:
-        await update(repeat.counter_ts, repeat.count)
-    elif repeat.post_counter:
-        posted = await deliver("repeat counter", rid, client.chat_postMessage(
-            channel=channel, thread_ts=repeat.thread_ts, **counter(repeat.count)))
-        if posted is not None:
-            ts = str(posted["ts"])
-            latest = await service.remember_counter(channel, repeat, ts)
-            if latest > repeat.count:
-                await update(ts, latest)
+    await service.show_repeat(channel, repeat, post=post, update=update)

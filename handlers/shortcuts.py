@@ -9,9 +9,6 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.render.answer import render_answer
-from bot.render.blocks import render_diagnosis
-from bot.render.incident_blocks import with_note
-from bot.service import Explained
 from bot.slack.delivery import Delivery, deliver, respond_ephemeral
 from bot.slack.ids import SHORTCUT_CALLBACK
 from bot.slack.payloads import message_text, request_id, thread_of
@@ -27,23 +24,19 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await ack()
         rid = request_id(shortcut)
         message, channel = shortcut["message"], shortcut["channel"]["id"]
-        answer = await service.answer(message_text(message), channel=channel,
-                                      user=(shortcut.get("user") or {}).get("id"),
-                                      message_ts=message.get("ts"))
-        # A named cause goes in the message's thread for everyone, once; anything else
-        # (not sure, already answered, bot not in the channel) only to the person who asked.
-        if (isinstance(answer, Explained) and answer.named
-                and await service.claim_message(channel, message["ts"])):
-            reply = with_note(render_diagnosis(answer.diagnosis, probe=service.probe_enabled),
-                              answer.incident)
+        plan = await service.answer_shortcut(
+            message_text(message), channel=channel,
+            user=(shortcut.get("user") or {}).get("id"), message_ts=message.get("ts"))
+        if plan.in_thread:
+            reply = render_answer(plan.answer, shareable=False, probe=service.probe_enabled)
             posted = await deliver("shortcut thread reply", rid, client.chat_postMessage(
                 channel=channel, thread_ts=thread_of(message), unfurl_links=False,
                 **reply.as_kwargs()), kind=Delivery.WITH_FALLBACK)
             if posted is not None:
-                await service.count_shown(answer)
+                await service.count_shown(plan.answer)
                 return
-        private = render_answer(answer, shareable=False, probe=service.probe_enabled)
+        private = render_answer(plan.answer, shareable=False, probe=service.probe_enabled)
         await respond_ephemeral(shortcut["response_url"], private, rid)
-        await service.count_shown(answer)
+        await service.count_shown(plan.answer)
 
     app.message_shortcut(SHORTCUT_CALLBACK)(deps.in_flight.track(on_shortcut))

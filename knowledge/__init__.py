@@ -6,7 +6,7 @@ may change shape.
 """
 
 from knowledge.context import Context, Registry
-from knowledge.diagnosis import MAX_CHARS, Diagnosis, diagnose
+from knowledge.diagnosis import MAX_CHARS, Diagnosis, diagnose, image_alone
 from knowledge.entry import Ecosystem, Entry, Environment, Operation, RegistryFamily
 from knowledge.errors import KnowledgeError
 from knowledge.guide import Guide, GuideStep, ShortAnswer, access_checks, build_guide
@@ -46,6 +46,7 @@ __all__ = [
     "build_guide",
     "diagnose",
     "family_label",
+    "image_alone",
     "knowledge_base",
     "load_entry",
     "load_knowledge_base",

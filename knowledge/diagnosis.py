@@ -16,7 +16,7 @@ from knowledge.extract import extract_context
 from knowledge.guide import Guide, build_guide
 from knowledge.loader import knowledge_base
 from knowledge.paste import Redaction, read_paste
-from knowledge.reference import normalize_host
+from knowledge.reference import ImageReference, lone_reference, normalize_host
 from knowledge.registries import registry_family
 
 
@@ -255,3 +255,17 @@ def _try_next(context: Context) -> tuple[str, ...]:
             f"docker://{context.image}` (or `docker manifest inspect {context.image}`); its "
             "error names the cause.")
     return tuple(steps)
+
+
+def image_alone(text: str, diagnosis: Diagnosis) -> ImageReference | None:
+    """The image reference ``text`` is, when it is that and nothing else (no cause named in it),
+    for an answer that says which registry serves the image.
+
+    A text holding a secret gives None: the reference would be shown back with the secret.
+    """
+    if diagnosis.class_id is not None or diagnosis.redactions:
+        return None
+    word = text.strip()
+    if not word or any(ch.isspace() for ch in word):
+        return None
+    return diagnosis.context.image or lone_reference(word)

@@ -10,12 +10,14 @@ import pytest
 from bot.service import (
     EVENT_LEASE,
     EVENT_TTL,
+    AnsweredAbove,
     Explained,
     ImageInfo,
     Quiet,
     Repeat,
     Reply,
     Service,
+    ThreadView,
     Usage,
 )
 from bot.settings import Settings
@@ -238,3 +240,69 @@ async def test_an_acked_event_stays_claimed_past_the_lease() -> None:
     assert not await service.first_delivery("Ev2")
     clock.now += EVENT_TTL
     assert await service.first_delivery("Ev2")
+
+
+async def test_a_mention_in_a_thread_explains_the_thread_s_first_message() -> None:
+    service = make()
+    reads: list[str] = []
+
+    async def thread() -> ThreadView:
+        reads.append("read")
+        return ThreadView(ECR_NO_CREDENTIALS, answered=False)
+
+    reply = await service.answer_mention("why?", channel=CHANNEL, ts="2.2", thread_ts="2.1",
+                                         user="U1", read_thread=thread)
+    assert isinstance(reply, Explained)
+    assert reply.diagnosis.class_id == "no-basic-auth-credentials"
+    assert reads == ["read"]
+    # The same mention again (a retry, another replica) is not answered twice.
+    assert await service.answer_mention("why?", channel=CHANNEL, ts="2.2", thread_ts="2.1",
+                                        user="U1", read_thread=thread) is None
+
+
+async def test_a_mention_under_the_bot_s_own_answer_points_at_it() -> None:
+    async def answered() -> ThreadView:
+        return ThreadView(ECR_NO_CREDENTIALS, answered=True)
+
+    reply = await make().answer_mention("thanks", channel=CHANNEL, ts="3.2", thread_ts="3.1",
+                                        user="U1", read_thread=answered)
+    assert reply == AnsweredAbove()
+
+
+async def test_a_mention_with_its_own_error_does_not_read_the_thread() -> None:
+    async def unexpected() -> ThreadView:
+        raise AssertionError("the thread was read")
+
+    reply = await make().answer_mention(ECR_NO_CREDENTIALS, channel=CHANNEL, ts="4.2",
+                                        thread_ts="4.1", user="U1", read_thread=unexpected)
+    assert isinstance(reply, Explained)
+    assert reply.named
+
+
+async def test_a_shortcut_answers_in_the_thread_once_then_privately() -> None:
+    service = make()
+    first = await service.answer_shortcut(ECR_NO_CREDENTIALS, channel=CHANNEL, user="U1",
+                                          message_ts="5.1")
+    again = await service.answer_shortcut(ECR_NO_CREDENTIALS, channel=CHANNEL, user="U2",
+                                          message_ts="5.1")
+    unsure = await service.answer_shortcut(CHAT, channel=CHANNEL, user="U1", message_ts="5.2")
+    assert (first.in_thread, again.in_thread, unsure.in_thread) == (True, False, False)
+
+
+async def test_the_repeat_counter_is_posted_once_then_updated() -> None:
+    service = make()
+    calls: list[tuple[str, int]] = []
+
+    async def post(count: int) -> str | None:
+        calls.append(("post", count))
+        return "9.1"
+
+    async def update(ts: str, count: int) -> None:
+        calls.append((f"update {ts}", count))
+
+    await service.consider_paste(CHANNEL, "6.1", "6.1", DOCKER_HUB_RATE_LIMIT)
+    for ts in ("6.2", "6.3"):
+        repeat = await service.consider_paste(CHANNEL, ts, ts, DOCKER_HUB_RATE_LIMIT)
+        assert isinstance(repeat, Repeat)
+        await service.show_repeat(CHANNEL, repeat, post=post, update=update)
+    assert calls == [("post", 2), ("update 9.1", 3)]
