@@ -10,7 +10,13 @@ from typing import IO
 from bot.settings import SettingsError, load_settings
 from bot.stats import FixRate, Stats
 from bot.store import Keys, RedisStore, StoreUnavailable
-from knowledge import ENTRIES_DIR, KnowledgeBaseError, load_entry, load_knowledge_base
+from knowledge import (
+    ENTRIES_DIR,
+    KnowledgeBaseError,
+    image_access,
+    load_entry,
+    load_knowledge_base,
+)
 
 
 def kb_check(files: list[str], out: IO[str]) -> int:
@@ -20,6 +26,7 @@ def kb_check(files: list[str], out: IO[str]) -> int:
     if not files:
         try:
             kb = load_knowledge_base()
+            image_access()
         except KnowledgeBaseError as exc:
             problems.append(str(exc))
         else:

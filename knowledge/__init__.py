@@ -13,6 +13,7 @@ from knowledge.guide import Guide, GuideStep, ShortAnswer, access_checks, build_
 from knowledge.loader import (
     ENTRIES_DIR,
     KnowledgeBaseError,
+    image_access,
     knowledge_base,
     load_entry,
     load_knowledge_base,
@@ -46,6 +47,7 @@ __all__ = [
     "build_guide",
     "diagnose",
     "family_label",
+    "image_access",
     "image_alone",
     "knowledge_base",
     "load_entry",

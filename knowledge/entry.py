@@ -186,3 +186,10 @@ class Entry(_Strict):
     registries: tuple[RegistryNote, ...] = Field(default=(), alias="registry")
     look_alikes: tuple[LookAlike, ...] = Field(default=(), alias="look_alike")
     references: tuple[HttpUrl, ...] = Field(min_length=1)
+
+
+class ImageAccess(_Strict):
+    """``knowledge/image-access.toml``: what the image card (a reference pasted alone, no
+    error) suggests for checking one's own access to the image without pulling it."""
+
+    steps: tuple[Step, ...] = Field(min_length=1, alias="step")

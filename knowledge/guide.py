@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from knowledge.context import Context
 from knowledge.entry import Condition, Conditional, Dont, Entry, Step
+from knowledge.loader import image_access
 from knowledge.placeholders import NAME, PLACEHOLDERS
 from knowledge.reference import ImageReference
 from knowledge.registries import host_without_port, registry_region
@@ -232,15 +233,11 @@ def build_guide(entry: Entry, context: Context, evidence: str = "") -> Guide:
 
 
 def access_checks(image: ImageReference) -> tuple[GuideStep, ...]:
-    """How to check your own access to an image without pulling it."""
-    ref = str(image)
-    return (
-        GuideStep(
-            "Read the manifest without pulling (uses your stored login for the host).",
-            (f"docker manifest inspect {ref}", f"skopeo inspect --raw docker://{ref}"),
-        ),
-        GuideStep(
-            f"See whether a login is stored for {image.host}.",
-            ("jq '.auths | keys, .credHelpers, .credsStore' ~/.docker/config.json",),
-        ),
+    """How to check your own access to an image without pulling it (from the knowledge base's
+    ``image-access.toml``)."""
+    context = Context(images=(image,))
+    values = values_from(context)
+    return tuple(
+        GuideStep(fill(step.text, values), tuple(fill(c, values) for c in step.commands))
+        for step in image_access().steps if applies(step, context)
     )

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from knowledge.entry import Entry
+from knowledge.entry import Entry, ImageAccess
 from knowledge.errors import KnowledgeError
 
 ENTRIES_DIR = Path(__file__).with_name("entries")
@@ -78,3 +78,16 @@ def load_knowledge_base(directory: Path = ENTRIES_DIR) -> KnowledgeBase:
 def knowledge_base() -> KnowledgeBase:
     """The packaged knowledge base, loaded on first use and kept for the process."""
     return load_knowledge_base()
+
+
+IMAGE_ACCESS_FILE = ENTRIES_DIR.with_name("image-access.toml")
+
+
+@functools.cache
+def image_access() -> ImageAccess:
+    """The access checks for an image pasted alone (``image-access.toml``), loaded once."""
+    try:
+        data = tomllib.loads(IMAGE_ACCESS_FILE.read_text(encoding="utf-8"))
+        return ImageAccess.model_validate(data)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, ValidationError) as exc:
+        raise KnowledgeBaseError(f"{IMAGE_ACCESS_FILE.name}: cannot use it: {exc}") from exc

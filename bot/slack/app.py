@@ -1,7 +1,8 @@
 """Building the Bolt app, and the runtime it sits on, from settings.
 
-No import-time side effects and no environment reads here: everything comes from Settings or
-is injected (tests give their own Slack client or store)::
+No import-time side effects. Everything comes from Settings or is injected (tests give their
+own Slack client, store or probe configuration); the one environment read is the registries
+file's ``password_env`` variables, when ``build_runtime`` loads the probe configuration::
 
     runtime = build_runtime(settings)          # client, store, service, app, prober
     await runtime.dispatch(request)            # what the server does per request

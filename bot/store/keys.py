@@ -1,4 +1,5 @@
-"""Key names, all under one configurable prefix, readable in ``redis-cli --scan``."""
+"""Every key name the bot writes to the shared store, all under one configurable prefix,
+readable in ``redis-cli --scan``."""
 
 from __future__ import annotations
 

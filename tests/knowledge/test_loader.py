@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from knowledge import access_checks, image_access, parse_reference
 from knowledge.loader import ENTRIES_DIR, KnowledgeBaseError, load_knowledge_base
 
 # The public contract (docs/error-classes.md): every id here must have an entry, forever.
@@ -74,3 +75,12 @@ def test_an_entry_must_live_in_a_file_named_for_its_id(tmp_path: Path) -> None:
 def test_references_to_unknown_classes_are_rejected(tmp_path: Path) -> None:
     with pytest.raises(KnowledgeBaseError, match="no entry has id 'auth-required'"):
         _load_single(tmp_path, GOOD)
+
+
+def test_the_image_card_s_access_checks_come_from_the_knowledge_base() -> None:
+    # Advice lives in data: the image card shows image-access.toml's steps, filled in.
+    image = parse_reference("ghcr.io/acme/api:1.2")
+    checks = access_checks(image)
+    assert [step.text for step in checks][-1] == "See whether a login is stored for ghcr.io."
+    assert "skopeo inspect --raw docker://ghcr.io/acme/api:1.2" in checks[0].commands
+    assert len(checks) == len(image_access().steps)
