@@ -8,9 +8,10 @@ client makes first (:func:`probe_package`).
 """
 
 from bot.probe.cache import ProbeCache
-from bot.probe.config import ConfigError, ProbeConfig, load_registries
 from bot.probe.packages import PackageProbeResult, package_to_json, probe_package
 from bot.probe.probe import ProbeResult, Requester, probe_image, to_json
+from bot.probe.profiles import ConfigError, ProbeConfig
+from bot.probe.registries_file import load_registries, parse_registries
 
 __all__ = [
     "ConfigError",
@@ -21,6 +22,7 @@ __all__ = [
     "Requester",
     "load_registries",
     "package_to_json",
+    "parse_registries",
     "probe_image",
     "probe_package",
     "to_json",

@@ -21,9 +21,9 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from bot.probe.config import ProbeOptions
 from bot.probe.limits import ProbeLimiter
 from bot.probe.observation import Observation, Tier
+from bot.probe.profiles import ProbeOptions
 from bot.store.base import Store, StoreUnavailable
 from bot.store.keys import Keys
 

@@ -29,7 +29,6 @@ from urllib.parse import unquote, urljoin, urlsplit
 import httpx
 
 from bot.errors import RegistryWhyError
-from bot.probe.config import ConfigError, Credential, ProbeOptions, RegistryProfile
 from bot.probe.evidence import sanitize
 from bot.probe.observation import Observation, PassResult, PassState, Tier
 from bot.probe.outcome import (
@@ -48,6 +47,7 @@ from bot.probe.outcome import (
 )
 from bot.probe.package_names import PackageTarget, pep503
 from bot.probe.policy import AddressPins, DnsFailure, Resolver
+from bot.probe.profiles import ConfigError, Credential, ProbeOptions, RegistryProfile
 from bot.probe.sequence import allowances
 from bot.probe.token import basic_header
 from bot.probe.transport import Reply, Timeouts, TransportFailure, fetch, make_client

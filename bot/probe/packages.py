@@ -19,7 +19,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot.probe.cache import ProbeCache, ProbeKey, limiter_of
-from bot.probe.config import ProbeConfig, RegistryProfile
 from bot.probe.evidence import sanitize
 from bot.probe.observation import Observation, Tier
 from bot.probe.package_names import InvalidPackage, PackageTarget, package_target
@@ -27,6 +26,7 @@ from bot.probe.package_sequence import observe_package
 from bot.probe.package_verdict import judge_package
 from bot.probe.policy import ProbeRefused
 from bot.probe.probe import ProbeResult, Requester, choose_tier, to_json
+from bot.probe.profiles import ProbeConfig, RegistryProfile
 
 log = logging.getLogger(__name__)
 audit = logging.getLogger("bot.probe.audit")

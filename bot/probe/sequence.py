@@ -23,7 +23,6 @@ import httpx
 
 from bot.errors import RegistryWhyError
 from bot.probe.challenge import Challenge, parse_challenges, pick
-from bot.probe.config import ConfigError, Credential, ProbeOptions, RegistryProfile
 from bot.probe.evidence import sanitize, short_digest
 from bot.probe.observation import Observation, PassResult, PassState, Tier
 from bot.probe.outcome import (
@@ -47,6 +46,7 @@ from bot.probe.outcome import (
     registry_error,
 )
 from bot.probe.policy import AddressPins, Allowance, DnsFailure, Resolver
+from bot.probe.profiles import ConfigError, Credential, ProbeOptions, RegistryProfile
 from bot.probe.token import basic_header, request_token
 from bot.probe.transport import Reply, Timeouts, TransportFailure, fetch, make_client
 

@@ -19,9 +19,9 @@ from typing import Literal
 import httpx
 
 from bot.probe.challenge import Challenge
-from bot.probe.config import Credential, HostPort, RegistryProfile
 from bot.probe.outcome import DNS, RATE_LIMITED, SERVER_ERROR, read_json, registry_error
 from bot.probe.policy import DnsFailure, ProbeRefused
+from bot.probe.profiles import Credential, HostPort, RegistryProfile
 from bot.probe.transport import Reply, TransportFailure, fetch
 
 CLIENT_ID = "registry-why"

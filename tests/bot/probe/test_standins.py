@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import replace
 
 import pytest
 
@@ -521,7 +520,7 @@ async def test_a_probe_out_of_time_keeps_what_it_saw(
     host.append(server.host)
     config = log_in(server)
     config = ProbeConfig(
-        config.registries, replace(config.options, total_timeout=0.5), config.resolver
+        config.registries, config.options.model_copy(update={"total_timeout": 0.5}), config.resolver
     )
     result = await probe_image(
         parse_reference(f"{server.host}/demo/hello:v1"), requester=asker, config=config

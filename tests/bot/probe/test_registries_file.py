@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.probe.config import ConfigError, HostPort, load_registries, parse_registries
+from bot.probe import ConfigError, load_registries, parse_registries
+from bot.probe.profiles import HostPort
 from tests.support.certs import TestPki
 
 GOOD = """
