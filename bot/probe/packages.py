@@ -25,8 +25,8 @@ from bot.probe.package_names import InvalidPackage, PackageTarget, package_targe
 from bot.probe.package_sequence import observe_package
 from bot.probe.package_verdict import judge_package
 from bot.probe.policy import ProbeRefused
-from bot.probe.probe import ProbeResult, Requester, choose_tier, to_json
 from bot.probe.profiles import ProbeConfig, RegistryProfile
+from bot.probe.run import ProbeResult, Requester, choose_tier, to_json
 
 log = logging.getLogger(__name__)
 audit = logging.getLogger("bot.probe.audit")

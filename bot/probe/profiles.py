@@ -175,7 +175,7 @@ class ProbeConfig:
 
     registries: Mapping[str, RegistryProfile]
     """By reference host (``docker.io``, ``reg.example:5000``)."""
-    options: ProbeOptions = ProbeOptions()
+    options: ProbeOptions = field(default_factory=ProbeOptions)
     resolver: Resolver = system_resolver
     """How host names become addresses; tests swap in their own (never the network's)."""
     packages: tuple[RegistryProfile, ...] = ()

@@ -2,7 +2,7 @@
 
 Front ends (the CLI, Slack handlers) call :func:`probe_image` with an image reference they
 took from the user's paste or command argument, the class the paste suggested (if any), who
-is asking, the loaded :class:`~bot.probe.config.ProbeConfig`, and the process's
+is asking, the loaded :class:`~bot.probe.profiles.ProbeConfig`, and the process's
 :class:`~bot.probe.cache.ProbeCache`.
 """
 
