@@ -1,7 +1,6 @@
-"""What the probe saw, named: error class ids, and readings of registry answers.
+"""Readings of registry answers, and a short sentence for each outcome the probe names.
 
-Outcomes are the class ids of ``error-classes.md`` (the cause as seen from the bot), ``ok`` when
-the image is pullable from here, or None when the probe saw something it cannot name.
+The outcomes themselves (class ids) are in :mod:`bot.probe.states`.
 """
 
 from __future__ import annotations
@@ -12,46 +11,28 @@ from urllib.parse import urljoin, urlsplit
 
 from bot.probe.evidence import sanitize
 from bot.probe.policy import address_category, parse_ip
-from bot.probe.transport import Reply
-
-OK = "ok"
-
-AUTH_REQUIRED = "auth-required"
-AUTH_INVALID = "auth-invalid-credentials"
-ACCESS_DENIED = "access-denied"
-DENIED_OR_MISSING = "pull-access-denied-or-missing"
-REPOSITORY_NOT_FOUND = "repository-not-found"
-MANIFEST_UNKNOWN = "manifest-unknown"
-RATE_LIMITED = "rate-limited"
-TLS_UNKNOWN_AUTHORITY = "tls-unknown-authority"
-TLS_HOSTNAME_MISMATCH = "tls-hostname-mismatch"
-TLS_EXPIRED = "tls-expired"
-PLAIN_HTTP = "http-response-to-https-client"
-DNS = "dns-resolution"
-REFUSED = "connection-refused"
-TIMEOUT = "network-timeout"
-PROXY = "proxy-error"
-SERVER_ERROR = "registry-server-error"
-NOT_A_REGISTRY = "not-a-registry"
-"""Not (yet) in error-classes.md: the host answers, but not as a registry API (HTML, a 404 on
-``/v2/``, a redirect to a login page). Proposed as a new class id."""
-INVALID_REFERENCE = "invalid-reference-format"
-
-TRANSPORT_OUTCOMES = frozenset(
-    {
-        DNS,
-        REFUSED,
-        TIMEOUT,
-        TLS_UNKNOWN_AUTHORITY,
-        TLS_HOSTNAME_MISMATCH,
-        TLS_EXPIRED,
-        PLAIN_HTTP,
-        PROXY,
-        SERVER_ERROR,
-        NOT_A_REGISTRY,
-    }
+from bot.probe.states import (
+    ACCESS_DENIED,
+    AUTH_INVALID,
+    AUTH_REQUIRED,
+    DENIED_OR_MISSING,
+    DNS,
+    INVALID_REFERENCE,
+    MANIFEST_UNKNOWN,
+    NOT_A_REGISTRY,
+    OK,
+    PLAIN_HTTP,
+    PROXY,
+    RATE_LIMITED,
+    REFUSED,
+    REPOSITORY_NOT_FOUND,
+    SERVER_ERROR,
+    TIMEOUT,
+    TLS_EXPIRED,
+    TLS_HOSTNAME_MISMATCH,
+    TLS_UNKNOWN_AUTHORITY,
 )
-"""Outcomes that stop the probe before it can ask about the image itself."""
+from bot.probe.transport import Reply
 
 SUMMARY: Mapping[str, str] = {
     OK: "the image is pullable from here",

@@ -30,30 +30,28 @@ import httpx
 
 from bot.errors import RegistryWhyError
 from bot.probe.evidence import sanitize
-from bot.probe.observation import Observation, PassResult, PassState, Tier
-from bot.probe.outcome import (
+from bot.probe.observation import Observation, PassResult, Tier
+from bot.probe.outcome import describe_location, is_html, read_json
+from bot.probe.package_names import PackageTarget, pep503
+from bot.probe.policy import AddressPins, DnsFailure, Resolver
+from bot.probe.profiles import ConfigError, Credential, ProbeOptions, RegistryProfile
+from bot.probe.sequence import allowances
+from bot.probe.states import (
     ACCESS_DENIED,
     AUTH_INVALID,
     AUTH_REQUIRED,
     DNS,
     OK,
+    PACKAGE_NOT_FOUND,
     PROXY,
     RATE_LIMITED,
+    REGISTRY_MISCONFIGURED,
     SERVER_ERROR,
     TIMEOUT,
-    describe_location,
-    is_html,
-    read_json,
+    PassState,
 )
-from bot.probe.package_names import PackageTarget, pep503
-from bot.probe.policy import AddressPins, DnsFailure, Resolver
-from bot.probe.profiles import ConfigError, Credential, ProbeOptions, RegistryProfile
-from bot.probe.sequence import allowances
 from bot.probe.token import basic_header
 from bot.probe.transport import Reply, Timeouts, TransportFailure, fetch, make_client
-
-PACKAGE_NOT_FOUND = "package-not-found"
-REGISTRY_MISCONFIGURED = "registry-misconfigured"
 
 METADATA_CAP = 1 << 20
 """Bytes of package metadata read at most: a popular package's npm metadata or simple index
@@ -83,8 +81,8 @@ STATE_OUTCOME: Mapping[PassState, str | None] = {
     "repo-missing": PACKAGE_NOT_FOUND,
     "manifest-missing": PACKAGE_NOT_FOUND,
     "missing": PACKAGE_NOT_FOUND,
-    "rate-limited": RATE_LIMITED,
-    "server-error": SERVER_ERROR,
+    "throttled": RATE_LIMITED,
+    "server-failing": SERVER_ERROR,
     "realm-refused": None,
     "token-failed": None,
     "failed": None,
@@ -282,10 +280,10 @@ def _fail_on_status(reply: Reply, auth: str | None, lines: _Lines, what: str) ->
     if code == 429:
         retry = reply.header("retry-after")
         lines.add(f"{where} Too Many Requests" + (f", Retry-After {retry[:20]}" if retry else ""))
-        raise _Stop("rate-limited")
+        raise _Stop("throttled")
     if code >= 500:
         lines.add(f"{where}, a server error")
-        raise _Stop("server-error")
+        raise _Stop("server-failing")
     if 300 <= code < 400:
         lines.add(f"{where} redirect to {describe_location(reply)} (not followed: only redirects "
                   "within the registry are)")

@@ -18,10 +18,10 @@ from typing import Any
 from bot.probe.cache import ProbeCache, ProbeKey, limiter_of
 from bot.probe.evidence import sanitize
 from bot.probe.observation import Observation, Tier
-from bot.probe.outcome import INVALID_REFERENCE, RATE_LIMITED
 from bot.probe.policy import ProbeRefused
 from bot.probe.profiles import ProbeConfig, RegistryProfile
 from bot.probe.sequence import InvalidTarget, observe
+from bot.probe.states import INVALID_REFERENCE, RATE_LIMITED
 from bot.probe.verdict import Verdict, judge
 from knowledge import ImageReference
 

@@ -24,29 +24,32 @@ import httpx
 from bot.errors import RegistryWhyError
 from bot.probe.challenge import Challenge, parse_challenges, pick
 from bot.probe.evidence import sanitize, short_digest
-from bot.probe.observation import Observation, PassResult, PassState, Tier
+from bot.probe.observation import Observation, PassResult, Tier
 from bot.probe.outcome import (
-    ACCESS_DENIED,
-    AUTH_INVALID,
-    AUTH_REQUIRED,
-    DENIED_OR_MISSING,
-    DNS,
     DOCKER_MEDIA_TYPES,
-    MANIFEST_UNKNOWN,
     MEDIA_TYPES,
     OCI_MEDIA_TYPES,
-    OK,
-    PROXY,
-    RATE_LIMITED,
-    REPOSITORY_NOT_FOUND,
-    SERVER_ERROR,
-    TIMEOUT,
     describe_location,
     ping_outcome,
     registry_error,
 )
 from bot.probe.policy import AddressPins, Allowance, DnsFailure, Resolver
 from bot.probe.profiles import ConfigError, Credential, ProbeOptions, RegistryProfile
+from bot.probe.states import (
+    ACCESS_DENIED,
+    AUTH_INVALID,
+    AUTH_REQUIRED,
+    DENIED_OR_MISSING,
+    DNS,
+    MANIFEST_UNKNOWN,
+    OK,
+    PROXY,
+    RATE_LIMITED,
+    REPOSITORY_NOT_FOUND,
+    SERVER_ERROR,
+    TIMEOUT,
+    PassState,
+)
 from bot.probe.token import basic_header, request_token
 from bot.probe.transport import Reply, Timeouts, TransportFailure, fetch, make_client
 
@@ -68,8 +71,8 @@ _STATE_OUTCOME: dict[PassState, str | None] = {
     "manifest-missing": MANIFEST_UNKNOWN,
     "repo-missing": REPOSITORY_NOT_FOUND,
     "missing": MANIFEST_UNKNOWN,
-    "rate-limited": RATE_LIMITED,
-    "server-error": SERVER_ERROR,
+    "throttled": RATE_LIMITED,
+    "server-failing": SERVER_ERROR,
     "realm-refused": None,
     "token-failed": None,
     "failed": None,
@@ -284,10 +287,10 @@ async def _authorize(
         state = "credential-rejected" if credential else "refused"
     elif result.state == "denied":
         state = "denied" if credential else "refused"
-    elif result.state == "rate-limited":
-        state = "rate-limited"
-    elif result.state == "server-error":
-        state = "server-error"
+    elif result.state == "throttled":
+        state = "throttled"
+    elif result.state == "server-failing":
+        state = "server-failing"
     elif result.state == "refused":
         state = "realm-refused"
     else:
@@ -383,10 +386,10 @@ async def _judge_head(
         )
         if limits[0] is not None:
             lines.add(_quota_line(limits))
-        return _result(tier, "rate-limited", lines, status, limits)
+        return _result(tier, "throttled", lines, status, limits)
     if status >= 500:
         lines.add(f"HEAD manifest: {status}, a server error")
-        return _result(tier, "server-error", lines, status, limits)
+        return _result(tier, "server-failing", lines, status, limits)
     if status == 407:
         lines.add("HEAD manifest: 407 Proxy Authentication Required")
         return PassResult(tier, "failed", PROXY, tuple(lines.lines), status)
@@ -408,7 +411,7 @@ def _result(
     digest: str | None = None,
     oci_only: bool | None = None,
 ) -> PassResult:
-    limit, remaining, window = limits
+    limit, remaining, _window = limits
     return PassResult(
         tier,
         state,
@@ -420,7 +423,6 @@ def _result(
         oci_only=oci_only,
         ratelimit_limit=limit,
         ratelimit_remaining=remaining,
-        ratelimit_window=window,
     )
 
 
