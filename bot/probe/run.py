@@ -23,21 +23,17 @@ from bot.probe.profiles import ProbeConfig, RegistryProfile
 from bot.probe.sequence import InvalidTarget, observe
 from bot.probe.states import INVALID_REFERENCE, RATE_LIMITED
 from bot.probe.verdict import Verdict, judge
-from knowledge import ImageReference
+from knowledge import (
+    Context,
+    ImageReference,
+    Registry,
+    build_guide,
+    knowledge_base,
+    registry_family,
+)
 
 log = logging.getLogger(__name__)
 audit = logging.getLogger("bot.probe.audit")
-
-DOCKER_HUB_QUOTA_CHECK = (
-    'TOKEN=$(curl -s "https://auth.docker.io/token?service=registry.docker.io'
-    '&scope=repository:ratelimitpreview/test:pull" | jq -r .token) && curl -s --head '
-    '-H "Authorization: Bearer $TOKEN" '
-    "https://registry-1.docker.io/v2/ratelimitpreview/test/manifests/latest | grep -i ratelimit"
-)
-"""Docker's own recipe for checking a pull quota with a HEAD request, which costs no pull.
-Run on the user's machine it shows the user's quota (add ``-u user:token`` to the first curl
-to see an account's quota rather than the address's)."""
-
 
 @dataclass(frozen=True, slots=True)
 class Requester:
@@ -98,7 +94,12 @@ def _next_steps(
 ) -> tuple[str, ...]:
     quota_seen = obs is not None and any(p.ratelimit_limit is not None for p in obs.passes())
     if image.host == "docker.io" and (suspected == RATE_LIMITED or quota_seen):
-        return (DOCKER_HUB_QUOTA_CHECK,)
+        # The knowledge base's own check for Docker Hub's quota (a HEAD request, which costs
+        # no pull): run on the user's machine, it shows the user's quota, not the bot's.
+        context = Context(images=(image,), registry=Registry(image.host,
+                                                             registry_family(image.host)))
+        guide = build_guide(knowledge_base()[RATE_LIMITED], context)
+        return tuple(" && ".join(step.commands) for step in guide.check if step.commands)
     return ()
 
 
