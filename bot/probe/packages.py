@@ -26,10 +26,9 @@ from bot.probe.package_sequence import observe_package
 from bot.probe.package_verdict import judge_package
 from bot.probe.policy import ProbeRefused
 from bot.probe.profiles import ProbeConfig, RegistryProfile
-from bot.probe.run import ProbeResult, Requester, choose_tier, to_json
+from bot.probe.run import ProbeResult, Requester, audit_probe, choose_tier, to_json
 
 log = logging.getLogger(__name__)
-audit = logging.getLogger("bot.probe.audit")
 
 
 @dataclass(frozen=True)
@@ -132,7 +131,7 @@ async def probe_package(
         except Exception as exc:  # a bug must cost neither the answer nor the audit line
             result = _failed(target, label, registry_url, suspected, requester, config, exc)
     result = replace(result, elapsed_ms=round((time.monotonic() - started) * 1000))
-    _audit(result, requester)
+    audit_probe(result, requester, "package")
     return result
 
 
@@ -271,29 +270,6 @@ def _failed(
     # The tier it would have used, so a result that could have used the credential stays private.
     tier = choose_tier(profile, target.key, requester)[0] if profile else "anonymous"
     return _unconcluded(label, target.ecosystem, str(target), suspected, shown, tier=tier)
-
-
-def _audit(result: PackageProbeResult, requester: Requester | None) -> None:
-    audit.info(
-        "probe user=%s channel=%s package=%s tier=%s outcome=%s suspected=%s verdict=%s "
-        "cached=%s refused=%s elapsed_ms=%d",
-        requester.user if requester else "cli",
-        (requester.channel or "-") if requester else "-",
-        result.image,
-        result.tier,
-        result.outcome or "-",
-        result.suspected or "-",
-        result.verdict or "-",
-        result.cached,
-        "yes" if result.refused else "no",
-        result.elapsed_ms,
-        extra={
-            "probe_user": requester.user if requester else None,
-            "probe_channel": requester.channel if requester else None,
-            "probe_package": result.image,
-            "probe_outcome": result.outcome,
-        },
-    )
 
 
 def package_to_json(result: PackageProbeResult) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import time
 import traceback
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from bot.probe.cache import ProbeCache, ProbeKey, limiter_of
 from bot.probe.evidence import sanitize
@@ -123,7 +123,7 @@ async def probe_image(
     except Exception as exc:  # a bug must cost neither the answer nor the audit line
         result = _failed(image, suspected, requester, config, exc)
     result = _finish(result, started)
-    _audit(result, requester)
+    audit_probe(result, requester, "image")
     return result
 
 
@@ -255,12 +255,16 @@ def _finish(result: ProbeResult, started: float) -> ProbeResult:
     return replace(result, elapsed_ms=round((time.monotonic() - started) * 1000))
 
 
-def _audit(result: ProbeResult, requester: Requester | None) -> None:
+def audit_probe(
+    result: ProbeResult, requester: Requester | None, subject: Literal["image", "package"]
+) -> None:
+    """Write the audit line of one probe: who asked, for what, and what came of it."""
     audit.info(
-        "probe user=%s channel=%s image=%s tier=%s outcome=%s suspected=%s verdict=%s "
+        "probe user=%s channel=%s %s=%s tier=%s outcome=%s suspected=%s verdict=%s "
         "cached=%s refused=%s elapsed_ms=%d",
         requester.user if requester else "cli",
         (requester.channel or "-") if requester else "-",
+        subject,
         result.image,
         result.tier,
         result.outcome or "-",
@@ -272,7 +276,7 @@ def _audit(result: ProbeResult, requester: Requester | None) -> None:
         extra={
             "probe_user": requester.user if requester else None,
             "probe_channel": requester.channel if requester else None,
-            "probe_image": result.image,
+            f"probe_{subject}": result.image,
             "probe_outcome": result.outcome,
         },
     )
