@@ -1,60 +1,17 @@
-"""Readings of registry answers, and a short sentence for each outcome the probe names.
+"""Readings of registry answers: error bodies, web pages, redirects, the API root.
 
-The outcomes themselves (class ids) are in :mod:`bot.probe.states`.
+The outcomes they are named with (class ids) are in :mod:`bot.probe.states`.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from urllib.parse import urljoin, urlsplit
 
 from bot.probe.evidence import sanitize
 from bot.probe.policy import address_category, parse_ip
-from bot.probe.states import (
-    ACCESS_DENIED,
-    AUTH_INVALID,
-    AUTH_REQUIRED,
-    DENIED_OR_MISSING,
-    DNS,
-    INVALID_REFERENCE,
-    MANIFEST_UNKNOWN,
-    NOT_A_REGISTRY,
-    OK,
-    PLAIN_HTTP,
-    PROXY,
-    RATE_LIMITED,
-    REFUSED,
-    REPOSITORY_NOT_FOUND,
-    SERVER_ERROR,
-    TIMEOUT,
-    TLS_EXPIRED,
-    TLS_HOSTNAME_MISMATCH,
-    TLS_UNKNOWN_AUTHORITY,
-)
+from bot.probe.states import NOT_A_REGISTRY, PROXY, RATE_LIMITED, SERVER_ERROR
 from bot.probe.transport import Reply
-
-SUMMARY: Mapping[str, str] = {
-    OK: "the image is pullable from here",
-    AUTH_REQUIRED: "the registry refuses anonymous pulls of this image",
-    AUTH_INVALID: "the registry rejects the credential",
-    ACCESS_DENIED: "the credential is accepted but not allowed to pull this image",
-    DENIED_OR_MISSING: "the image cannot be pulled: it does not exist or needs other access",
-    REPOSITORY_NOT_FOUND: "the repository does not exist",
-    MANIFEST_UNKNOWN: "the tag or digest does not exist",
-    RATE_LIMITED: "the registry is throttling requests",
-    TLS_UNKNOWN_AUTHORITY: "the registry's certificate is not from a trusted authority",
-    TLS_HOSTNAME_MISMATCH: "the registry's certificate is for another name",
-    TLS_EXPIRED: "the registry's certificate is expired or not yet valid",
-    PLAIN_HTTP: "the registry speaks plain HTTP where TLS was expected",
-    DNS: "the registry's host name does not resolve",
-    REFUSED: "nothing accepts connections at the registry's address",
-    TIMEOUT: "the registry does not answer in time",
-    PROXY: "a proxy in front of the registry refused the request",
-    SERVER_ERROR: "the registry answers with a server error",
-    NOT_A_REGISTRY: "the address answers, but not as a container registry",
-    INVALID_REFERENCE: "the image reference is malformed",
-}
 
 MEDIA_TYPES = (
     "application/vnd.oci.image.index.v1+json",
@@ -66,13 +23,6 @@ MEDIA_TYPES = (
 MANIFEST_UNKNOWN for OCI images, which would look like a missing tag."""
 DOCKER_MEDIA_TYPES = MEDIA_TYPES[2:]
 OCI_MEDIA_TYPES = frozenset(MEDIA_TYPES[:2])
-
-
-def summary(outcome: str | None) -> str:
-    """A short sentence for an outcome."""
-    if outcome is None:
-        return "the probe saw an answer it cannot name"
-    return SUMMARY.get(outcome, outcome)
 
 
 def read_json(body: bytes) -> object:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from bot.probe.observation import Observation, PassResult
-from bot.probe.outcome import summary as image_summary
 from bot.probe.package_names import PackageEcosystem, PackageTarget
 from bot.probe.states import (
     ACCESS_DENIED,
@@ -28,6 +27,7 @@ from bot.probe.states import (
     TLS_HOSTNAME_MISMATCH,
     TLS_UNKNOWN_AUTHORITY,
 )
+from bot.probe.states import summary as image_summary
 from bot.probe.verdict import Judgement
 
 CONFIG_FILE: Mapping[PackageEcosystem, str] = {

@@ -9,6 +9,7 @@ the outcome ``rate-limited``, but its state is ``throttled``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal, cast, get_args
 
 # -- outcomes: class ids ----------------------------------------------------------------------
@@ -51,6 +52,36 @@ TRANSPORT_OUTCOMES = frozenset(
     }
 )
 """Outcomes that stop the probe before it can ask about the image itself."""
+
+SUMMARY: Mapping[str, str] = {
+    OK: "the image is pullable from here",
+    AUTH_REQUIRED: "the registry refuses anonymous pulls of this image",
+    AUTH_INVALID: "the registry rejects the credential",
+    ACCESS_DENIED: "the credential is accepted but not allowed to pull this image",
+    DENIED_OR_MISSING: "the image cannot be pulled: it does not exist or needs other access",
+    REPOSITORY_NOT_FOUND: "the repository does not exist",
+    MANIFEST_UNKNOWN: "the tag or digest does not exist",
+    RATE_LIMITED: "the registry is throttling requests",
+    TLS_UNKNOWN_AUTHORITY: "the registry's certificate is not from a trusted authority",
+    TLS_HOSTNAME_MISMATCH: "the registry's certificate is for another name",
+    TLS_EXPIRED: "the registry's certificate is expired or not yet valid",
+    PLAIN_HTTP: "the registry speaks plain HTTP where TLS was expected",
+    DNS: "the registry's host name does not resolve",
+    REFUSED: "nothing accepts connections at the registry's address",
+    TIMEOUT: "the registry does not answer in time",
+    PROXY: "a proxy in front of the registry refused the request",
+    SERVER_ERROR: "the registry answers with a server error",
+    NOT_A_REGISTRY: "the address answers, but not as a container registry",
+    INVALID_REFERENCE: "the image reference is malformed",
+}
+
+
+def summary(outcome: str | None) -> str:
+    """A short sentence for an outcome."""
+    if outcome is None:
+        return "the probe saw an answer it cannot name"
+    return SUMMARY.get(outcome, outcome)
+
 
 # -- states: how a step ended -----------------------------------------------------------------
 

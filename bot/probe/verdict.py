@@ -14,7 +14,6 @@ from collections.abc import Callable, Mapping
 from typing import Literal
 
 from bot.probe.observation import Observation, PassResult
-from bot.probe.outcome import summary
 from bot.probe.states import (
     ACCESS_DENIED,
     AUTH_INVALID,
@@ -34,6 +33,7 @@ from bot.probe.states import (
     TLS_HOSTNAME_MISMATCH,
     TLS_UNKNOWN_AUTHORITY,
     TRANSPORT_OUTCOMES,
+    summary,
 )
 
 Verdict = Literal["confirmed", "refuted", "inconclusive"]
