@@ -13,6 +13,8 @@ from typing import Any, Literal, get_args
 from bot.probe.states import PassState, read_pass_state
 
 Tier = Literal["anonymous", "credentialed"]
+
+
 @dataclass(frozen=True)
 class PassResult:
     """One pass of ``HEAD manifest`` (plus ``tags/list`` after a 404) with one credential tier."""

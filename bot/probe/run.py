@@ -36,6 +36,7 @@ from knowledge import (
 log = logging.getLogger(__name__)
 audit = logging.getLogger("bot.probe.audit")
 
+
 @dataclass(frozen=True, slots=True)
 class Requester:
     """Who asked for a probe: a Slack user, in a channel (None for a direct message)."""

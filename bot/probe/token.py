@@ -30,6 +30,7 @@ MIN_LIFETIME = 60
 _TOKEN = re.compile(r"[\x21-\x7e]+")
 """What a token may be to go in an Authorization header: printable ASCII without spaces."""
 
+
 @dataclass(frozen=True)
 class TokenResult:
     """A token, or why there is none. ``detail`` is for evidence (no secrets in it)."""
