@@ -2,9 +2,10 @@
 
 *Outcomes* are class ids of the knowledge base (the cause as seen from the bot), ``ok`` when
 the image or package can be fetched from here, or None when the probe saw something it cannot
-name. *States* say how one step ended (a pass of requests with one credential tier, or a token
-request); they are the probe's own words, and none of them is a class id: a throttled pass has
-the outcome ``rate-limited``, but its state is ``throttled``.
+name; each has a short sentence (:data:`SUMMARY`). *States* say how one step ended (a pass of
+requests with one credential tier, or a token request); they are the probe's own words, and
+none of them is a class id: a throttled pass has the outcome ``rate-limited``, but its state
+is ``throttled``.
 """
 
 from __future__ import annotations
@@ -119,6 +120,8 @@ def read_pass_state(name: object) -> PassState | None:
     return cast(PassState, name) if name in get_args(PassState) else None
 
 
-TokenState = Literal["ok", "rejected", "denied", "throttled", "server-failing", "refused", "failed"]
+TokenState = Literal[
+    "issued", "rejected", "denied", "throttled", "server-failing", "refused", "failed"
+]
 """How a token request ended: ``rejected`` (401) and ``denied`` (403) by the token server,
 ``refused`` by the probe itself (a realm it may not call), ``failed`` for anything else."""

@@ -44,7 +44,7 @@ class TokenResult:
     @property
     def ok(self) -> bool:
         """Whether a token was issued."""
-        return self.state == "ok" and self.token is not None
+        return self.state == "issued" and self.token is not None
 
 
 def basic_header(credential: Credential) -> str:
@@ -178,7 +178,7 @@ def _read(reply: Reply, url: httpx.URL, who: str) -> TokenResult:
                 "failed", f"token host {url.host}: 200 with a token that is not printable ASCII"
             )
         return TokenResult(
-            "ok",
+            "issued",
             f"token host {url.host} issued a token to {who} (valid {lifetime} s)",
             token,
         )
