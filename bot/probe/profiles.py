@@ -188,7 +188,8 @@ class ProbeConfig:
     def secrets(self) -> list[str]:
         """The registry passwords this configuration read, for the log's masker: they come
         from outside the settings, so it would not know them otherwise."""
-        return [profile.credential.password() for profile in self.registries.values()
+        return [profile.credential.password()
+                for profile in (*self.registries.values(), *self.packages)
                 if profile.credential is not None]
 
 

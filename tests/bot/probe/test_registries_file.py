@@ -56,6 +56,18 @@ def test_a_good_file(pki: TestPki) -> None:
     assert hub.realm_allowed(HostPort("auth.docker.io", 443))
 
 
+def test_every_password_read_is_given_to_the_log_masker(pki: TestPki) -> None:
+    npm = ('[[registry]]\nurl = "https://npm.example.com/repository/npm-group/"\n'
+           'ecosystem = "npm"\nusername = "ci"\npassword_env = "NPM_PASSWORD"\n'
+           'probe_scopes = ["@acme/*"]\n')
+    config = parse_registries(
+        GOOD.format(ca=pki.ca_cert) + npm,
+        source=Path("registries.toml"),
+        environ={"PULL_PASSWORD": "s3cret", "NPM_PASSWORD": "npm-s3cret"},
+    )
+    assert sorted(config.secrets()) == ["npm-s3cret", "s3cret"]
+
+
 def test_no_file_means_public_registries_only_and_anonymously() -> None:
     config = load_registries(None, environ={})
     assert config.profile_for("ghcr.io") is not None
