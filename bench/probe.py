@@ -31,8 +31,7 @@ from pathlib import Path
 import httpx
 from redis.asyncio import Redis
 
-from bot.probe import ProbeCache, ProbeConfig, ProbeResult, probe_image
-from bot.probe.config import parse_registries
+from bot.probe import ProbeCache, ProbeConfig, ProbeResult, parse_registries, probe_image
 from bot.probe.outcome import MEDIA_TYPES
 from knowledge.reference import parse_reference
 from tests.support.oci_layout import write_oci_layout

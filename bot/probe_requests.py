@@ -22,8 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot import observe
-from bot.probe import ProbeCache, ProbeConfig, ProbeResult, Requester, probe_image
-from bot.probe.probe import choose_tier
+from bot.probe import ProbeCache, ProbeConfig, ProbeResult, Requester, choose_tier, probe_image
 from bot.render.button_state import ButtonStateError, unpack
 from bot.slack.ids import ACTION_PROBE
 from knowledge import (
