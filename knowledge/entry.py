@@ -185,7 +185,7 @@ class Entry(Strict):
     references: tuple[HttpUrl, ...] = Field(min_length=1)
 
 
-class ImageAccess(_Strict):
+class ImageAccess(Strict):
     """``knowledge/image-access.toml``: what the image card (a reference pasted alone, no
     error) suggests for checking one's own access to the image without pulling it."""
 
