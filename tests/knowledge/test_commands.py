@@ -382,8 +382,8 @@ EVIDENCE = {
     "repository-not-found": ("tls", re.compile(r"404 \(Not Found\)|NAME_UNKNOWN")),
     # The stored password is wrong (see WRONG_PASSWORD): the login with it is refused.
     "auth-invalid-credentials": ("tls", re.compile(r"Existing credentials are invalid")),
-    # The token server gives ``puller`` no pull on private/; distribution answers 401
-    # insufficient_scope, which skopeo reports as ``denied``.
+    # The token server gives ``puller`` no pull on private/: distribution answers 401 with
+    # insufficient_scope in its challenge and a DENIED error in its body.
     "access-denied": ("token", re.compile(r"denied: requested access to the resource is denied")),
     # ``multi`` is an index with linux/amd64 only; the paste asked for linux/arm64.
     "no-matching-platform": ("tls", re.compile(r"\Alinux/amd64\n\Z")),
@@ -405,7 +405,7 @@ WRONG_PASSWORD = {"auth-invalid-credentials"}
 """Classes whose reader has a wrong password stored for the registry."""
 MALFORMED = {"invalid-reference-format": "Demo/Hello:v1"}
 """Classes whose paste names an image the client could not parse: the reader copies it from the
-error into the command's ``<image-as-printed>``."""
+error (or the command they ran) into the confirming command's ``<image-as-written>``."""
 
 
 @dataclass(frozen=True)
@@ -445,7 +445,7 @@ def _context(class_id: str, target: Target) -> tuple[Context, dict[str, str]]:
                                stdin=subprocess.DEVNULL, env={"PATH": SYSTEM_PATH}).stderr
         context = extract_context(paste)
         assert context.image is None, context
-        return context, {"image-as-printed": written}
+        return context, {"image-as-written": written}
     host = target.host
     repository, _, tag = IMAGES.get(class_id, "demo/hello:v1").partition(":")
     return Context(images=(ImageReference(host, repository, tag),),
@@ -467,10 +467,11 @@ def test_confirming_commands_show_their_evidence(
     assert guide.short.confirm is not None
     [command] = guide.short.confirm.commands
     command = _ANGLE.sub(lambda m: filled[m[1]], command)
+    # About the target only: its port, or the name that does not resolve.
     host, _, port = target.host.rpartition(":")
-    assert host in command or port in command  # about the target only
+    assert (host if name == "unresolvable" else port) in command
     auth = tmp_path / "auth.json"
-    password = "not-" + str(target.password) if class_id in WRONG_PASSWORD else target.password
+    password = f"not-{target.password}" if class_id in WRONG_PASSWORD else target.password
     auth.write_text(json.dumps({"auths": {target.host: {"auth": base64.b64encode(
         f"{target.username}:{password}".encode()).decode()}}}))
     env = {"PATH": SYSTEM_PATH, "HOME": str(tmp_path), "REGISTRY_AUTH_FILE": str(auth)}
