@@ -31,6 +31,7 @@ import pytest
 
 from knowledge.context import Context, Registry
 from knowledge.entry import Ecosystem, Entry, Environment, Operation, RegistryFamily
+from knowledge.extract import extract_context
 from knowledge.guide import Guide, build_guide
 from knowledge.loader import knowledge_base
 from knowledge.reference import ImageReference
@@ -363,8 +364,11 @@ def test_commands_run_by_their_own_tools(registry: Registries, sandbox: dict[str
                                     "npm", "pip", "mvn")), checked
 
 
-# Classes whose confirming command can run against one of the tests' registries, and what the
-# answer promises it shows there.
+# Classes whose confirming command can run against something the tests start, and what the
+# answer promises it shows there. The target is one of the tests' registries, or ``closed`` (a
+# loopback port nobody listens on), ``silent`` (a loopback listener that never answers) or
+# ``unresolvable`` (a name under .invalid, looked up through a loopback resolver that answers
+# NXDOMAIN).
 EVIDENCE = {
     "auth-required": ("tls", re.compile(r"401(?s:.*)www-authenticate", re.IGNORECASE)),
     "tls-hostname-mismatch": ("tls_wrong_name", re.compile(r"DNS:other\.test")),
@@ -376,35 +380,104 @@ EVIDENCE = {
     # Listing a missing repository's tags fails, as the step says (skopeo 1.9 against
     # distribution prints the bare 404 on stderr; newer pairs name NAME_UNKNOWN).
     "repository-not-found": ("tls", re.compile(r"404 \(Not Found\)|NAME_UNKNOWN")),
+    # The stored password is wrong (see WRONG_PASSWORD): the login with it is refused.
+    "auth-invalid-credentials": ("tls", re.compile(r"Existing credentials are invalid")),
+    # The token server gives ``puller`` no pull on private/: distribution answers 401 with
+    # insufficient_scope in its challenge and a DENIED error in its body.
+    "access-denied": ("token", re.compile(r"denied: requested access to the resource is denied")),
+    # ``multi`` is an index with linux/amd64 only; the paste asked for linux/arm64.
+    "no-matching-platform": ("tls", re.compile(r"\Alinux/amd64\n\Z")),
+    "connection-refused": ("closed", re.compile(r"Connection refused")),
+    "dns-resolution": ("unresolvable", re.compile(r"^no address for registry\.invalid$",
+                                                   re.MULTILINE)),
+    "network-timeout": ("silent", re.compile(r"\(28\) [^\n]*timed out")),
+    # skopeo parses the name as the paste printed it and names what is wrong.
+    "invalid-reference-format": (
+        "tls", re.compile(r"invalid reference format: repository name must be lowercase")),
 }
-MISSING_REPOSITORY = {"repository-not-found"}
-"""Classes whose command is run on a repository the registry does not have."""
+IMAGES = {
+    "repository-not-found": "demo/missing:v1",
+    "access-denied": "private/secret:v1",
+    "no-matching-platform": "demo/hello:multi",
+}
+"""The image each class's command is run on, when it is not ``demo/hello:v1``."""
+WRONG_PASSWORD = {"auth-invalid-credentials"}
+"""Classes whose reader has a wrong password stored for the registry."""
+MALFORMED = {"invalid-reference-format": "Demo/Hello:v1"}
+"""Classes whose paste names an image the client could not parse: the reader copies it from the
+error (or the command they ran) into the confirming command's ``<image-as-written>``."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a confirming command is run: a host, and what the reader's machine has for it."""
+
+    host: str
+    username: str | None = None
+    password: str | None = None
+    ca_file: Path | None = None
+    prefix: tuple[str, ...] = ()
+    """What runs the command (a private resolver for ``unresolvable``)."""
+
+
+def _target(name: str, registry: Registries, request: pytest.FixtureRequest) -> Target:
+    if name == "closed":
+        return Target(f"127.0.0.1:{request.getfixturevalue('closed_port')}")
+    if name == "silent":
+        host, port = request.getfixturevalue("blackhole")
+        return Target(f"{host}:{port}")
+    if name == "unresolvable":
+        # RFC 6761: .invalid never resolves, even if the private resolver were bypassed.
+        dns = request.getfixturevalue("nxdomain_dns")
+        return Target("registry.invalid:5000", prefix=dns.prefix)
+    running = getattr(registry, name)
+    return Target(running.host, running.username, running.password, running.ca_file)
+
+
+def _context(class_id: str, target: Target) -> tuple[Context, dict[str, str]]:
+    """The paste's context, and the values a reader fills ``<placeholders>`` with."""
+    if class_id in MALFORMED:
+        # Run the client on the malformed name for its real message: the paste. Its context
+        # holds no image (the extractor keeps only references that parse).
+        written = f"{target.host}/{MALFORMED[class_id]}"
+        paste = subprocess.run([_require("skopeo"), "inspect", f"docker://{written}"],
+                               capture_output=True, text=True, timeout=30, check=False,
+                               stdin=subprocess.DEVNULL, env={"PATH": SYSTEM_PATH}).stderr
+        context = extract_context(paste)
+        assert context.image is None, context
+        return context, {"image-as-written": written}
+    host = target.host
+    repository, _, tag = IMAGES.get(class_id, "demo/hello:v1").partition(":")
+    return Context(images=(ImageReference(host, repository, tag),),
+                   registry=Registry(host, "self-hosted"), tool="skopeo", operation="pull",
+                   platform="linux/arm64"), {}
 
 
 @pytest.mark.parametrize("class_id", sorted(EVIDENCE))
 def test_confirming_commands_show_their_evidence(
-    class_id: str, registry: Registries, tmp_path: Path
+    class_id: str, registry: Registries, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     bash = _require("bash")
-    for tool in ("curl", "openssl", "skopeo"):
+    for tool in ("curl", "openssl", "skopeo", "jq"):
         _require(tool)
     name, evidence = EVIDENCE[class_id]
-    target = getattr(registry, name)
-    repository = "demo/missing" if class_id in MISSING_REPOSITORY else "demo/hello"
-    image = ImageReference(target.host, repository, "v1")
-    context = Context(images=(image,), registry=Registry(target.host, "self-hosted"),
-                      tool="skopeo", operation="pull")
+    target = _target(name, registry, request)
+    context, filled = _context(class_id, target)
     guide = build_guide(knowledge_base()[class_id], context)
     assert guide.short.confirm is not None
     [command] = guide.short.confirm.commands
-    assert target.host.rpartition(":")[2] in command  # about the local registry only
+    command = _ANGLE.sub(lambda m: filled[m[1]], command)
+    # About the target only: its port, or the name that does not resolve.
+    host, _, port = target.host.rpartition(":")
+    assert (host if name == "unresolvable" else port) in command
     auth = tmp_path / "auth.json"
+    password = f"not-{target.password}" if class_id in WRONG_PASSWORD else target.password
     auth.write_text(json.dumps({"auths": {target.host: {"auth": base64.b64encode(
-        f"{target.username}:{target.password}".encode()).decode()}}}))
+        f"{target.username}:{password}".encode()).decode()}}}))
     env = {"PATH": SYSTEM_PATH, "HOME": str(tmp_path), "REGISTRY_AUTH_FILE": str(auth)}
     if class_id != "tls-unknown-authority" and target.ca_file:
         # The reader's machine trusts the registry's CA (except when that is the problem).
         env |= {"SSL_CERT_FILE": str(target.ca_file), "CURL_CA_BUNDLE": str(target.ca_file)}
-    result = subprocess.run([bash, "-c", command], capture_output=True, text=True, timeout=30,
-                            env=env, stdin=subprocess.DEVNULL, check=False)
+    result = subprocess.run([*target.prefix, bash, "-c", command], capture_output=True,
+                            text=True, timeout=30, env=env, stdin=subprocess.DEVNULL, check=False)
     assert evidence.search(result.stdout + result.stderr), (command, result.stdout, result.stderr)
