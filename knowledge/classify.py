@@ -159,7 +159,13 @@ _REGISTRY_WORDS = ("/v2/", "/v1/", "registry", "image", "pull", "push", "manifes
 def _registry_hosts(context: Context) -> tuple[str, ...]:
     # Hosts of image references only: the registry host extraction finds is often read off
     # the very error line (``lookup db on ...: no such host``), so it would vouch for itself.
-    return tuple({image.host.lower() for image in context.images})
+    # A package registry's host is the exception: it comes from a URL a package client said it
+    # requested (``GET https://npm.acme.io/x``, ``Looking in indexes: ...``), which is a
+    # registry by the client's own word.
+    hosts = {image.host.lower() for image in context.images}
+    if context.registry_url and context.registry:
+        hosts.add(context.registry.host.lower())
+    return tuple(hosts)
 
 
 def _about_registry(line: str, hosts: tuple[str, ...]) -> bool:
