@@ -16,8 +16,6 @@ One module per fact: ``scan`` (the paste split into words), ``commands``, ``host
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from knowledge.context import Context, Registry
 from knowledge.entry import Ecosystem
 from knowledge.extract.commands import find_commands
@@ -26,7 +24,7 @@ from knowledge.extract.hosts import first_host
 from knowledge.extract.images import find_images
 from knowledge.extract.oci import OCI_ERROR_CODES, oci_codes
 from knowledge.extract.operations import find_operation
-from knowledge.extract.packages import find_client, find_package_facts
+from knowledge.extract.packages import find_client, find_package_facts, url_host
 from knowledge.extract.platform import find_platform
 from knowledge.extract.scan import ScannedText
 from knowledge.extract.status import http_status
@@ -94,7 +92,7 @@ def _package_context(scanned: ScannedText, tool: str, ecosystem: Ecosystem) -> C
     """The context of a package client's paste: no images (a registry URL's path is not one),
     the registry the failing request went to, the package and the configuration in play."""
     facts = find_package_facts(scanned, tool, ecosystem)
-    host = normalize_host(urlsplit(facts.registry_url).netloc) if facts.registry_url else None
+    host = normalize_host(url_host(facts.registry_url)) if facts.registry_url else None
     return Context(
         registry=Registry(host, registry_family(host)) if host else None,
         tool=tool,

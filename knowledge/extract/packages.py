@@ -96,7 +96,9 @@ _CLIENTS: Final = (
                                 "Could not find a valid gem")),
 )
 
-_URL = r"(https?://[^\s\"'`<>()\[\]{},]{3,500})"
+_URL = (r"(https?://(?:[^\s\"'`<>()\[\]{},@]{0,200}\[REDACTED [\w-]{1,40}\]@|)"
+        r"[^\s\"'`<>()\[\]{},]{3,500})")
+"""A URL as clients print it; credentials in it were masked before extraction runs."""
 # Where each ecosystem's client names the URL of the failing request (group 1), best first.
 _URL_RULES: Final[dict[Ecosystem, tuple[re.Pattern[str], ...]]] = {
     "npm": (
@@ -104,7 +106,7 @@ _URL_RULES: Final[dict[Ecosystem, tuple[re.Pattern[str], ...]]] = {
         rx(r"request to " + _URL + " failed"),
         rx(r"returned [0-9]{3} for (?:GET|PUT) on " + _URL),
         rx(r"fetch failed " + _URL),
-        rx(r"(?:Error: |occurred: \\?\")" + _URL + r":"),
+        rx(r"(?:Error: |occurred: \\?\"|(?:^|\n)error )" + _URL + r":"),
         rx(r"(?m)^\s{0,8}(?:@[\w.-]{1,100}:|)registry\s{0,3}=\s{0,3}" + _URL),
         rx(r"--registry[= ]" + _URL),
     ),
@@ -177,8 +179,8 @@ _PACKAGE_RULES: Final[dict[Ecosystem, tuple[re.Pattern[str], ...]]] = {
         rx(r"No matching distribution found for ([A-Za-z0-9][\w.\[\],-]{0,200})"
            r"(?:==([^\s;]{1,100})|)"),
         rx(r"satisfies the requirement ([A-Za-z0-9][\w.\[\],-]{0,200})(?:==([^\s;]{1,100})|)"),
-        rx(r"(?:Hash mismatch for|Failed to download) `([A-Za-z0-9][\w.-]{0,200})"
-           r"==([^`\s]{1,100})`"),
+        rx(r"(?:Hash mismatch for|Failed to download) `?([A-Za-z0-9][\w.-]{0,200})"
+           r"==([^`\s]{1,100})"),
         rx(r"Because ([A-Za-z0-9][\w.-]{0,200}) was not found in the package registry"),
         rx(r"/simple/([A-Za-z0-9][\w.-]{0,200})/"),
     ),
@@ -208,7 +210,8 @@ _PACKAGE_RULES: Final[dict[Ecosystem, tuple[re.Pattern[str], ...]]] = {
         rx(r"failed to download package `?([\w-]{1,100}) v([0-9][\w.+-]{0,60})"),
     ),
     "rubygems": (
-        rx(r"Could not find (?:a valid )?gem '([\w.-]{1,100})'(?: \(([^)\n]{1,60})\)|)"),
+        rx(r"Could not find (?:a valid )?gem '([\w.-]{1,100})(?: \(([^)\n]{1,60})\)|)'"),
+        rx(r"Could not find a valid gem '([\w.-]{1,100})' \(([^)\n]{1,60})\)"),
         rx(r"/gems/([\w-]{1,100}?)-([0-9][\w.]{0,40})\.gem\b"),
     ),
 }
@@ -244,6 +247,13 @@ class PackageFacts:
     package: str | None = None
     version: str | None = None
     config_file: str | None = None
+
+
+def url_host(url: str) -> str:
+    """The host of a URL as clients print it (``scheme://[user:masked@]host[:port]/...``); the
+    masker's placeholder in the user part is not a host."""
+    netloc = url.partition("://")[2].partition("/")[0]
+    return netloc.rpartition("@")[2]
 
 
 def find_client(scanned: ScannedText) -> tuple[str, Ecosystem] | None:
