@@ -20,7 +20,7 @@ from knowledge.context import Context, Registry
 from knowledge.entry import Ecosystem
 from knowledge.extract.commands import find_commands
 from knowledge.extract.environment import find_environments
-from knowledge.extract.hosts import first_host
+from knowledge.extract.hosts import api_host, first_host
 from knowledge.extract.images import find_images
 from knowledge.extract.oci import OCI_ERROR_CODES, oci_codes
 from knowledge.extract.operations import find_operation
@@ -43,10 +43,12 @@ _OCI_SIGNS = (
     "oci://", "Error pulling image", "Failed to pull image", "failed to pull and unpack",
     "Error response from daemon", "pull access denied", "Invalid image reference",
     "InvalidImageReferenceException", "ApplyLayer", "Pulling from ", "manifest unknown",
-    "jib-maven-plugin", "jib-gradle-plugin", "com.google.cloud.tools.jib",
+    "jib-maven-plugin", "jib-gradle-plugin", "com.google.cloud.tools.jib", "/manifests/",
+    "/blobs/",
 )
-"""Phrases only container tools print: a paste with one is about an image, even when a package
-client's output (a Dockerfile's ``RUN npm ci``, a jib build in Maven) surrounds it."""
+"""Phrases only container tools print: a paste with one (or a registry API URL, ``/v2/``) is
+about an image, even when a package client's output (a Dockerfile's ``RUN pip install``, a jib
+build in Maven) surrounds it."""
 
 __all__ = ["OCI_ERROR_CODES", "extract_context"]
 
@@ -64,7 +66,9 @@ def extract_context(text: str) -> Context:
     scanned = ScannedText(text)
     commands = find_commands(scanned)
     codes = oci_codes(scanned)
-    client = None if codes or scanned.any_of(_OCI_SIGNS) else find_client(scanned)
+    shows_oci = bool(codes) or scanned.any_of(_OCI_SIGNS) or (
+        scanned.has_word(b"v2") and api_host(scanned.text, "/v2/") is not None)
+    client = None if shows_oci else find_client(scanned)
     if client is not None:
         return _package_context(scanned, *client)
     named_host = first_host(scanned, commands)

@@ -15,7 +15,7 @@ from typing import Final
 from urllib.parse import unquote
 
 from knowledge.entry import Ecosystem
-from knowledge.extract.scan import ScannedText, matches, rx
+from knowledge.extract.scan import ScannedText, matches, rx, words_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,16 +256,48 @@ def url_host(url: str) -> str:
     return netloc.rpartition("@")[2]
 
 
+def _phrase_index() -> tuple[dict[bytes, tuple[tuple[int, str], ...]], tuple[tuple[int, str], ...]]:
+    """Each client phrase under its longest word, so that one set intersection with the paste's
+    words finds the few phrases worth looking for; phrases without a word are always looked for.
+    """
+    by_word: dict[bytes, list[tuple[int, str]]] = {}
+    always: list[tuple[int, str]] = []
+    for index, client in enumerate(_CLIENTS):
+        for phrase in client.phrases:
+            words = words_of(phrase)
+            if words:
+                by_word.setdefault(max(words, key=len), []).append((index, phrase))
+            else:
+                always.append((index, phrase))
+    return {word: tuple(found) for word, found in by_word.items()}, tuple(always)
+
+
+_PHRASES_BY_WORD, _PHRASES_ALWAYS = _phrase_index()
+_PHRASE_WORDS: Final = frozenset(_PHRASES_BY_WORD)
+
+
 def find_client(scanned: ScannedText) -> tuple[str, Ecosystem] | None:
-    """The package client whose output the paste shows, and its ecosystem; None if none."""
-    for client in _CLIENTS:
-        if scanned.any_of(client.phrases) or (
-            client.pattern is not None
-            and client.gate in scanned.text
-            and client.pattern.search(scanned.text) is not None
-        ):
-            return client.tool, client.ecosystem
-    return None
+    """The package client whose output the paste shows, and its ecosystem; None if none.
+
+    Runs on every paste: a set intersection picks the phrases that can occur, so a container
+    paste costs about one lookup per word it shares with the clients' phrases.
+    """
+    first = len(_CLIENTS)
+    for word in scanned.words & _PHRASE_WORDS:
+        for index, phrase in _PHRASES_BY_WORD[word]:
+            if index < first and scanned[phrase]:
+                first = index
+    for index, phrase in _PHRASES_ALWAYS:
+        if index < first and phrase in scanned.text:
+            first = index
+    for index, client in enumerate(_CLIENTS[:first]):
+        if (client.pattern is not None and client.gate in scanned.text
+                and client.pattern.search(scanned.text) is not None):
+            first = index
+            break
+    if first == len(_CLIENTS):
+        return None
+    return _CLIENTS[first].tool, _CLIENTS[first].ecosystem
 
 
 def find_package_facts(scanned: ScannedText, tool: str, ecosystem: Ecosystem) -> PackageFacts:

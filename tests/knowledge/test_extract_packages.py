@@ -168,12 +168,18 @@ def test_masked_credentials_stay_masked_in_the_registry_url() -> None:
         "ERROR: failed to solve: node:20: failed to resolve source metadata for "
         "docker.io/library/node:20: pull access denied, repository does not exist or may require "
         "authorization\n",
+        # A build log that installs Python packages and then fails on the registry API.
+        "#12 [build 3/7] RUN pip install -r requirements.txt\n"
+        "#12 0.512 Collecting httpx==0.28.1\n"
+        "ERROR: failed to solve: ghcr.io/acme/base:1.4: failed to resolve source metadata for "
+        "ghcr.io/acme/base:1.4: unexpected status from HEAD request to "
+        "https://ghcr.io/v2/acme/base/manifests/1.4: 401 Unauthorized\n",
         # jib runs inside Maven, and its errors are about images.
         "[ERROR] Failed to execute goal com.google.cloud.tools:jib-maven-plugin:3.4.0:build "
         "(default-cli) on project app: Build image failed: Unauthorized for "
         "registry.acme.io/app\n",
     ],
-    ids=["helm-oci", "dockerfile-npm", "jib"],
+    ids=["helm-oci", "dockerfile-npm", "build-log-pip", "jib"],
 )
 def test_container_pastes_stay_oci(text: str) -> None:
     assert context(text).ecosystem == "oci"
