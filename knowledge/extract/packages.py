@@ -306,7 +306,8 @@ def find_package_facts(scanned: ScannedText, tool: str, ecosystem: Ecosystem) ->
     return PackageFacts(
         ecosystem=ecosystem,
         tool=tool,
-        registry_url=_registry_url(scanned.text, ecosystem),
+        registry_url=_registry_url(scanned.text, ecosystem)
+        if scanned.has_word(b"http") or scanned.has_word(b"https") else None,
         package=package,
         version=version,
         config_file=_config_file(scanned, tool),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from knowledge.context import Context
-from knowledge.diagnosis import diagnose
+from knowledge.diagnosis import UNASKED_THRESHOLD, diagnose
 from knowledge.extract import extract_context
 from knowledge.paste import read_paste
 
@@ -229,3 +229,18 @@ def test_generic_status_needs_the_package_registry_in_sight_to_be_answered_unask
 )
 def test_dependency_conflicts_get_no_class(text: str) -> None:
     assert diagnose(text).class_id is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "To get started with GitHub CLI, please run:  gh auth login\n"
+        "This command requires you to be logged in.\n",
+        "Uncaught (in promise) SyntaxError: Unexpected token < in JSON at position 0\n"
+        "    at fetchProfile (app.js:112)\n",
+        "[api] GET /v1/orders failed: Internal Server Error : upstream reset\n",
+    ],
+    ids=["gh-login", "browser-json", "app-500"],
+)
+def test_package_phrases_other_programs_print_are_not_answered_unasked(text: str) -> None:
+    assert not diagnose(text).answer_unasked(UNASKED_THRESHOLD)
