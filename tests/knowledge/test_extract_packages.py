@@ -244,3 +244,19 @@ def test_dependency_conflicts_get_no_class(text: str) -> None:
 )
 def test_package_phrases_other_programs_print_are_not_answered_unasked(text: str) -> None:
     assert not diagnose(text).answer_unasked(UNASKED_THRESHOLD)
+
+
+def test_a_clients_registry_wrapper_on_the_line_makes_a_generic_cause_count_unasked() -> None:
+    # cargo's retry wrapper says the failed request was to its registry: no URL needed.
+    cargo = diagnose("    Updating crates.io index\n"
+                     "warning: spurious network error (2 tries remaining): [6] Couldn't resolve "
+                     "host name (Could not resolve host: index.crates.io)\n")
+    assert cargo.context.ecosystem == "cargo"
+    assert cargo.class_id == "dns-resolution"
+    assert cargo.unasked_confidence == cargo.confidence
+    # The same words in a test run after an install are about the application under test.
+    tests = diagnose("npm ci\nadded 1200 packages in 31s\n"
+                     "FAIL src/api.test.ts\n"
+                     "    Error: connect ECONNREFUSED 127.0.0.1:8080\n")
+    assert tests.context.ecosystem == "npm"
+    assert tests.unasked_confidence == 0.0
