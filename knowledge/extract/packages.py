@@ -106,6 +106,7 @@ _URL_RULES: Final[dict[Ecosystem, tuple[re.Pattern[str], ...]]] = {
         rx(r"request to " + _URL + " failed"),
         rx(r"returned [0-9]{3} for (?:GET|PUT) on " + _URL),
         rx(r"fetch failed " + _URL),
+        rx(r"checksum for \\?\"" + _URL),
         rx(r"(?:Error: |occurred: \\?\"|(?:^|\n)error )" + _URL + r":"),
         rx(r"(?m)^\s{0,8}(?:@[\w.-]{1,100}:|)registry\s{0,3}=\s{0,3}" + _URL),
         rx(r"--registry[= ]" + _URL),
@@ -160,7 +161,10 @@ _SPLIT_AT: Final[dict[Ecosystem, re.Pattern[str]]] = {
                 r"|cn|jp|ru|au|edu|info|xyz)/[^\s]{1,500}\.(?:pom|jar|aar|xml|module|war|zip)$"),
     "go": rx(r"/[a-z0-9-]{1,63}\.[a-z0-9.-]{1,200}/[^\s]{0,500}/@v/"),
     "cargo": rx(r"/api/v1/crates/"),
+    "nuget": rx(r"/(?:v3-flatcontainer|flatcontainer|flat2|v3/package|registration[\w-]{0,40})/"),
 }
+_NPM_PATH = rx(r"/(@[^/\s]{1,100}(?:%2[fF]|/)[^/\s]{1,200}|[^/@\s]{1,200})"
+               r"(?:/-/[^\s]{0,300}?-([0-9][\w.+-]{0,60})\.tgz|/?)$")
 
 _PACKAGE_RULES: Final[dict[Ecosystem, tuple[re.Pattern[str], ...]]] = {
     # Group 1 the package, group 2 (optional) the version.
@@ -168,7 +172,7 @@ _PACKAGE_RULES: Final[dict[Ecosystem, tuple[re.Pattern[str], ...]]] = {
         rx(r"'(@?[^@'\s]{1,214})@([^'\s]{1,100})' is not in (?:this|the npm) registry"),
         rx(r"No matching version found for (@?[^@\s]{1,214})@([^\s]{1,100}?)\.?(?:\s|$)"),
         rx(r"(?:Couldn't find package|Integrity check failed for|checksum for) "
-           r"\"(@?[^\"@\s]{1,214})\""),
+           r"\"(@?[^\"@\s:]{1,214})\""),
         rx(r"Couldn't find any versions for \"(@?[^\"\s]{1,214})\" that matches "
            r"\"([^\"\s]{1,100})\""),
         rx(r"(?:GET|PUT) https?://[^\s]{1,300}?/(@[^/\s]{1,100}(?:%2[fF]|/)[\w.-]{1,200}"
@@ -303,37 +307,45 @@ def find_client(scanned: ScannedText) -> tuple[str, Ecosystem] | None:
 def find_package_facts(scanned: ScannedText, tool: str, ecosystem: Ecosystem) -> PackageFacts:
     """The registry URL, package, version and configuration file a package paste names."""
     package, version = _package(scanned.text, ecosystem)
+    url = (_request_url(scanned.text, ecosystem)
+           if scanned.has_word(b"http") or scanned.has_word(b"https") else None)
+    root = None
+    if url is not None:
+        root, path = _split_url(url, ecosystem)
+        if package is None and ecosystem == "npm" and (m := _NPM_PATH.match(path)):
+            # The request was for this package (its metadata, or its tarball's version).
+            package, version = unquote(m[1]), m[2] or version
     return PackageFacts(
         ecosystem=ecosystem,
         tool=tool,
-        registry_url=_registry_url(scanned.text, ecosystem)
-        if scanned.has_word(b"http") or scanned.has_word(b"https") else None,
+        registry_url=root,
         package=package,
         version=version,
         config_file=_config_file(scanned, tool),
     )
 
 
-def _registry_url(text: str, ecosystem: Ecosystem) -> str | None:
+def _request_url(text: str, ecosystem: Ecosystem) -> str | None:
+    """The URL of the failing request, as the client printed it."""
     for regex in _URL_RULES.get(ecosystem, ()):
         for m in matches(regex, text):
             url = m[1].rstrip(_URL_TRAILING)
             if "://" in url[8:]:
                 continue  # a URL quoted inside another one's query
-            return _registry_root(url, ecosystem)
+            return url
     return None
 
 
-def _registry_root(url: str, ecosystem: Ecosystem) -> str:
-    """The registry's base URL: the request URL without the package's own path."""
+def _split_url(url: str, ecosystem: Ecosystem) -> tuple[str, str]:
+    """The registry's base URL and the package's own path after it."""
     path_start = url.find("/", url.find("://") + 3)
     if path_start < 0:
-        return url + "/"
+        return url + "/", ""
     split = _SPLIT_AT.get(ecosystem)
     m = split.search(url, path_start) if split else None
-    root = url[: m.start()] if m else url
+    root, path = (url[: m.start()], url[m.start():]) if m else (url, "")
     # A service index (NuGet's index.json) is the URL itself, not a folder.
-    return root if root.endswith(("/", ".json")) else root + "/"
+    return (root if root.endswith(("/", ".json")) else root + "/"), path
 
 
 def _package(text: str, ecosystem: Ecosystem) -> tuple[str | None, str | None]:

@@ -260,3 +260,15 @@ def test_a_clients_registry_wrapper_on_the_line_makes_a_generic_cause_count_unas
                      "    Error: connect ECONNREFUSED 127.0.0.1:8080\n")
     assert tests.context.ecosystem == "npm"
     assert tests.unasked_confidence == 0.0
+
+
+def test_npm_package_and_version_from_the_request_url() -> None:
+    tarball = context(' ERR_PNPM_TARBALL_INTEGRITY  Got unexpected checksum for '
+                      '"https://npm.acme.io/api/npm/npm-remote/left-pad/-/left-pad-1.3.0.tgz". '
+                      'Wanted "sha512-AAAA". Got "sha512-BBBB".\n')
+    assert (tarball.registry_url, tarball.package, tarball.package_version) == (
+        "https://npm.acme.io/api/npm/npm-remote/", "left-pad", "1.3.0")
+    metadata = context("npm ERR! code ECONNREFUSED\nnpm ERR! request to "
+                       "https://npm.acme.io/@acme%2fui failed, reason: connect ECONNREFUSED "
+                       "10.0.0.5:443\n")
+    assert (metadata.registry_url, metadata.package) == ("https://npm.acme.io/", "@acme/ui")
