@@ -15,6 +15,7 @@ operation its conditions allow. Every distinct command is then
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import re
 import shlex
@@ -29,7 +30,7 @@ from pathlib import Path
 import pytest
 
 from knowledge.context import Context, Registry
-from knowledge.entry import Entry, RegistryFamily
+from knowledge.entry import Ecosystem, Entry, Environment, Operation, RegistryFamily
 from knowledge.guide import Guide, build_guide
 from knowledge.loader import knowledge_base
 from knowledge.reference import ImageReference
@@ -48,22 +49,51 @@ HOSTS: dict[RegistryFamily, str] = {
     "artifactory": "acme.jfrog.io",
     "nexus": "nexus.example.com:8443",
     "self-hosted": "registry.example.com:5000",
+    "npmjs": "registry.npmjs.org",
+    "pypi": "pypi.org",
+    "maven-central": "repo.maven.apache.org",
+    "nuget-org": "api.nuget.org",
+    "github-packages": "npm.pkg.github.com",
+    "azure-artifacts": "pkgs.dev.azure.com",
+    "codeartifact": "acme-123456789012.d.codeartifact.eu-west-1.amazonaws.com",
 }
+PACKAGE_OPERATIONS: tuple[Operation, ...] = ("pull", "push")
+PACKAGE_ENVIRONMENTS: tuple[tuple[Environment, ...], ...] = ((), ("ci",))
+PACKAGE_FAMILIES = {
+    "npmjs", "pypi", "maven-central", "nuget-org", "github-packages", "azure-artifacts",
+    "codeartifact", "artifactory", "nexus", "gitlab", "gar", "self-hosted",
+}
+"""Families that serve packages (the others serve only images)."""
 CLIENTS: dict[str, tuple[str, ...]] = {
     # a paste's tool -> the environments such a paste comes from
     "docker": (), "podman": ("rootless-podman",), "skopeo": (), "crictl": (),
     "kubelet": ("kubernetes",), "helm": (), "buildkit": ("github-actions", "ci"),
     "gitlab-ci": ("gitlab-ci", "ci"), "crane": (),
 }
+PACKAGE_CLIENTS: dict[Ecosystem, tuple[tuple[str, str, str], ...]] = {
+    # ecosystem -> (tool, package, version) as such a paste names them
+    "npm": (("npm", "@acme/ui", "2.1.0"), ("yarn", "left-pad", "1.3.0"),
+            ("pnpm", "react", "18.3.1")),
+    "pypi": (("pip", "requests", "2.32.3"), ("poetry", "django", "5.0"), ("uv", "numpy", "2.1.0"),
+             ("pipenv", "flask", "3.0.3")),
+    "maven": (("mvn", "org.acme:core", "1.4"), ("gradle", "com.google.guava:guava", "33.0.0-jre")),
+    "nuget": (("dotnet", "Acme.Core", "3.0.1"), ("nuget", "Newtonsoft.Json", "13.0.3")),
+    "helm": (("helm", "nginx", "15.0.0"),),
+    "go": (("go", "github.com/acme/lib", "v1.2.0"),),
+    "cargo": (("cargo", "serde", "1.0.200"),),
+    "rubygems": (("bundler", "rails", "7.1.0"), ("gem", "nokogiri", "1.16.0")),
+}
 APT = {"bash": "bash", "shellcheck": "shellcheck", "docker": "docker.io", "podman": "podman",
        "skopeo": "skopeo", "curl": "curl", "openssl": "openssl", "jq": "jq",
-       "kubectl": "kubernetes-client", "aws": "awscli"}
+       "kubectl": "kubernetes-client", "aws": "awscli", "npm": "npm", "pip": "python3-pip",
+       "mvn": "maven"}
 PARSE_ERRORS = re.compile(
     r"unknown (?:shorthand )?flag|unknown command|is not a docker command|unrecognized command"
     r"|flag needs an argument|invalid argument|unknown option|option .{1,40} is unknown"
     r"|is badly used|Invalid choice|Unknown options|syntax error|compile error"
     r"|unexpected token|accepts (?:at most|no|\d+) arg|requires (?:at least|exactly) \d+ arg"
-    r"|Unrecognized flag|invalid command|usage: aws",
+    r"|Unrecognized flag|invalid command|usage: aws"
+    r"|Unknown cli config|is not a valid npm option|no such option|Unrecognized option",
     re.IGNORECASE,
 )
 _ANGLE = re.compile(r"<([A-Za-z0-9][A-Za-z0-9_.:/+$-]{0,60})>")
@@ -97,6 +127,18 @@ def contexts(entry: Entry, local: str | None) -> Iterator[Context]:
                     platform="linux/arm64", proxy="127.0.0.1:3128",
                     credential_helper="docker-credential-desktop",
                     digest="sha256:" + "a" * 64,
+                )
+    for family in sorted(families & PACKAGE_FAMILIES):
+        host = local if family == "self-hosted" and local else HOSTS[family]
+        for ecosystem, clients in PACKAGE_CLIENTS.items():
+            for (tool, package, version), operation, environments in itertools.product(
+                clients, PACKAGE_OPERATIONS, PACKAGE_ENVIRONMENTS
+            ):
+                yield Context(
+                    ecosystem=ecosystem, tool=tool, operation=operation, environments=environments,
+                    package=package, package_version=version,
+                    registry=Registry(host, family), registry_url=f"https://{host}/",
+                    proxy="127.0.0.1:3128",
                 )
 
 
@@ -215,6 +257,10 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         "AWS_SECRET_ACCESS_KEY": "example", "AWS_EC2_METADATA_DISABLED": "true",
         "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
         "AWS_MAX_ATTEMPTS": "1", "CONTAINER_HOST": "unix:///nonexistent/podman.sock",
+        # Package clients: no network, no retries, no prompts.
+        "npm_config_offline": "true", "npm_config_update_notifier": "false",
+        "PIP_RETRIES": "0", "PIP_TIMEOUT": "2", "PIP_NO_INPUT": "1",
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
     }
 
 
@@ -229,6 +275,8 @@ def _argv(invocation: Invocation, tool_path: str) -> list[str]:
         return [tool_path, "--max-time", "5", *args]
     if invocation.tool == "aws":
         return [tool_path, "--endpoint-url", "http://127.0.0.1:9", *args]
+    if invocation.tool == "mvn":
+        return [tool_path, "--offline", "--batch-mode", *args]
     return [tool_path, *args]
 
 
@@ -243,6 +291,15 @@ def _docker_plugins(docker: str) -> set[str]:
     return found
 
 
+PACKAGE_READS = {
+    "npm": {"config", "view", "whoami", "ping", "cache", "owner", "access", "pkg", "pack"},
+    "pip": {"config", "download", "index", "debug"},
+    "mvn": {"help:effective-settings", "help:effective-pom", "dependency:get",
+            "dependency:resolve", "dependency:purge-local-repository", "-U", "-C"},
+}
+"""The sub-commands (Maven: first words) of each package client that the test runs."""
+
+
 def _safe(invocation: Invocation, local: str) -> bool:
     """Whether running this cannot reach anything but loopback: a client that talks to
     registries itself runs only when it names the local one."""
@@ -251,13 +308,18 @@ def _safe(invocation: Invocation, local: str) -> bool:
         return local in words
     if invocation.tool == "docker" and re.search(r"\b(?:manifest|imagetools|buildx)\b", words):
         return local in words  # the CLI itself asks the registry for these
+    if invocation.tool in PACKAGE_READS:
+        # Package clients run offline in an empty directory, and only what reads or writes
+        # their own configuration and cache: never an install, a login or a publish.
+        return invocation.argv[1:2] != [] and invocation.argv[1] in PACKAGE_READS[invocation.tool]
     return True
 
 
 def test_commands_run_by_their_own_tools(registry: Registries, sandbox: dict[str, str]) -> None:
     local = registry.tls.host
     tools = {t: _require(t) for t in
-             ("curl", "openssl", "skopeo", "docker", "jq", "kubectl", "aws", "podman")}
+             ("curl", "openssl", "skopeo", "docker", "jq", "kubectl", "aws", "podman", "npm",
+              "pip", "mvn")}
     missing_plugins = {"buildx", "compose"} - _docker_plugins(tools["docker"])
     hosts = re.compile("|".join(re.escape(h) for h in (*HOSTS.values(), local)))
     seen: set[str] = set()
@@ -281,7 +343,8 @@ def test_commands_run_by_their_own_tools(registry: Registries, sandbox: dict[str
         argv = _argv(invocation, tools[invocation.tool])
         try:
             result = subprocess.run(argv, capture_output=True, text=True, timeout=30,
-                                    env=sandbox, stdin=subprocess.DEVNULL, check=False)
+                                    env=sandbox, cwd=sandbox["HOME"], stdin=subprocess.DEVNULL,
+                                    check=False)
         except subprocess.TimeoutExpired:
             return f"{entry}: {command}\n    timed out: {argv}"
         output = result.stdout[-2000:] + result.stderr[-2000:]
@@ -296,7 +359,8 @@ def test_commands_run_by_their_own_tools(registry: Registries, sandbox: dict[str
         bad = [problem for problem in pool.map(check, runs) if problem]
     checked = Counter(invocation.tool for _, _, invocation in runs)
     assert not bad, "commands their own tool rejects:\n" + "\n".join(bad)
-    assert all(checked[t] for t in ("docker", "curl", "jq", "kubectl", "aws", "skopeo")), checked
+    assert all(checked[t] for t in ("docker", "curl", "jq", "kubectl", "aws", "skopeo",
+                                    "npm", "pip", "mvn")), checked
 
 
 # Classes whose confirming command can run against one of the tests' registries, and what the
