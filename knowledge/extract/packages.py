@@ -365,7 +365,7 @@ def _package(text: str, ecosystem: Ecosystem) -> tuple[str | None, str | None]:
 
 def _config_file(scanned: ScannedText, tool: str) -> str | None:
     for literal, name in _CONFIG_FILES:
-        if literal in scanned.text:
+        if scanned[literal]:
             return name
     if tool == "yarn" and _YARN_BERRY.search(scanned.text):
         return ".yarnrc.yml"
