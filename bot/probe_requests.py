@@ -29,7 +29,7 @@ from bot.probe import ProbeCache, ProbeConfig, ProbeResult, Requester, probe_ima
 from bot.probe.package_names import PACKAGE_ECOSYSTEMS, InvalidPackage, package_target, split_spec
 from bot.probe.packages import _pick as package_registry
 from bot.probe.probe import choose_tier
-from bot.render.button_state import ButtonStateError, carried_url, unpack
+from bot.render.button_state import ButtonStateError, carried_package, unpack
 from bot.slack.ids import ACTION_PROBE
 from knowledge import (
     Context,
@@ -132,16 +132,15 @@ class NotProbed:
 
 
 def package_of(context: Context) -> PackageRequest | None:
-    """The package a paste is about, when the probe can ask its registry about it: at the
-    registry URL a button can carry (see :func:`~bot.render.button_state.carried_url`), so a
-    click probes what the reply showed."""
-    if context.ecosystem not in PACKAGE_ECOSYSTEMS or not context.package:
-        return None
-    url = carried_url(context.registry_url) if context.registry_url else None
-    if context.registry_url and url is None:
+    """The package a paste is about, when the probe can ask its registry about it: as a button
+    carries it (:func:`~bot.render.button_state.carried_package`), so the CLI and a click
+    probe the same."""
+    carried = carried_package(context)
+    if context.ecosystem not in PACKAGE_ECOSYSTEMS or carried is None:
         return None
     try:
-        return package_request(context.ecosystem, context.package, context.package_version, url)
+        return package_request(context.ecosystem, carried.name, carried.version,
+                               carried.registry_url)
     except InvalidPackage:
         return None
 

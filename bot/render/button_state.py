@@ -17,6 +17,7 @@ takes its package with it, so a button never probes another registry than the pa
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import urlsplit, urlunsplit
 
@@ -93,6 +94,28 @@ def _fits(text: str | None, limit: int) -> str | None:
     return text if text is not None and len(text) <= limit and not _holds_secret(text) else None
 
 
+@dataclass(frozen=True, slots=True)
+class CarriedPackage:
+    """A paste's package as a button carries it."""
+
+    name: str
+    version: str | None
+    """None also when the paste's version could not be carried: then only the package is
+    probed."""
+    registry_url: str | None
+    """Bare (see :func:`carried_url`)."""
+
+
+def carried_package(context: Context) -> CarriedPackage | None:
+    """The package facts of ``context`` a button carries; None when there is no package, or
+    when it or its registry URL cannot be carried (too long, or holding a credential)."""
+    name = _fits(context.package, PACKAGE_MAX)
+    url = carried_url(context.registry_url) if context.registry_url else None
+    if name is None or (context.registry_url and url is None):
+        return None
+    return CarriedPackage(name, _fits(context.package_version, VERSION_MAX), url)
+
+
 _Clean = Annotated[str, AfterValidator(_no_secret)]
 
 
@@ -161,11 +184,7 @@ def _state(diagnosis: Diagnosis) -> ButtonState:
     assert diagnosis.class_id is not None
     context = diagnosis.context
     image = context.image
-    package, version = _fits(context.package, PACKAGE_MAX), _fits(context.package_version,
-                                                                    VERSION_MAX)
-    url = carried_url(context.registry_url) if context.registry_url else None
-    if context.registry_url and url is None:
-        package = version = None
+    package = carried_package(context)
     return ButtonState(
         c=diagnosis.class_id,
         p=round(diagnosis.confidence, 3),
@@ -183,9 +202,9 @@ def _state(diagnosis: Diagnosis) -> ButtonState:
         dg=context.digest,
         rp=context.repository,
         eco=context.ecosystem,
-        pk=package,
-        pv=version if package else None,
-        ru=url,
+        pk=package.name if package else None,
+        pv=package.version if package else None,
+        ru=package.registry_url if package else None,
         cf=_fits(context.config_file, CONFIG_FILE_MAX),
         x=tuple(_Secret(k=r.kind, l=r.label, n=r.count) for r in diagnosis.redactions),
         f=diagnosis.fingerprint,
