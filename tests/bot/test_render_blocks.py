@@ -304,7 +304,7 @@ NPM_TOKEN = "npm_" + "Z9y8X7w6V5u4T3s2R1q0P9o8N7m6L5k4J3i2"
     pytest.param({"package": "a" * 300}, id="a package name too long to carry"),
 ])
 def test_a_package_a_button_cannot_carry_is_left_out_and_not_offered(
-    change: dict[str, str]
+    change: dict[str, Any]
 ) -> None:
     # Hand-made contexts: extraction masks first, these check the button's own guard.
     pnpm = diagnose(PNPM_MISSING)
