@@ -146,14 +146,16 @@ def package_of(context: Context) -> PackageRequest | None:
 
 
 def target_of(diagnosis: Diagnosis) -> ProbeTarget | None:
-    """What a reply's "Probe registry" button probes: the package of a package paste (an image
-    it names too is the build's, not the failing request's), else the paste's image; None when
-    there is neither."""
-    package = package_of(diagnosis.context)
-    if package is not None:
-        return ProbeTarget(None, diagnosis.class_id, diagnosis, package)
-    if diagnosis.context.image is not None:
-        return ProbeTarget(diagnosis.context.image, diagnosis.class_id, diagnosis)
+    """What a reply's "Probe registry" button probes: the package of a package paste, the
+    image of an image paste; None when there is none the probe can ask about. An image named
+    in a package paste is the build's, not the failing request's, so it is never probed."""
+    context = diagnosis.context
+    if context.ecosystem != "oci":
+        package = package_of(context)
+        return None if package is None else ProbeTarget(None, diagnosis.class_id, diagnosis,
+                                                        package)
+    if context.image is not None:
+        return ProbeTarget(context.image, diagnosis.class_id, diagnosis)
     return None
 
 

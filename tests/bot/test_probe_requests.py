@@ -218,7 +218,7 @@ def test_a_click_on_a_package_reply_probes_its_package_at_its_registry() -> None
         assert (target.suspected, target.label) == ("package-not-found", "npm package no-such-lib")
 
 
-def test_a_package_paste_that_names_an_image_too_probes_the_package() -> None:
+def test_a_package_paste_that_names_an_image_too_probes_only_the_package() -> None:
     # Hand-made: a package paste whose build log also names the runner's image.
     diagnosis = diagnose(captured_package_output("npm", "npm_missing_version_install"))
     both = dataclasses.replace(diagnosis, context=dataclasses.replace(
@@ -232,6 +232,9 @@ def test_a_package_paste_that_names_an_image_too_probes_the_package() -> None:
         both.context, ecosystem="oci")))
     assert image is not None
     assert image.image == parse_reference("node:20")
+    # A package the probe cannot ask about (cargo) probes nothing, not the image instead.
+    assert target_of(dataclasses.replace(both, context=dataclasses.replace(
+        both.context, ecosystem="cargo"))) is None
 
 
 @pytest.mark.parametrize(("argument", "package"), [
