@@ -25,10 +25,17 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot import observe
-from bot.probe import ProbeCache, ProbeConfig, ProbeResult, Requester, probe_image, probe_package
+from bot.probe import (
+    ProbeCache,
+    ProbeConfig,
+    ProbeResult,
+    Requester,
+    choose_tier,
+    probe_image,
+    probe_package,
+)
 from bot.probe.package_names import PACKAGE_ECOSYSTEMS, InvalidPackage, package_target, split_spec
 from bot.probe.packages import _pick as package_registry
-from bot.probe.probe import choose_tier
 from bot.render.button_state import ButtonStateError, carried_package, unpack
 from bot.slack.ids import ACTION_PROBE
 from knowledge import (

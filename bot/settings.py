@@ -60,8 +60,6 @@ from urllib.parse import SplitResult, urlsplit
 
 from pydantic import (
     AliasChoices,
-    BaseModel,
-    ConfigDict,
     Field,
     SecretStr,
     ValidationError,
@@ -72,6 +70,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from bot.errors import RegistryWhyError
 from bot.probe import ConfigError, ProbeConfig, load_registries
 from bot.slack.ids import CHANNEL_ID
+from knowledge import Location, Strict, describe_problems
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 SECRETS_DIR_VARIABLE = "REGISTRY_WHY_SECRETS_DIR"
@@ -85,10 +84,8 @@ class SettingsError(RegistryWhyError):
     """Settings that cannot be used; the message names each variable and how to fix it."""
 
 
-class ChannelPolicy(BaseModel):
+class ChannelPolicy(Strict):
     """Overrides for one channel; unset fields keep the global setting."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     auto_reply: bool | None = None
     confidence_threshold: float | None = Field(default=None, ge=0, le=1)
@@ -303,19 +300,24 @@ def _report(problems: list[str]) -> str:
         f"  {p}" for p in problems)
 
 
-def _describe(error: Any, origins: Mapping[str, str]) -> str:
-    loc = [str(part) for part in error["loc"]]
-    given = loc[0] if loc else ""
-    field = _FIELDS_BY_ENV.get(given.upper(), given)
-    name = _ENV_NAMES.get(field, given.upper())
-    if field in origins:
-        name = f"{name} (read from {origins[field]})"
-    where = ""
-    if field == "channels" and len(loc) > 2:
-        where = f" (channel {loc[1]}, {'.'.join(loc[2:])})"
-    message = str(error["msg"]).removeprefix("Value error, ")
-    shown = "" if field in _SECRET_FIELDS else f" (got {error.get('input')!r})"
-    return f"{name}{where}: {message}{shown}"
+def _field(loc: Location) -> str:
+    """The settings field a problem is about (pydantic names it by its variable or field)."""
+    given = str(loc[0]) if loc else ""
+    return _FIELDS_BY_ENV.get(given.upper(), given)
+
+
+def _describe(error: ValidationError, origins: Mapping[str, str]) -> list[str]:
+    def label(loc: Location) -> str:
+        field = _field(loc)
+        name = _ENV_NAMES.get(field, field.upper())
+        if field in origins:
+            name = f"{name} (read from {origins[field]})"
+        if field == "channels" and len(loc) > 2:
+            name += f" (channel {loc[1]}, {'.'.join(str(part) for part in loc[2:])})"
+        return name
+
+    return describe_problems(
+        error, label=label, quote_input=lambda loc: _field(loc) not in _SECRET_FIELDS)
 
 
 def load_probe_config(
@@ -407,8 +409,7 @@ def load_settings(**overrides: Any) -> Settings:
     try:
         settings = Settings(**{**values, **overrides})
     except ValidationError as exc:
-        raise SettingsError(_report(
-            problems + [_describe(e, origins) for e in exc.errors()])) from None
+        raise SettingsError(_report(problems + _describe(exc, origins))) from None
     if problems:
         raise SettingsError(_report(problems))
     return settings

@@ -23,6 +23,7 @@ from knowledge.paste import Redaction, read_paste
 from knowledge.reference import ImageReference, InvalidReference, lone_reference, parse_reference
 from knowledge.registries import family_label, registry_family
 from knowledge.secrets import mask_secrets
+from knowledge.validation import Location, Strict, describe_problems
 
 __all__ = [
     "ENTRIES_DIR",
@@ -38,13 +39,16 @@ __all__ = [
     "InvalidReference",
     "KnowledgeBaseError",
     "KnowledgeError",
+    "Location",
     "Operation",
     "Redaction",
     "Registry",
     "RegistryFamily",
     "ShortAnswer",
+    "Strict",
     "access_checks",
     "build_guide",
+    "describe_problems",
     "diagnose",
     "family_label",
     "image_access",

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl
+from pydantic import AfterValidator, Field, HttpUrl
 
 from knowledge.patterns import check_pattern
 from knowledge.placeholders import check_placeholders
+from knowledge.validation import Strict
 
 CLASS_ID = r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$"
 
@@ -58,11 +59,7 @@ Text = Annotated[str, Field(min_length=1), AfterValidator(check_placeholders)]
 Command = Annotated[str, Field(min_length=1), AfterValidator(check_placeholders)]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Pattern(_Strict):
+class Pattern(Strict):
     """One way the error shows up in pasted text."""
 
     regex: Regex
@@ -79,7 +76,7 @@ class Pattern(_Strict):
     """Count this match only when the paste shows one of these operations (empty: any)."""
 
 
-class MatchRules(_Strict):
+class MatchRules(Strict):
     """How the classifier recognises this class, and what stops it firing on a look-alike."""
 
     patterns: tuple[Pattern, ...] = Field(min_length=1, alias="pattern")
@@ -106,7 +103,7 @@ Environment = Literal[
 """Where the failing client ran, as far as the paste shows (``ci`` is any CI runner)."""
 
 
-class Condition(_Strict):
+class Condition(Strict):
     """When a step applies: every field given must match the paste (a list matches any of its
     values); an empty condition always matches."""
 
@@ -122,7 +119,7 @@ class Condition(_Strict):
     any names``: advice for that wording only."""
 
 
-class Conditional(_Strict):
+class Conditional(Strict):
     when: Condition = Condition()
     """The step applies only to pastes that match this (default: every paste)."""
     unless: Condition | None = None
@@ -142,7 +139,7 @@ class Dont(Conditional):
     text: Text
 
 
-class Steps(_Strict):
+class Steps(Strict):
     """The fix-it-fast path: confirm, check the cause, apply the safe fix, verify.
 
     Within each section the first step that matches the paste is the one the short answer
@@ -163,14 +160,14 @@ class RegistryNote(Conditional):
     commands: tuple[Command, ...] = ()
 
 
-class LookAlike(_Strict):
+class LookAlike(Strict):
     """Another class that is easily confused with this one, and how to tell them apart."""
 
     id: str = Field(pattern=CLASS_ID)
     tell: str = Field(min_length=1)
 
 
-class Entry(_Strict):
+class Entry(Strict):
     """One error class: what it means, how to recognise it, how to fix it safely."""
 
     id: str = Field(pattern=CLASS_ID)
@@ -188,7 +185,7 @@ class Entry(_Strict):
     references: tuple[HttpUrl, ...] = Field(min_length=1)
 
 
-class ImageAccess(_Strict):
+class ImageAccess(Strict):
     """``knowledge/image-access.toml``: what the image card (a reference pasted alone, no
     error) suggests for checking one's own access to the image without pulling it."""
 

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from knowledge.entry import Entry, ImageAccess
 from knowledge.errors import KnowledgeError
+from knowledge.validation import describe_problems
 
 ENTRIES_DIR = Path(__file__).with_name("entries")
 
@@ -48,10 +49,7 @@ def load_entry(path: Path) -> Entry:
     try:
         entry = Entry.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in err['loc']) or '(top level)'}: {err['msg']}"
-            for err in exc.errors()
-        )
+        problems = "; ".join(describe_problems(exc))
         raise KnowledgeBaseError(f"{path.name}: {problems}") from exc
     if entry.id != path.stem:
         raise KnowledgeBaseError(f"{path.name}: id {entry.id!r} must match the file name")

@@ -8,9 +8,10 @@ client makes first (:func:`probe_package`).
 """
 
 from bot.probe.cache import ProbeCache
-from bot.probe.config import ConfigError, ProbeConfig, load_registries
 from bot.probe.packages import PackageProbeResult, package_to_json, probe_package
-from bot.probe.probe import ProbeResult, Requester, probe_image, to_json
+from bot.probe.profiles import ConfigError, ProbeConfig
+from bot.probe.registries_file import load_registries, parse_registries
+from bot.probe.run import ProbeResult, Requester, choose_tier, probe_image, to_json
 
 __all__ = [
     "ConfigError",
@@ -19,8 +20,10 @@ __all__ = [
     "ProbeConfig",
     "ProbeResult",
     "Requester",
+    "choose_tier",
     "load_registries",
     "package_to_json",
+    "parse_registries",
     "probe_image",
     "probe_package",
     "to_json",

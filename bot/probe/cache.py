@@ -21,9 +21,10 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from bot.probe.config import ProbeOptions
 from bot.probe.limits import ProbeLimiter
 from bot.probe.observation import Observation, Tier
+from bot.probe.profiles import ProbeOptions
+from bot.probe.states import OK
 from bot.store.base import Store, StoreUnavailable
 from bot.store.keys import Keys
 
@@ -213,7 +214,20 @@ def limiter_of(cache: ProbeCache | None, options: ProbeOptions) -> ProbeLimiter:
     return ProbeLimiter(options, None, Keys("registry-why"))
 
 
+async def observe_through(
+    cache: ProbeCache | None,
+    key: ProbeKey,
+    probe: Callable[[], Awaitable[Observation]],
+    options: ProbeOptions,
+) -> tuple[Observation, bool]:
+    """The observation for ``key`` and whether it came from someone else's probe: through the
+    cache, or, for a one-off probe with no cache (the CLI), by probing now."""
+    if cache is None:
+        return await probe(), False
+    return await cache.get_or_probe(key, probe, options=options)
+
+
 def _ttl(observation: Observation, options: ProbeOptions) -> float:
-    if observation.outcome == "ok":
+    if observation.outcome == OK:
         return options.cache_ok_seconds
     return options.cache_failure_seconds

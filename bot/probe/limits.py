@@ -14,7 +14,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
-from bot.probe.config import ProbeOptions
+from bot.probe.profiles import ProbeOptions
 from bot.store.base import Store, StoreUnavailable
 from bot.store.keys import Keys
 from bot.store.memory import MemoryStore

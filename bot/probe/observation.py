@@ -7,30 +7,12 @@ and each asker's verdict is computed from it.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal, get_args
 
-Tier = Literal["anonymous", "credentialed"]
-PassState = Literal[
-    "pullable",
-    "refused",
-    "denied",
-    "credential-rejected",
-    "manifest-missing",
-    "repo-missing",
-    "missing",
-    "rate-limited",
-    "server-error",
-    "realm-refused",
-    "token-failed",
-    "failed",
-]
-"""How one pass (anonymous or credentialed) ended:
+from bot.probe.states import PassState, read_pass_state
 
-``refused``: anonymous access refused; ``denied``: the credential is accepted but may not pull;
-``missing``: no manifest, and whether the repository exists could not be told; ``failed``: the
-connection failed or the answer made no sense.
-"""
+Tier = Literal["anonymous", "credentialed"]
 
 
 @dataclass(frozen=True)
@@ -48,8 +30,6 @@ class PassResult:
     """True when the image is OCI and a client accepting only Docker types gets a 404."""
     ratelimit_limit: int | None = None
     ratelimit_remaining: int | None = None
-    ratelimit_window: int | None = None
-    """Seconds of the rate-limit window (Docker Hub: 21600)."""
 
 
 @dataclass(frozen=True)
@@ -100,10 +80,16 @@ class Observation:
             raise ValueError(f"not a cached probe observation: {exc}") from exc
 
 
+_PASS_FIELDS = frozenset(f.name for f in fields(PassResult))
+
+
 def _pass(data: dict[str, Any] | None) -> PassResult | None:
     if data is None:
         return None
-    if data.get("tier") not in get_args(Tier) or data.get("state") not in get_args(PassState):
+    state = read_pass_state(data.get("state"))
+    if data.get("tier") not in get_args(Tier) or state is None:
         raise TypeError("unknown tier or state")
+    data["state"] = state
     data["evidence"] = tuple(data["evidence"])
-    return PassResult(**data)
+    # A field an earlier release wrote and this one no longer keeps is left behind.
+    return PassResult(**{k: v for k, v in data.items() if k in _PASS_FIELDS})

@@ -1,79 +1,17 @@
-"""What the probe saw, named: error class ids, and readings of registry answers.
+"""Readings of registry answers: error bodies, web pages, redirects, the API root.
 
-Outcomes are the class ids of ``error-classes.md`` (the cause as seen from the bot), ``ok`` when
-the image is pullable from here, or None when the probe saw something it cannot name.
+The outcomes they are named with (class ids) are in :mod:`bot.probe.states`.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from urllib.parse import urljoin, urlsplit
 
 from bot.probe.evidence import sanitize
 from bot.probe.policy import address_category, parse_ip
+from bot.probe.states import NOT_A_REGISTRY, PROXY, RATE_LIMITED, SERVER_ERROR
 from bot.probe.transport import Reply
-
-OK = "ok"
-
-AUTH_REQUIRED = "auth-required"
-AUTH_INVALID = "auth-invalid-credentials"
-ACCESS_DENIED = "access-denied"
-DENIED_OR_MISSING = "pull-access-denied-or-missing"
-REPOSITORY_NOT_FOUND = "repository-not-found"
-MANIFEST_UNKNOWN = "manifest-unknown"
-RATE_LIMITED = "rate-limited"
-TLS_UNKNOWN_AUTHORITY = "tls-unknown-authority"
-TLS_HOSTNAME_MISMATCH = "tls-hostname-mismatch"
-TLS_EXPIRED = "tls-expired"
-PLAIN_HTTP = "http-response-to-https-client"
-DNS = "dns-resolution"
-REFUSED = "connection-refused"
-TIMEOUT = "network-timeout"
-PROXY = "proxy-error"
-SERVER_ERROR = "registry-server-error"
-NOT_A_REGISTRY = "not-a-registry"
-"""Not (yet) in error-classes.md: the host answers, but not as a registry API (HTML, a 404 on
-``/v2/``, a redirect to a login page). Proposed as a new class id."""
-INVALID_REFERENCE = "invalid-reference-format"
-
-TRANSPORT_OUTCOMES = frozenset(
-    {
-        DNS,
-        REFUSED,
-        TIMEOUT,
-        TLS_UNKNOWN_AUTHORITY,
-        TLS_HOSTNAME_MISMATCH,
-        TLS_EXPIRED,
-        PLAIN_HTTP,
-        PROXY,
-        SERVER_ERROR,
-        NOT_A_REGISTRY,
-    }
-)
-"""Outcomes that stop the probe before it can ask about the image itself."""
-
-SUMMARY: Mapping[str, str] = {
-    OK: "the image is pullable from here",
-    AUTH_REQUIRED: "the registry refuses anonymous pulls of this image",
-    AUTH_INVALID: "the registry rejects the credential",
-    ACCESS_DENIED: "the credential is accepted but not allowed to pull this image",
-    DENIED_OR_MISSING: "the image cannot be pulled: it does not exist or needs other access",
-    REPOSITORY_NOT_FOUND: "the repository does not exist",
-    MANIFEST_UNKNOWN: "the tag or digest does not exist",
-    RATE_LIMITED: "the registry is throttling requests",
-    TLS_UNKNOWN_AUTHORITY: "the registry's certificate is not from a trusted authority",
-    TLS_HOSTNAME_MISMATCH: "the registry's certificate is for another name",
-    TLS_EXPIRED: "the registry's certificate is expired or not yet valid",
-    PLAIN_HTTP: "the registry speaks plain HTTP where TLS was expected",
-    DNS: "the registry's host name does not resolve",
-    REFUSED: "nothing accepts connections at the registry's address",
-    TIMEOUT: "the registry does not answer in time",
-    PROXY: "a proxy in front of the registry refused the request",
-    SERVER_ERROR: "the registry answers with a server error",
-    NOT_A_REGISTRY: "the address answers, but not as a container registry",
-    INVALID_REFERENCE: "the image reference is malformed",
-}
 
 MEDIA_TYPES = (
     "application/vnd.oci.image.index.v1+json",
@@ -85,13 +23,6 @@ MEDIA_TYPES = (
 MANIFEST_UNKNOWN for OCI images, which would look like a missing tag."""
 DOCKER_MEDIA_TYPES = MEDIA_TYPES[2:]
 OCI_MEDIA_TYPES = frozenset(MEDIA_TYPES[:2])
-
-
-def summary(outcome: str | None) -> str:
-    """A short sentence for an outcome."""
-    if outcome is None:
-        return "the probe saw an answer it cannot name"
-    return SUMMARY.get(outcome, outcome)
 
 
 def read_json(body: bytes) -> object:

@@ -17,9 +17,7 @@ never goes anywhere else); one elsewhere is reported and not followed.
 
 from __future__ import annotations
 
-import asyncio
 import re
-import time
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -29,31 +27,27 @@ from urllib.parse import unquote, urljoin, urlsplit
 import httpx
 
 from bot.errors import RegistryWhyError
-from bot.probe.config import ConfigError, Credential, ProbeOptions, RegistryProfile
 from bot.probe.evidence import sanitize
-from bot.probe.observation import Observation, PassResult, PassState, Tier
-from bot.probe.outcome import (
+from bot.probe.observation import Observation, PassResult, Tier
+from bot.probe.outcome import describe_location, is_html, read_json
+from bot.probe.package_names import PackageTarget, pep503
+from bot.probe.policy import Resolver
+from bot.probe.profiles import ConfigError, Credential, ProbeOptions, RegistryProfile
+from bot.probe.sequence import converse
+from bot.probe.states import (
     ACCESS_DENIED,
     AUTH_INVALID,
     AUTH_REQUIRED,
-    DNS,
     OK,
+    PACKAGE_NOT_FOUND,
     PROXY,
     RATE_LIMITED,
+    REGISTRY_MISCONFIGURED,
     SERVER_ERROR,
-    TIMEOUT,
-    describe_location,
-    is_html,
-    read_json,
+    PassState,
 )
-from bot.probe.package_names import PackageTarget, pep503
-from bot.probe.policy import AddressPins, DnsFailure, Resolver
-from bot.probe.sequence import allowances
 from bot.probe.token import basic_header
-from bot.probe.transport import Reply, Timeouts, TransportFailure, fetch, make_client
-
-PACKAGE_NOT_FOUND = "package-not-found"
-REGISTRY_MISCONFIGURED = "registry-misconfigured"
+from bot.probe.transport import Reply, TransportFailure, fetch
 
 METADATA_CAP = 1 << 20
 """Bytes of package metadata read at most: a popular package's npm metadata or simple index
@@ -83,8 +77,8 @@ STATE_OUTCOME: Mapping[PassState, str | None] = {
     "repo-missing": PACKAGE_NOT_FOUND,
     "manifest-missing": PACKAGE_NOT_FOUND,
     "missing": PACKAGE_NOT_FOUND,
-    "rate-limited": RATE_LIMITED,
-    "server-error": SERVER_ERROR,
+    "throttled": RATE_LIMITED,
+    "server-failing": SERVER_ERROR,
     "realm-refused": None,
     "token-failed": None,
     "failed": None,
@@ -109,11 +103,21 @@ class _Probe:
     client: httpx.AsyncClient
     profile: RegistryProfile
     target: PackageTarget
+    tier: Tier
+    withheld: bool
     passes: list[_Lines] = field(default_factory=list)
 
     @property
     def base(self) -> str:
         return f"{self.profile.base_url}{self.profile.root}"
+
+    async def run(self, base: Observation) -> Observation:
+        return await _run(self, base)
+
+    def seen_so_far(self) -> tuple[str, ...]:
+        """The lines of every pass started; none when a withheld credential's pass could tell
+        "missing" from "needs access"."""
+        return () if self.withheld else tuple(line for p in self.passes for line in p.lines)
 
     def same_origin(self, url: httpx.URL) -> bool:
         endpoint = self.profile.endpoint
@@ -147,45 +151,20 @@ async def observe_package(
 ) -> Observation:
     """Ask ``profile``'s registry about ``target``, as :func:`bot.probe.sequence.observe` does
     for an image. Raises ProbeRefused when the registry's address is blocked (nothing sent)."""
-    started = time.monotonic()
-    pins = AddressPins(allowances(profile), resolver, timeout=options.connect_timeout)
-    base = Observation(
-        outcome=None,
-        reached=False,
-        withheld=withheld,
-        scheme=profile.scheme,
-        operator_ca=profile.scheme == "https" and profile.ca_file is not None,
+    return await converse(
+        profile, lambda client: _Probe(client, profile, target, tier, withheld),
+        withheld=withheld, options=options, resolver=resolver,
     )
-    try:
-        await pins.addresses(profile.endpoint.host, profile.endpoint.port)
-    except DnsFailure as failure:
-        line = sanitize(f"DNS: {failure.host}: {failure.detail}")
-        return _timed(replace(base, outcome=DNS, transport=DNS, evidence=(line,)), started)
-    timeouts = Timeouts(options.connect_timeout, options.tls_timeout, options.read_timeout)
-    async with make_client(pins, ca_file=profile.ca_file, timeouts=timeouts) as client:
-        probe = _Probe(client, profile, target)
-        try:
-            async with asyncio.timeout(options.total_timeout):
-                observed = await _run(probe, base, tier)
-        except TimeoutError:
-            lines = [] if withheld else [line for p in probe.passes for line in p.lines]
-            lines.append(sanitize(f"the probe did not finish within {options.total_timeout:g}s"))
-            observed = replace(base, outcome=TIMEOUT, transport=TIMEOUT, evidence=tuple(lines))
-    return _timed(observed, started)
 
 
-def _timed(observed: Observation, started: float) -> Observation:
-    return replace(observed, elapsed_ms=round((time.monotonic() - started) * 1000))
-
-
-async def _run(probe: _Probe, base: Observation, tier: Tier) -> Observation:
+async def _run(probe: _Probe, base: Observation) -> Observation:
     anonymous = await _pass(probe, "anonymous", None)
     if anonymous.state == "failed" and anonymous.status is None:
         # No HTTP answer at all: the connection is the problem, whatever the credential.
         return replace(base, outcome=anonymous.outcome, transport=anonymous.outcome,
                        evidence=anonymous.evidence)
     credentialed = None
-    if tier == "credentialed" and anonymous.state != "pullable":
+    if probe.tier == "credentialed" and anonymous.state != "pullable":
         assert probe.profile.credential is not None, "the credentialed tier needs a credential"
         credentialed = await _pass(probe, "credentialed", probe.profile.credential)
     if base.withheld and anonymous.state in _MERGED:
@@ -282,10 +261,10 @@ def _fail_on_status(reply: Reply, auth: str | None, lines: _Lines, what: str) ->
     if code == 429:
         retry = reply.header("retry-after")
         lines.add(f"{where} Too Many Requests" + (f", Retry-After {retry[:20]}" if retry else ""))
-        raise _Stop("rate-limited")
+        raise _Stop("throttled")
     if code >= 500:
         lines.add(f"{where}, a server error")
-        raise _Stop("server-error")
+        raise _Stop("server-failing")
     if 300 <= code < 400:
         lines.add(f"{where} redirect to {describe_location(reply)} (not followed: only redirects "
                   "within the registry are)")

@@ -9,24 +9,25 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from bot.probe.observation import Observation, PassResult
-from bot.probe.outcome import (
+from bot.probe.package_names import PackageEcosystem, PackageTarget
+from bot.probe.states import (
     ACCESS_DENIED,
     AUTH_INVALID,
     AUTH_REQUIRED,
     DNS,
+    PACKAGE_NOT_FOUND,
     PLAIN_HTTP,
     PROXY,
     RATE_LIMITED,
     REFUSED,
+    REGISTRY_MISCONFIGURED,
     SERVER_ERROR,
     TIMEOUT,
     TLS_EXPIRED,
     TLS_HOSTNAME_MISMATCH,
     TLS_UNKNOWN_AUTHORITY,
 )
-from bot.probe.outcome import summary as image_summary
-from bot.probe.package_names import PackageEcosystem, PackageTarget
-from bot.probe.package_sequence import PACKAGE_NOT_FOUND, REGISTRY_MISCONFIGURED
+from bot.probe.states import summary as image_summary
 from bot.probe.verdict import Judgement
 
 CONFIG_FILE: Mapping[PackageEcosystem, str] = {
@@ -234,7 +235,7 @@ def _not_found(obs: Observation, target: PackageTarget) -> Judgement:
 
 
 def _rate_limited(obs: Observation, target: PackageTarget) -> Judgement:
-    if any(p.state == "rate-limited" for p in obs.passes()):
+    if any(p.state == "throttled" for p in obs.passes()):
         return ("confirmed", "the registry throttles the bot as well (the bot's own quota, but "
                 "the registry is limiting requests)")
     if not obs.reached:

@@ -10,26 +10,28 @@ and ``allowed_channels``, and every call audited.
 
 from __future__ import annotations
 
-import logging
 import time
-import traceback
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from bot.probe.cache import ProbeCache, ProbeKey, limiter_of
-from bot.probe.config import ProbeConfig, RegistryProfile
+from bot.probe.cache import ProbeCache, ProbeKey, limiter_of, observe_through
 from bot.probe.evidence import sanitize
-from bot.probe.observation import Observation, Tier
+from bot.probe.observation import Observation
 from bot.probe.package_names import InvalidPackage, PackageTarget, package_target
 from bot.probe.package_sequence import observe_package
 from bot.probe.package_verdict import judge_package
 from bot.probe.policy import ProbeRefused
-from bot.probe.probe import ProbeResult, Requester, choose_tier, to_json
-
-log = logging.getLogger(__name__)
-audit = logging.getLogger("bot.probe.audit")
+from bot.probe.profiles import ProbeConfig, RegistryProfile
+from bot.probe.run import (
+    ProbeResult,
+    Requester,
+    audit_probe,
+    choose_tier,
+    over_quota,
+    report_failure,
+    to_json,
+)
 
 
 @dataclass(frozen=True)
@@ -122,8 +124,9 @@ async def probe_package(
     try:
         target = package_target(ecosystem, name, version)
     except InvalidPackage as invalid:
-        result = _unconcluded(label, ecosystem[:20], label.partition(" package ")[2], suspected,
-                              sanitize(str(invalid)))
+        result = PackageProbeResult.unconcluded(
+            label, "", suspected, sanitize(str(invalid)), ecosystem=ecosystem[:20],
+            package=label.partition(" package ")[2])
     else:
         label = f"{ecosystem} package {target}"
         try:
@@ -132,7 +135,7 @@ async def probe_package(
         except Exception as exc:  # a bug must cost neither the answer nor the audit line
             result = _failed(target, label, registry_url, suspected, requester, config, exc)
     result = replace(result, elapsed_ms=round((time.monotonic() - started) * 1000))
-    _audit(result, requester)
+    audit_probe(result, requester, "package")
     return result
 
 
@@ -170,14 +173,9 @@ async def _probe(
         return _refused(label, target, suspected, why)
     label = f"{label} at {registry_label(profile)}"
     limiter = limiter_of(cache, config.options)
-    if requester is not None:
-        wait = await limiter.admit(requester.user)
-        if wait is not None:
-            return _refused(
-                label, target, suspected,
-                f"you have asked for {config.options.user_probes_per_hour} probes within an "
-                f"hour; try again in {max(1, round(wait / 60))} min",
-            )
+    too_many = await over_quota(limiter, requester, config.options)
+    if too_many is not None:
+        return _refused(label, target, suspected, too_many)
     tier, withheld = choose_tier(profile, target.key, requester)
     key = ProbeKey(f"{target.ecosystem}+{registry_label(profile)}", target.key,
                    target.version or "", tier)
@@ -190,10 +188,7 @@ async def _probe(
             )
 
     try:
-        if cache is not None:
-            obs, shared = await cache.get_or_probe(key, run, options=config.options)
-        else:
-            obs, shared = await run(), False
+        obs, shared = await observe_through(cache, key, run, config.options)
     except ProbeRefused as refused:
         return _refused(label, target, suspected, refused.reason)
     notes = [sanitize(n) for n in (note,) if n]
@@ -218,37 +213,12 @@ async def _probe(
     )
 
 
-def _unconcluded(
-    label: str,
-    ecosystem: str,
-    package: str,
-    suspected: str | None,
-    shown: str,
-    *,
-    tier: Tier = "anonymous",
-    refused: str | None = None,
-) -> PackageProbeResult:
-    return PackageProbeResult(
-        image=label,
-        host="",
-        outcome=None,
-        verdict="inconclusive" if suspected else None,
-        verdict_reason=shown if suspected else None,
-        evidence=(shown,),
-        elapsed_ms=0,
-        tier=tier,
-        suspected=suspected,
-        refused=refused,
-        ecosystem=ecosystem[:20],
-        package=package,
-    )
-
-
 def _refused(
     label: str, target: PackageTarget, suspected: str | None, reason: str
 ) -> PackageProbeResult:
-    return _unconcluded(label, target.ecosystem, str(target), suspected,
-                        sanitize(f"not probed: {reason}"), refused=sanitize(reason))
+    return PackageProbeResult.unconcluded(
+        label, "", suspected, sanitize(f"not probed: {reason}"), refused=sanitize(reason),
+        ecosystem=target.ecosystem, package=str(target))
 
 
 def _failed(
@@ -261,39 +231,12 @@ def _failed(
     exc: Exception,
 ) -> PackageProbeResult:
     """The answer when the probe itself failed: nothing concluded, and the operator told."""
-    # The error's text may quote a registry's answer or a secret: log its type and place only.
-    where = traceback.extract_tb(exc.__traceback__)[-1]
-    kind = type(exc).__name__
-    log.error("package probe of %s failed: %s at %s:%s", label, kind, Path(where.filename).name,
-              where.lineno)
-    shown = f"the probe stopped on an error in the bot ({kind}), so nothing was concluded"
+    shown = report_failure(f"package probe of {label}", exc)
     profile = _pick(config, target, registry_url)[0]
     # The tier it would have used, so a result that could have used the credential stays private.
     tier = choose_tier(profile, target.key, requester)[0] if profile else "anonymous"
-    return _unconcluded(label, target.ecosystem, str(target), suspected, shown, tier=tier)
-
-
-def _audit(result: PackageProbeResult, requester: Requester | None) -> None:
-    audit.info(
-        "probe user=%s channel=%s package=%s tier=%s outcome=%s suspected=%s verdict=%s "
-        "cached=%s refused=%s elapsed_ms=%d",
-        requester.user if requester else "cli",
-        (requester.channel or "-") if requester else "-",
-        result.image,
-        result.tier,
-        result.outcome or "-",
-        result.suspected or "-",
-        result.verdict or "-",
-        result.cached,
-        "yes" if result.refused else "no",
-        result.elapsed_ms,
-        extra={
-            "probe_user": requester.user if requester else None,
-            "probe_channel": requester.channel if requester else None,
-            "probe_package": result.image,
-            "probe_outcome": result.outcome,
-        },
-    )
+    return PackageProbeResult.unconcluded(label, "", suspected, shown, tier=tier,
+                                          ecosystem=target.ecosystem, package=str(target))
 
 
 def package_to_json(result: PackageProbeResult) -> dict[str, Any]:

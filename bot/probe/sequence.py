@@ -17,36 +17,41 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Protocol
 
 import httpx
 
 from bot.errors import RegistryWhyError
 from bot.probe.challenge import Challenge, parse_challenges, pick
-from bot.probe.config import ConfigError, Credential, ProbeOptions, RegistryProfile
 from bot.probe.evidence import sanitize, short_digest
-from bot.probe.observation import Observation, PassResult, PassState, Tier
+from bot.probe.observation import Observation, PassResult, Tier
 from bot.probe.outcome import (
+    DOCKER_MEDIA_TYPES,
+    MEDIA_TYPES,
+    OCI_MEDIA_TYPES,
+    describe_location,
+    ping_outcome,
+    registry_error,
+)
+from bot.probe.policy import AddressPins, Allowance, DnsFailure, Resolver
+from bot.probe.profiles import ConfigError, Credential, ProbeOptions, RegistryProfile
+from bot.probe.states import (
     ACCESS_DENIED,
     AUTH_INVALID,
     AUTH_REQUIRED,
     DENIED_OR_MISSING,
     DNS,
-    DOCKER_MEDIA_TYPES,
     MANIFEST_UNKNOWN,
-    MEDIA_TYPES,
-    OCI_MEDIA_TYPES,
     OK,
     PROXY,
     RATE_LIMITED,
     REPOSITORY_NOT_FOUND,
     SERVER_ERROR,
     TIMEOUT,
-    describe_location,
-    ping_outcome,
-    registry_error,
+    PassState,
 )
-from bot.probe.policy import AddressPins, Allowance, DnsFailure, Resolver
 from bot.probe.token import basic_header, request_token
 from bot.probe.transport import Reply, Timeouts, TransportFailure, fetch, make_client
 
@@ -68,8 +73,8 @@ _STATE_OUTCOME: dict[PassState, str | None] = {
     "manifest-missing": MANIFEST_UNKNOWN,
     "repo-missing": REPOSITORY_NOT_FOUND,
     "missing": MANIFEST_UNKNOWN,
-    "rate-limited": RATE_LIMITED,
-    "server-error": SERVER_ERROR,
+    "throttled": RATE_LIMITED,
+    "server-failing": SERVER_ERROR,
     "realm-refused": None,
     "token-failed": None,
     "failed": None,
@@ -89,12 +94,17 @@ class _Probe:
     reference: str
     cap: int
     withheld: bool
+    tier: Tier
     evidence: list[str] = field(default_factory=list)
     passes: list[_Lines] = field(default_factory=list)
     """The lines of every pass started, kept here too for a probe that runs out of time."""
 
     def url(self, path: str) -> str:
         return f"{self.profile.base_url}/v2/{self.repository}/{path}"
+
+    async def run(self, base: Observation) -> Observation:
+        observed = await _run(self, base)
+        return replace(observed, evidence=tuple(self.evidence))
 
     def note(self, line: str) -> None:
         self.evidence.append(sanitize(line))
@@ -130,23 +140,27 @@ def allowances(profile: RegistryProfile) -> dict[tuple[str, int], Allowance]:
     }
 
 
-async def observe(
+class Conversation(Protocol):
+    """The requests of one probe, over a client pinned to the registry's checked addresses."""
+
+    async def run(self, base: Observation) -> Observation:
+        """Ask the registry, and say what it answered (``base`` filled in)."""
+
+    def seen_so_far(self) -> tuple[str, ...]:
+        """The evidence noted until now, for a probe stopped by its time bound."""
+
+
+async def converse(
     profile: RegistryProfile,
-    repository: str,
-    reference: str,
+    start: Callable[[httpx.AsyncClient], Conversation],
     *,
-    tier: Tier,
     withheld: bool,
     options: ProbeOptions,
     resolver: Resolver,
 ) -> Observation:
-    """Run the probe sequence against ``profile`` for ``repository:reference``.
-
-    Raises InvalidTarget for a name outside the grammar and ProbeRefused when the registry's
-    address is blocked; in both cases nothing was sent.
-    """
-    if not _NAME.fullmatch(repository) or not _REFERENCE.fullmatch(reference):
-        raise InvalidTarget(f"{repository}:{reference} is not a valid repository and reference")
+    """Resolve and check ``profile``'s address, then hold the conversation ``start`` begins,
+    within ``options``' time bounds. Raises ProbeRefused when the address is blocked (nothing
+    sent); a name that does not resolve, or a conversation out of time, is an observation."""
     started = time.monotonic()
     pins = AddressPins(allowances(profile), resolver, timeout=options.connect_timeout)
     base = Observation(
@@ -168,27 +182,50 @@ async def observe(
         return _timed(observed, started)
     timeouts = Timeouts(options.connect_timeout, options.tls_timeout, options.read_timeout)
     async with make_client(pins, ca_file=profile.ca_file, timeouts=timeouts) as client:
-        probe = _Probe(client, profile, repository, reference, options.body_cap, withheld)
+        conversation = start(client)
         try:
             async with asyncio.timeout(options.total_timeout):
-                observed = await _run(probe, base, tier)
+                observed = await conversation.run(base)
         except TimeoutError:
             # The pass that was cut off returned no lines of its own: keep what it saw.
             out_of_time = sanitize(f"the probe did not finish within {options.total_timeout:g}s")
             observed = replace(
                 base, outcome=TIMEOUT, transport=TIMEOUT,
-                evidence=(*probe.seen_so_far(), out_of_time),
+                evidence=(*conversation.seen_so_far(), out_of_time),
             )
-        else:
-            observed = replace(observed, evidence=tuple(probe.evidence))
     return _timed(observed, started)
+
+
+async def observe(
+    profile: RegistryProfile,
+    repository: str,
+    reference: str,
+    *,
+    tier: Tier,
+    withheld: bool,
+    options: ProbeOptions,
+    resolver: Resolver,
+) -> Observation:
+    """Run the probe sequence against ``profile`` for ``repository:reference``.
+
+    Raises InvalidTarget for a name outside the grammar and ProbeRefused when the registry's
+    address is blocked; in both cases nothing was sent.
+    """
+    if not _NAME.fullmatch(repository) or not _REFERENCE.fullmatch(reference):
+        raise InvalidTarget(f"{repository}:{reference} is not a valid repository and reference")
+    return await converse(
+        profile,
+        lambda client: _Probe(client, profile, repository, reference, options.body_cap, withheld,
+                              tier),
+        withheld=withheld, options=options, resolver=resolver,
+    )
 
 
 def _timed(observed: Observation, started: float) -> Observation:
     return replace(observed, elapsed_ms=round((time.monotonic() - started) * 1000))
 
 
-async def _run(probe: _Probe, base: Observation, tier: Tier) -> Observation:
+async def _run(probe: _Probe, base: Observation) -> Observation:
     try:
         ping = await fetch(probe.client, "GET", f"{probe.profile.base_url}/v2/", cap=probe.cap)
     except TransportFailure as failure:
@@ -202,7 +239,7 @@ async def _run(probe: _Probe, base: Observation, tier: Tier) -> Observation:
     probe.note(_describe_ping(ping, pick(challenges)))
     anonymous = await _pass(probe, "anonymous", None, challenges)
     credentialed = None
-    if tier == "credentialed" and anonymous.state != "pullable":
+    if probe.tier == "credentialed" and anonymous.state != "pullable":
         credential = probe.profile.credential
         assert credential is not None, "the credentialed tier needs a credential"
         credentialed = await _pass(probe, "credentialed", credential, challenges)
@@ -284,10 +321,10 @@ async def _authorize(
         state = "credential-rejected" if credential else "refused"
     elif result.state == "denied":
         state = "denied" if credential else "refused"
-    elif result.state == "rate-limited":
-        state = "rate-limited"
-    elif result.state == "server-error":
-        state = "server-error"
+    elif result.state == "throttled":
+        state = "throttled"
+    elif result.state == "server-failing":
+        state = "server-failing"
     elif result.state == "refused":
         state = "realm-refused"
     else:
@@ -383,10 +420,10 @@ async def _judge_head(
         )
         if limits[0] is not None:
             lines.add(_quota_line(limits))
-        return _result(tier, "rate-limited", lines, status, limits)
+        return _result(tier, "throttled", lines, status, limits)
     if status >= 500:
         lines.add(f"HEAD manifest: {status}, a server error")
-        return _result(tier, "server-error", lines, status, limits)
+        return _result(tier, "server-failing", lines, status, limits)
     if status == 407:
         lines.add("HEAD manifest: 407 Proxy Authentication Required")
         return PassResult(tier, "failed", PROXY, tuple(lines.lines), status)
@@ -408,7 +445,7 @@ def _result(
     digest: str | None = None,
     oci_only: bool | None = None,
 ) -> PassResult:
-    limit, remaining, window = limits
+    limit, remaining, _window = limits
     return PassResult(
         tier,
         state,
@@ -420,7 +457,6 @@ def _result(
         oci_only=oci_only,
         ratelimit_limit=limit,
         ratelimit_remaining=remaining,
-        ratelimit_window=window,
     )
 
 

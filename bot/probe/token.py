@@ -14,14 +14,14 @@ from __future__ import annotations
 import base64
 import re
 from dataclasses import dataclass
-from typing import Literal
 
 import httpx
 
 from bot.probe.challenge import Challenge
-from bot.probe.config import Credential, HostPort, RegistryProfile
-from bot.probe.outcome import DNS, RATE_LIMITED, SERVER_ERROR, read_json, registry_error
+from bot.probe.outcome import read_json, registry_error
 from bot.probe.policy import DnsFailure, ProbeRefused
+from bot.probe.profiles import Credential, HostPort, RegistryProfile
+from bot.probe.states import DNS, RATE_LIMITED, SERVER_ERROR, TokenState
 from bot.probe.transport import Reply, TransportFailure, fetch
 
 CLIENT_ID = "registry-why"
@@ -29,10 +29,6 @@ MIN_LIFETIME = 60
 """Seconds a token lives when the server does not say (the spec's default)."""
 _TOKEN = re.compile(r"[\x21-\x7e]+")
 """What a token may be to go in an Authorization header: printable ASCII without spaces."""
-
-TokenState = Literal[
-    "ok", "rejected", "denied", "rate-limited", "server-error", "refused", "failed"
-]
 
 
 @dataclass(frozen=True)
@@ -42,14 +38,13 @@ class TokenResult:
     state: TokenState
     detail: str
     token: str | None = None
-    expires_in: int = MIN_LIFETIME
     outcome: str | None = None
     """For a failure on the way to the token server: its error class."""
 
     @property
     def ok(self) -> bool:
         """Whether a token was issued."""
-        return self.state == "ok" and self.token is not None
+        return self.state == "issued" and self.token is not None
 
 
 def basic_header(credential: Credential) -> str:
@@ -183,10 +178,9 @@ def _read(reply: Reply, url: httpx.URL, who: str) -> TokenResult:
                 "failed", f"token host {url.host}: 200 with a token that is not printable ASCII"
             )
         return TokenResult(
-            "ok",
+            "issued",
             f"token host {url.host} issued a token to {who} (valid {lifetime} s)",
             token,
-            expires_in=lifetime,
         )
     if status == 401:
         return TokenResult("rejected", f"token host {url.host} refused {who}: 401{said}")
@@ -194,11 +188,11 @@ def _read(reply: Reply, url: httpx.URL, who: str) -> TokenResult:
         return TokenResult("denied", f"token host {url.host} denied {who}: 403{said}")
     if status == 429:
         return TokenResult(
-            "rate-limited", f"token host {url.host}: 429 Too Many Requests", outcome=RATE_LIMITED
+            "throttled", f"token host {url.host}: 429 Too Many Requests", outcome=RATE_LIMITED
         )
     if status >= 500:
         return TokenResult(
-            "server-error", f"token host {url.host}: {status}{said}", outcome=SERVER_ERROR
+            "server-failing", f"token host {url.host}: {status}{said}", outcome=SERVER_ERROR
         )
     if 300 <= status < 400:
         return TokenResult("failed", f"token host {url.host} redirects ({status}); not followed")

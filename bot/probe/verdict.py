@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Literal
 
 from bot.probe.observation import Observation, PassResult
-from bot.probe.outcome import (
+from bot.probe.states import (
     ACCESS_DENIED,
     AUTH_INVALID,
     AUTH_REQUIRED,
@@ -133,7 +133,7 @@ def _transport(suspected: str, obs: Observation, host: str) -> Judgement:
             f"{host} serves the registry over plain HTTP only; configure your client to treat it "
             "as an insecure registry, or put TLS in front of it",
         )
-    if suspected == SERVER_ERROR and any(p.state == "server-error" for p in obs.passes()):
+    if suspected == SERVER_ERROR and any(p.state == "server-failing" for p in obs.passes()):
         return ("confirmed", "the registry answers the bot's manifest request with a server error")
     if not obs.reached:
         return _stopped(obs)
@@ -365,7 +365,7 @@ def _no_matching_platform(obs: Observation, host: str) -> Judgement:
 
 
 def _rate_limited(obs: Observation, host: str) -> Judgement:
-    if obs.transport == RATE_LIMITED or any(p.state == "rate-limited" for p in obs.passes()):
+    if obs.transport == RATE_LIMITED or any(p.state == "throttled" for p in obs.passes()):
         return (
             "confirmed",
             "the registry throttles the bot as well (that is the bot's quota, not yours, "

@@ -67,6 +67,18 @@ def test_a_broken_entry_names_its_file_and_field(
     assert message in str(caught.value)
 
 
+def test_a_misspelt_field_is_named_as_unknown_and_a_rule_speaks_for_itself(
+    tmp_path: Path,
+) -> None:
+    # The same wording as the settings and the registries file (knowledge.validation).
+    with pytest.raises(KnowledgeBaseError) as caught:
+        _load_single(tmp_path, GOOD.replace('title = "', 'titel = "'))
+    assert "titel: unknown field (check the spelling)" in str(caught.value)
+    with pytest.raises(KnowledgeBaseError) as caught:
+        _load_single(tmp_path, GOOD.replace("'no basic auth credentials'", "'no (basic'"))
+    assert "Value error" not in str(caught.value)
+
+
 def test_an_entry_must_live_in_a_file_named_for_its_id(tmp_path: Path) -> None:
     with pytest.raises(KnowledgeBaseError, match="must match the file name"):
         _load_single(tmp_path, GOOD, name="auth-required")

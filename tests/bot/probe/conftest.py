@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.probe.config import ProbeConfig, parse_registries
+from bot.probe import ProbeConfig, parse_registries
 from tests.support.certs import TestPki, mint_pki
 from tests.support.probe_servers import Route, ScriptedRegistry
 from tests.support.registries_toml import FAST_LIMITS, loopback_entry, token_entry

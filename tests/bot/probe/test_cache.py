@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import AsyncIterator
 
@@ -11,6 +12,8 @@ from redis.asyncio import Redis
 
 from bot.probe import ProbeCache, ProbeConfig, ProbeResult, Requester, probe_image
 from bot.probe.cache import ProbeKey
+from bot.probe.observation import Observation
+from bot.probe.verdict import judge
 from bot.store import Keys, RedisStore
 from knowledge.reference import parse_reference
 from tests.bot.probe.conftest import MakeConfig, Scripted
@@ -172,6 +175,36 @@ async def test_success_is_shared_for_minutes(
     key = shared_key(ProbeKey(server.host, "demo/hello", "v1", "anonymous"))
     assert 60 < clean_redis.ttl(key) <= 300
     assert clean_redis.key_names("rw-test:probe:*:lock") == []
+
+
+# Written by the release before pass states got names of their own ("rate-limited" became
+# "throttled") and PassResult lost ratelimit_window: captured from its Observation.to_json.
+BEFORE_THE_RENAME = (
+    '{"outcome":"rate-limited","reached":true,"transport":null,"anonymous":{"tier":"anonymous",'
+    '"state":"rate-limited","outcome":"rate-limited","evidence":["anonymous: HEAD manifest: 429 '
+    'Too Many Requests"],"status":429,"content_type":null,"digest":null,"oci_only":null,'
+    '"ratelimit_limit":100,"ratelimit_remaining":0,"ratelimit_window":21600},"credentialed":null,'
+    '"withheld":false,"scheme":"https","operator_ca":false,"evidence":["GET /v2/: 401, token '
+    'authentication"],"elapsed_ms":12}'
+)
+
+
+def test_an_observation_cached_before_the_state_rename_is_still_read() -> None:
+    # Replicas share results for minutes, so a deploy meets values the previous release wrote.
+    observation = Observation.from_json(BEFORE_THE_RENAME)
+    assert observation.anonymous is not None
+    assert observation.anonymous.state == "throttled"
+    assert observation.anonymous.ratelimit_remaining == 0
+    assert judge("rate-limited", observation, "docker.io")[0] == "confirmed"
+    again = json.loads(observation.to_json())
+    assert again["anonymous"]["state"] == "throttled"
+    assert Observation.from_json(observation.to_json()) == observation
+
+
+def test_an_unknown_pass_state_is_not_read() -> None:
+    with pytest.raises(ValueError, match="not a cached probe observation"):
+        Observation.from_json(BEFORE_THE_RENAME.replace('"state":"rate-limited"',
+                                                        '"state":"on-fire"'))
 
 
 def test_keys_of_different_images_never_collide() -> None:

@@ -118,8 +118,7 @@ def test_dns_failure_with_a_real_resolver(nxdomain_dns: LoopbackDns) -> None:
     script = (
         "import asyncio, json\n"
         "from pathlib import Path\n"
-        "from bot.probe import probe_image, to_json\n"
-        "from bot.probe.config import parse_registries\n"
+        "from bot.probe import parse_registries, probe_image, to_json\n"
         "from knowledge.reference import parse_reference\n"
         "config = parse_registries('[[registry]]\\nhost = \"registry.invalid\"\\n',"
         " source=Path('r.toml'), environ={})\n"

@@ -9,8 +9,7 @@ import time
 
 import pytest
 
-from bot.probe import ProbeConfig, probe_image
-from bot.probe.config import load_registries
+from bot.probe import ProbeConfig, load_registries, probe_image
 from knowledge.reference import ImageReference, parse_reference
 from tests.bot.probe.conftest import MakeConfig, Scripted
 from tests.support.probe_servers import RecordingListener, json_error, open_registry

@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import replace
 
 import pytest
 
 from bot.probe import ProbeConfig, ProbeResult, Requester, probe_image, to_json
+from knowledge.loader import knowledge_base
 from knowledge.reference import parse_reference
 from tests.bot.probe.conftest import MakeConfig, Scripted
 from tests.support.certs import TestPki
@@ -121,6 +121,17 @@ async def test_docker_hub_rate_limit_gives_the_self_check_command() -> None:
     (command,) = result.next_steps
     assert "ratelimitpreview/test" in command
     assert "--head" in command
+
+
+async def test_the_self_check_command_is_the_knowledge_bases() -> None:
+    # One source for the advice: a better command in the entry reaches the probe's answer too.
+    result = await probe_image(
+        parse_reference("nginx:1.27"), suspected="rate-limited", config=ProbeConfig(registries={})
+    )
+    entry_commands = [c for step in knowledge_base()["rate-limited"].steps.check
+                      for c in step.commands]
+    (command,) = result.next_steps
+    assert [c for c in entry_commands if c in command] == command.split(" && ")
 
 
 # -- server errors, non-registries, proxies ---------------------------------------------------
@@ -521,7 +532,7 @@ async def test_a_probe_out_of_time_keeps_what_it_saw(
     host.append(server.host)
     config = log_in(server)
     config = ProbeConfig(
-        config.registries, replace(config.options, total_timeout=0.5), config.resolver
+        config.registries, config.options.model_copy(update={"total_timeout": 0.5}), config.resolver
     )
     result = await probe_image(
         parse_reference(f"{server.host}/demo/hello:v1"), requester=asker, config=config

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.probe.config import ConfigError, HostPort, load_registries, parse_registries
+from bot.probe import ConfigError, load_registries, parse_registries
+from bot.probe.profiles import HostPort
 from tests.support.certs import TestPki
 
 GOOD = """
@@ -53,6 +54,18 @@ def test_a_good_file(pki: TestPki) -> None:
     assert hub is not None
     assert hub.endpoint == HostPort("registry-1.docker.io", 443)
     assert hub.realm_allowed(HostPort("auth.docker.io", 443))
+
+
+def test_every_password_read_is_given_to_the_log_masker(pki: TestPki) -> None:
+    npm = ('[[registry]]\nurl = "https://npm.example.com/repository/npm-group/"\n'
+           'ecosystem = "npm"\nusername = "ci"\npassword_env = "NPM_PASSWORD"\n'
+           'probe_scopes = ["@acme/*"]\n')
+    config = parse_registries(
+        GOOD.format(ca=pki.ca_cert) + npm,
+        source=Path("registries.toml"),
+        environ={"PULL_PASSWORD": "s3cret", "NPM_PASSWORD": "npm-s3cret"},
+    )
+    assert sorted(config.secrets()) == ["npm-s3cret", "s3cret"]
 
 
 def test_no_file_means_public_registries_only_and_anonymously() -> None:

@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from bot.probe import ProbeConfig, Requester, probe_image, to_json
-from bot.probe.outcome import SUMMARY
+from bot.probe.states import SUMMARY
 from bot.probe.verdict import JUDGED_CLASSES
 from knowledge.loader import knowledge_base
 from knowledge.reference import ImageReference, parse_reference

@@ -1,253 +1,49 @@
 """The registries file (``REGISTRY_WHY_REGISTRIES``): which hosts the probe may call, and how.
 
 The file is TOML, one ``[[registry]]`` table per registry, plus an optional ``[probe]`` table of
-limits. It is validated once, at start, with messages that name the table and field to fix.
-Secrets never live in it: a registry names an environment variable (``password_env``) or a file
-(``password_file``) holding its password.
-
-Without a file, only the well-known public registries below are probed, anonymously.
+limits (:class:`~bot.probe.profiles.ProbeOptions`). It is validated once, at start, with
+messages that name the table and field to fix. Secrets never live in it: a registry names an
+environment variable (``password_env``) or a file (``password_file``) holding its password.
 """
 
 from __future__ import annotations
 
-import fnmatch
-import ipaddress
 import re
 import ssl
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
-from bot.errors import RegistryWhyError
-from bot.probe.policy import Resolver, system_resolver
+from bot.probe.profiles import (
+    ConfigError,
+    Credential,
+    OAuth2Grant,
+    ProbeConfig,
+    ProbeEcosystem,
+    ProbeOptions,
+    RegistryProfile,
+    Scheme,
+    default_port,
+    public_profiles,
+    split_host_port,
+)
 from bot.slack.ids import CHANNEL_ID
-from knowledge import read_paste
+from knowledge import Location, Strict, describe_problems, read_paste
 
-Scheme = Literal["https", "http"]
-ProbeEcosystem = Literal["oci", "npm", "pypi", "maven", "nuget"]
-"""What a registries-file entry serves: images (``oci``) or one package ecosystem."""
-OAuth2Grant = Literal["off", "password", "refresh_token"]
-
-_HOST_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*")
 _SCOPE = re.compile(r"[a-z0-9@:*?._/-]+")
 """Repository patterns, and package-name patterns (``@acme/*``, ``org.acme:*``)."""
-_HOST_HELP = (
-    "must be a host name or IP address with an optional port, like registry.example.com:5000 "
-    "(no scheme, path or user; a malformed value is not repeated here, as it may hold a "
-    "password)"
-)
 _ENV_NAME = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
 """A password_env value that reads as a variable's name, and so may be quoted in messages."""
 
 
-class ConfigError(RegistryWhyError):
-    """The registries file cannot be used; the message names the file, table and field to fix."""
+class ProbeTable(ProbeOptions):
+    """The optional ``[probe]`` table: the probe's options, and whether to add the public
+    registries."""
 
-
-@dataclass(frozen=True, slots=True)
-class HostPort:
-    """A host (name or IP literal, without brackets) and a TCP port."""
-
-    host: str
-    port: int
-
-    def __str__(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{host}:{self.port}"
-
-
-def split_host_port(text: str, default_port: int) -> HostPort:
-    """Split ``name``, ``name:port``, ``[v6]`` or ``[v6]:port``; raise ValueError if malformed."""
-    text = text.strip().lower()
-    if any(mark in text for mark in ("/", "@", "?", "#")):
-        raise ValueError(_HOST_HELP)
-    if text.startswith("["):
-        end = text.find("]")
-        if end < 0:
-            raise ValueError("an IPv6 address needs a closing ']'")
-        host, rest = text[1:end], text[end + 1 :]
-        try:
-            ipaddress.IPv6Address(host)
-        except ValueError:
-            raise ValueError(_HOST_HELP) from None
-    else:
-        host, colon, port_text = text.partition(":")
-        rest = f":{port_text}" if colon else ""
-        try:
-            ipaddress.IPv4Address(host)
-        except ValueError:
-            if not _HOST_NAME.fullmatch(host) or len(host) > 253:
-                raise ValueError(_HOST_HELP) from None
-    if not rest:
-        return HostPort(host, default_port)
-    if not rest.startswith(":") or not rest[1:].isdigit() or not 0 < int(rest[1:]) < 65536:
-        # Only the (valid) host is quoted: what follows ':' may be "user:password" minus '@'.
-        raise ValueError(f"{host!r}: the port must be a number from 1 to 65535")
-    return HostPort(host, int(rest[1:]))
-
-
-def default_port(scheme: Scheme) -> int:
-    """443 for https, 80 for http."""
-    return 443 if scheme == "https" else 80
-
-
-@dataclass(frozen=True)
-class Credential:
-    """The operator's pull-only credential for one registry; the password is read on use.
-
-    A password file is re-read every time, so a rotated secret (an ECR token refreshed every
-    few hours) is picked up without a restart.
-    """
-
-    username: str
-    source: str
-    """Where the password comes from, for messages: ``env FOO`` or ``file /run/x``."""
-    _env_value: str | None = field(default=None, repr=False)
-    _file: Path | None = field(default=None, repr=False)
-
-    def password(self) -> str:
-        """The password; raise ConfigError if its file has become unreadable or empty."""
-        if self._env_value is not None:
-            return self._env_value
-        if self._file is None:  # pragma: no cover - construction guarantees one source
-            raise ConfigError(f"credential for {self.username!r} has no password source")
-        try:
-            value = self._file.read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise ConfigError(f"password_file {self._file}: cannot read it: {exc}") from exc
-        if not value:
-            raise ConfigError(f"password_file {self._file} is empty")
-        return value
-
-
-@dataclass(frozen=True)
-class RegistryProfile:
-    """One registry the probe may call, with everything needed to call it safely."""
-
-    host: str
-    """As image references name it, with port if any (``docker.io``, ``reg.example:5000``)."""
-    endpoint: HostPort
-    """Where its API answers (``registry-1.docker.io:443`` for ``docker.io``)."""
-    scheme: Scheme = "https"
-    credential: Credential | None = None
-    ca_file: Path | None = None
-    allow_private: bool = False
-    realm_hosts: frozenset[HostPort] = frozenset()
-    """Token hosts this registry may send the probe to (its own endpoint is always allowed)."""
-    probe_scopes: tuple[str, ...] = ()
-    allowed_channels: frozenset[str] = frozenset()
-    oauth2: OAuth2Grant = "off"
-    builtin: bool = False
-    ecosystem: ProbeEcosystem = "oci"
-    root: str = ""
-    """A package registry's base path, without a trailing slash (``/repository/npm-group``)."""
-
-    @property
-    def base_url(self) -> str:
-        """``scheme://endpoint``, without a trailing slash."""
-        return f"{self.scheme}://{self.endpoint}"
-
-    def in_scope(self, repository: str) -> bool:
-        """Whether ``repository`` matches one of ``probe_scopes`` (shell-style patterns)."""
-        return any(fnmatch.fnmatchcase(repository, pattern) for pattern in self.probe_scopes)
-
-    def realm_allowed(self, where: HostPort) -> bool:
-        """Whether a token realm at ``where`` is this registry's own endpoint or a listed host."""
-        return where == self.endpoint or where in self.realm_hosts
-
-
-@dataclass(frozen=True)
-class ProbeOptions:
-    """Time bounds, caps and cache lifetimes (the ``[probe]`` table)."""
-
-    connect_timeout: float = 3.0
-    tls_timeout: float = 5.0
-    read_timeout: float = 5.0
-    total_timeout: float = 20.0
-    body_cap: int = 64 * 1024
-    max_concurrent: int = 8
-    max_per_host: int = 2
-    max_per_user: int = 2
-    user_probes_per_hour: int = 30
-    cache_ok_seconds: float = 300.0
-    cache_failure_seconds: float = 15.0
-
-
-@dataclass(frozen=True)
-class ProbeConfig:
-    """The registries the probe may call and the limits it works within."""
-
-    registries: Mapping[str, RegistryProfile]
-    """By reference host (``docker.io``, ``reg.example:5000``)."""
-    options: ProbeOptions = ProbeOptions()
-    resolver: Resolver = system_resolver
-    """How host names become addresses; tests swap in their own (never the network's)."""
-    packages: tuple[RegistryProfile, ...] = ()
-    """The package registries (``ecosystem`` other than oci), never probed as image hosts."""
-
-    def profile_for(self, host: str) -> RegistryProfile | None:
-        """The profile for a reference host, or None when the probe must not call it."""
-        return self.registries.get(host.lower())
-
-    def secrets(self) -> list[str]:
-        """The registry passwords this configuration read, for the log's masker: they come
-        from outside the settings, so it would not know them otherwise."""
-        return [profile.credential.password() for profile in self.registries.values()
-                if profile.credential is not None]
-
-
-# -- the well-known public registries ---------------------------------------------------------
-
-_PUBLIC: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    # (reference host, API endpoint, token hosts other than the endpoint)
-    ("docker.io", "registry-1.docker.io", ("auth.docker.io",)),
-    ("ghcr.io", "ghcr.io", ()),
-    ("quay.io", "quay.io", ()),
-    ("gcr.io", "gcr.io", ()),
-    ("public.ecr.aws", "public.ecr.aws", ()),
-    ("mcr.microsoft.com", "mcr.microsoft.com", ()),
-    ("registry.gitlab.com", "registry.gitlab.com", ("gitlab.com",)),
-)
-
-
-def public_profiles() -> dict[str, RegistryProfile]:
-    """The registries probed anonymously without any configuration (HTTPS on 443 only)."""
-    return {
-        host: RegistryProfile(
-            host=host,
-            endpoint=HostPort(endpoint, 443),
-            realm_hosts=frozenset(HostPort(h, 443) for h in realms),
-            builtin=True,
-        )
-        for host, endpoint, realms in _PUBLIC
-    }
-
-
-# -- the file's schema ------------------------------------------------------------------------
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class OptionsModel(_Strict):
-    """The optional ``[probe]`` table."""
-
-    connect_timeout: float = Field(default=3.0, gt=0, le=30)
-    tls_timeout: float = Field(default=5.0, gt=0, le=30)
-    read_timeout: float = Field(default=5.0, gt=0, le=60)
-    total_timeout: float = Field(default=20.0, gt=0, le=120)
-    max_concurrent: int = Field(default=8, ge=1, le=256)
-    max_per_host: int = Field(default=2, ge=1, le=64)
-    max_per_user: int = Field(default=2, ge=1, le=64)
-    user_probes_per_hour: int = Field(default=30, ge=1, le=10_000)
-    cache_ok_seconds: float = Field(default=300.0, ge=0, le=3600)
-    cache_failure_seconds: float = Field(default=15.0, ge=0, le=300)
     public_registries: bool = True
     """Probe the well-known public registries (anonymously) even when they are not listed."""
 
@@ -275,7 +71,7 @@ def split_url(text: str) -> tuple[Scheme, str, str]:
 HostText = Annotated[str, Field(min_length=1, max_length=300)]
 
 
-class RegistryModel(_Strict):
+class RegistryModel(Strict):
     """One ``[[registry]]`` table."""
 
     host: HostText
@@ -386,10 +182,10 @@ class RegistryModel(_Strict):
         return self
 
 
-class RegistriesFile(_Strict):
+class RegistriesFile(Strict):
     """The whole file."""
 
-    probe: OptionsModel = OptionsModel()
+    probe: ProbeTable = ProbeTable()
     registry: tuple[RegistryModel, ...] = ()
 
     @model_validator(mode="after")
@@ -417,11 +213,9 @@ def _valid_host(host: object) -> bool:
 
 
 def _describe(error: ValidationError, path: Path, data: Mapping[str, object]) -> str:
-    problems = []
-    for err in error.errors():
-        loc = list(err["loc"])
+    def label(loc: Location) -> str:
         where = ""
-        if loc[:1] == ["registry"] and len(loc) > 1 and isinstance(loc[1], int):
+        if loc[:1] == ("registry",) and len(loc) > 1 and isinstance(loc[1], int):
             entries = data.get("registry")
             host = None
             if isinstance(entries, list) and loc[1] < len(entries):
@@ -429,15 +223,13 @@ def _describe(error: ValidationError, path: Path, data: Mapping[str, object]) ->
                 host = item.get("host") if isinstance(item, dict) else None
             where = f"[[registry]] #{loc[1] + 1}" + (f" ({host})" if _valid_host(host) else "")
             loc = loc[2:]
-        elif loc[:1] == ["probe"]:
+        elif loc[:1] == ("probe",):
             where, loc = "[probe]", loc[1:]
         field_name = ".".join(str(p) for p in loc)
-        message = str(err["msg"]).removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            message = "unknown field (check the spelling)"
-        label = " ".join(p for p in (where, field_name) if p) or "(top level)"
-        problems.append(f"{label}: {message}")
-    return f"{path}: " + "; ".join(problems)
+        return " ".join(p for p in (where, field_name) if p) or "(top level)"
+
+    # Never the input: a value in the wrong field may be a password.
+    return f"{path}: " + "; ".join(describe_problems(error, label=label))
 
 
 def _credential(entry: RegistryModel, environ: Mapping[str, str], where: str) -> Credential | None:
@@ -527,19 +319,8 @@ def parse_registries(text: str, *, source: Path, environ: Mapping[str, str]) -> 
             packages.append(_profile(entry, None, environ, where))
             continue
         registries[entry.host] = _profile(entry, builtins.get(entry.host), environ, where)
-    opts = parsed.probe
-    options = ProbeOptions(
-        connect_timeout=opts.connect_timeout,
-        tls_timeout=opts.tls_timeout,
-        read_timeout=opts.read_timeout,
-        total_timeout=opts.total_timeout,
-        max_concurrent=opts.max_concurrent,
-        max_per_host=opts.max_per_host,
-        max_per_user=opts.max_per_user,
-        user_probes_per_hour=opts.user_probes_per_hour,
-        cache_ok_seconds=opts.cache_ok_seconds,
-        cache_failure_seconds=opts.cache_failure_seconds,
-    )
+    options = ProbeOptions.model_validate(
+        parsed.probe.model_dump(exclude={"public_registries"}))
     return ProbeConfig(registries=registries, options=options, packages=tuple(packages))
 
 

@@ -2,7 +2,7 @@
 
 Front ends (the CLI, Slack handlers) call :func:`probe_image` with an image reference they
 took from the user's paste or command argument, the class the paste suggested (if any), who
-is asking, the loaded :class:`~bot.probe.config.ProbeConfig`, and the process's
+is asking, the loaded :class:`~bot.probe.profiles.ProbeConfig`, and the process's
 :class:`~bot.probe.cache.ProbeCache`.
 """
 
@@ -13,30 +13,28 @@ import time
 import traceback
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, Self
 
-from bot.probe.cache import ProbeCache, ProbeKey, limiter_of
-from bot.probe.config import ProbeConfig, RegistryProfile
+from bot.probe.cache import ProbeCache, ProbeKey, limiter_of, observe_through
 from bot.probe.evidence import sanitize
+from bot.probe.limits import ProbeLimiter
 from bot.probe.observation import Observation, Tier
-from bot.probe.outcome import INVALID_REFERENCE, RATE_LIMITED
 from bot.probe.policy import ProbeRefused
+from bot.probe.profiles import ProbeConfig, ProbeOptions, RegistryProfile
 from bot.probe.sequence import InvalidTarget, observe
+from bot.probe.states import INVALID_REFERENCE, RATE_LIMITED
 from bot.probe.verdict import Verdict, judge
-from knowledge import ImageReference
+from knowledge import (
+    Context,
+    ImageReference,
+    Registry,
+    build_guide,
+    knowledge_base,
+    registry_family,
+)
 
 log = logging.getLogger(__name__)
 audit = logging.getLogger("bot.probe.audit")
-
-DOCKER_HUB_QUOTA_CHECK = (
-    'TOKEN=$(curl -s "https://auth.docker.io/token?service=registry.docker.io'
-    '&scope=repository:ratelimitpreview/test:pull" | jq -r .token) && curl -s --head '
-    '-H "Authorization: Bearer $TOKEN" '
-    "https://registry-1.docker.io/v2/ratelimitpreview/test/manifests/latest | grep -i ratelimit"
-)
-"""Docker's own recipe for checking a pull quota with a HEAD request, which costs no pull.
-Run on the user's machine it shows the user's quota (add ``-u user:token`` to the first curl
-to see an account's quota rather than the address's)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +69,34 @@ class ProbeResult:
     next_steps: tuple[str, ...] = ()
     """Commands the user can run themselves (trusted text, not from the registry)."""
 
+    @classmethod
+    def unconcluded(
+        cls,
+        image: str,
+        host: str,
+        suspected: str | None,
+        shown: str,
+        *,
+        tier: Tier = "anonymous",
+        refused: str | None = None,
+        **more: Any,
+    ) -> Self:
+        """A result that concludes nothing (refused, or stopped by an error in the bot) and
+        says why in ``shown``; ``more`` are a subclass's own fields."""
+        return cls(
+            image=image,
+            host=host,
+            outcome=None,
+            verdict="inconclusive" if suspected else None,
+            verdict_reason=shown if suspected else None,
+            evidence=(shown,),
+            elapsed_ms=0,
+            tier=tier,
+            suspected=suspected,
+            refused=refused,
+            **more,
+        )
+
     @property
     def ephemeral(self) -> bool:
         """Whether to show it only to the asker: credentialed results are never posted openly."""
@@ -98,8 +124,27 @@ def _next_steps(
 ) -> tuple[str, ...]:
     quota_seen = obs is not None and any(p.ratelimit_limit is not None for p in obs.passes())
     if image.host == "docker.io" and (suspected == RATE_LIMITED or quota_seen):
-        return (DOCKER_HUB_QUOTA_CHECK,)
+        # The knowledge base's own check for Docker Hub's quota (a HEAD request, which costs
+        # no pull): run on the user's machine, it shows the user's quota, not the bot's.
+        context = Context(images=(image,), registry=Registry(image.host,
+                                                             registry_family(image.host)))
+        guide = build_guide(knowledge_base()[RATE_LIMITED], context)
+        return tuple(" && ".join(step.commands) for step in guide.check if step.commands)
     return ()
+
+
+async def over_quota(
+    limiter: ProbeLimiter, requester: Requester | None, options: ProbeOptions
+) -> str | None:
+    """Count a probe asked for by ``requester``; None if it may run, else why not (they have
+    used their probes for this hour). Probes from the CLI (no requester) are not counted."""
+    if requester is None:
+        return None
+    wait = await limiter.admit(requester.user)
+    if wait is None:
+        return None
+    return (f"you have asked for {options.user_probes_per_hour} probes within an hour; try "
+            f"again in {max(1, round(wait / 60))} min")
 
 
 async def probe_image(
@@ -122,7 +167,7 @@ async def probe_image(
     except Exception as exc:  # a bug must cost neither the answer nor the audit line
         result = _failed(image, suspected, requester, config, exc)
     result = _finish(result, started)
-    _audit(result, requester)
+    audit_probe(result, requester, "image")
     return result
 
 
@@ -139,15 +184,9 @@ async def _probe(
             image, suspected, f"{image.host} is not a registry this bot may probe (not listed)"
         )
     limiter = limiter_of(cache, config.options)
-    if requester is not None:
-        wait = await limiter.admit(requester.user)
-        if wait is not None:
-            return _refused(
-                image,
-                suspected,
-                f"you have asked for {config.options.user_probes_per_hour} probes within an "
-                f"hour; try again in {max(1, round(wait / 60))} min",
-            )
+    too_many = await over_quota(limiter, requester, config.options)
+    if too_many is not None:
+        return _refused(image, suspected, too_many)
     tier, withheld = choose_tier(profile, image.repository, requester)
     key = ProbeKey(image.host, image.repository, image.reference, tier)
 
@@ -164,10 +203,7 @@ async def _probe(
             )
 
     try:
-        if cache is not None:
-            obs, shared = await cache.get_or_probe(key, run, options=config.options)
-        else:
-            obs, shared = await run(), False
+        obs, shared = await observe_through(cache, key, run, config.options)
     except ProbeRefused as refused:
         return _refused(image, suspected, refused.reason)
     except InvalidTarget as invalid:
@@ -198,34 +234,9 @@ async def _probe(
     )
 
 
-def _unconcluded(
-    image: ImageReference,
-    suspected: str | None,
-    shown: str,
-    *,
-    tier: Tier = "anonymous",
-    refused: str | None = None,
-    next_steps: tuple[str, ...] = (),
-) -> ProbeResult:
-    """A result that concludes nothing: refused, or stopped by an error in the bot."""
-    return ProbeResult(
-        image=str(image),
-        host=image.host,
-        outcome=None,
-        verdict="inconclusive" if suspected else None,
-        verdict_reason=shown if suspected else None,
-        evidence=(shown,),
-        elapsed_ms=0,
-        tier=tier,
-        suspected=suspected,
-        refused=refused,
-        next_steps=next_steps,
-    )
-
-
 def _refused(image: ImageReference, suspected: str | None, reason: str) -> ProbeResult:
-    return _unconcluded(
-        image, suspected, sanitize(f"not probed: {reason}"),
+    return ProbeResult.unconcluded(
+        str(image), image.host, suspected, sanitize(f"not probed: {reason}"),
         refused=sanitize(reason), next_steps=_next_steps(image, suspected, None),
     )
 
@@ -238,28 +249,37 @@ def _failed(
     exc: Exception,
 ) -> ProbeResult:
     """The answer when the probe itself failed: nothing concluded, and the operator told."""
-    # The error's text may quote a registry's answer or a secret: log its type and place only.
-    where = traceback.extract_tb(exc.__traceback__)[-1]
-    kind = type(exc).__name__
-    log.error("probe of %s failed: %s at %s:%s", image, kind, Path(where.filename).name,
-              where.lineno)
-    shown = f"the probe stopped on an error in the bot ({kind}), so nothing was concluded"
+    shown = report_failure(f"probe of {image}", exc)
     profile = config.profile_for(image.host)
     # The tier it would have used, so a result that could have used the credential stays private.
     tier = choose_tier(profile, image.repository, requester)[0] if profile else "anonymous"
-    return _unconcluded(image, suspected, shown, tier=tier)
+    return ProbeResult.unconcluded(str(image), image.host, suspected, shown, tier=tier)
+
+
+def report_failure(what: str, exc: Exception) -> str:
+    """Tell the operator that ``what`` (``probe of <image>``) stopped on an error in the bot,
+    and return the line that tells the user."""
+    # The error's text may quote a registry's answer or a secret: log its type and place only.
+    where = traceback.extract_tb(exc.__traceback__)[-1]
+    kind = type(exc).__name__
+    log.error("%s failed: %s at %s:%s", what, kind, Path(where.filename).name, where.lineno)
+    return f"the probe stopped on an error in the bot ({kind}), so nothing was concluded"
 
 
 def _finish(result: ProbeResult, started: float) -> ProbeResult:
     return replace(result, elapsed_ms=round((time.monotonic() - started) * 1000))
 
 
-def _audit(result: ProbeResult, requester: Requester | None) -> None:
+def audit_probe(
+    result: ProbeResult, requester: Requester | None, subject: Literal["image", "package"]
+) -> None:
+    """Write the audit line of one probe: who asked, for what, and what came of it."""
     audit.info(
-        "probe user=%s channel=%s image=%s tier=%s outcome=%s suspected=%s verdict=%s "
+        "probe user=%s channel=%s %s=%s tier=%s outcome=%s suspected=%s verdict=%s "
         "cached=%s refused=%s elapsed_ms=%d",
         requester.user if requester else "cli",
         (requester.channel or "-") if requester else "-",
+        subject,
         result.image,
         result.tier,
         result.outcome or "-",
@@ -271,7 +291,7 @@ def _audit(result: ProbeResult, requester: Requester | None) -> None:
         extra={
             "probe_user": requester.user if requester else None,
             "probe_channel": requester.channel if requester else None,
-            "probe_image": result.image,
+            f"probe_{subject}": result.image,
             "probe_outcome": result.outcome,
         },
     )
