@@ -3,7 +3,10 @@
 Run from the project root: .venv/bin/python -m bench.accuracy [--split held-out|train] [--misses]
 
 The held-out split (tests/knowledge/fixtures.py: a keyed hash of each example's source) is
-never tuned on; train figures are printed separately, for comparison. Figures:
+never tuned on; train figures are printed separately, for comparison. Container-registry and
+package-registry errors are measured apart (the package ones also per ecosystem), each against
+every real negative of the split, so a pattern written for one kind that fires on the other's
+chat shows in both. Figures:
 
 - asked: someone asked (slash command, mention, CLI): named right, named wrong, silent;
 - unasked: a paste in a channel: answered (and answered right) at the auto-reply
@@ -22,10 +25,13 @@ import itertools
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from knowledge.diagnosis import UNASKED_THRESHOLD, diagnose
 from knowledge.loader import knowledge_base
 from tests.knowledge.fixtures import Example, Split, negatives, positives, real
+
+Kind = Literal["container", "package"]
 
 BANDS = (0.0, 0.3, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0001)
 """Confidence bands of the reliability table (the last one holds 1.0)."""
@@ -40,6 +46,7 @@ class Outcome:
     confidence: float
     unasked: bool
     name: str
+    ecosystem: str = "oci"
 
     @property
     def right(self) -> bool:
@@ -68,7 +75,8 @@ def run(examples: Sequence[Example]) -> list[Outcome]:
     for example in examples:
         diagnosis = diagnose(example.text)
         found.append(Outcome(example.expect, diagnosis.class_id, diagnosis.confidence,
-                             diagnosis.answer_unasked(UNASKED_THRESHOLD), example.name))
+                             diagnosis.answer_unasked(UNASKED_THRESHOLD), example.name,
+                             example.ecosystem))
     return found
 
 
@@ -110,11 +118,19 @@ def figures(pos: Sequence[Outcome], neg: Sequence[Outcome]) -> Figures:
     )
 
 
-def measure(split: Split) -> tuple[Figures, list[Outcome], list[Outcome]]:
-    """Run the classifier over one split's real positives and negatives."""
-    pos = run(real(positives(), split))
+def measure(split: Split, kind: Kind = "container") -> tuple[Figures, list[Outcome],
+                                                             list[Outcome]]:
+    """Run the classifier over one split's real errors of one kind and all its real negatives."""
+    pos = run([e for e in real(positives(), split) if e.package == (kind == "package")])
     neg = run(real(negatives(), split))
     return figures(pos, neg), pos, neg
+
+
+def per_ecosystem(pos: Sequence[Outcome]) -> list[tuple[str, int, int]]:
+    """Per ecosystem, most examples first: (ecosystem, errors, named right when asked)."""
+    counts = Counter(o.ecosystem for o in pos)
+    right = Counter(o.ecosystem for o in pos if o.right)
+    return [(eco, n, right[eco]) for eco, n in counts.most_common()]
 
 
 def _per_class(pos: Sequence[Outcome], neg: Sequence[Outcome]) -> None:
@@ -136,27 +152,32 @@ def _per_class(pos: Sequence[Outcome], neg: Sequence[Outcome]) -> None:
 
 
 def _report(split: Split, detail: bool, misses: bool) -> None:
-    result, pos, neg = measure(split)
-    print(f"== {split}: {result.positives} real errors, {result.negatives} real negatives ==")
-    print(f"asked:    named right {result.asked_right:6.1%}   wrong {result.asked_wrong:6.1%}"
-          f"   silent {result.asked_silent:6.1%}")
-    print(f"unasked:  answered at {UNASKED_THRESHOLD} {result.unasked_answered:6.1%}"
-          f"   answered right {result.unasked_right:6.1%}")
-    print(f"negatives: answered unasked {result.negatives_answered:6.1%}"
-          f"   named when asked {result.negatives_named_asked:6.1%}")
-    named = [o for o in pos if o.got is not None]
-    print(f"expected calibration error: {result.ece:.3f}")
-    print(f"{'confidence':<14}{'count':>6}{'stated':>8}{'observed':>10}")
-    for low, high, count, stated, seen in reliability(named):
-        print(f"{low:.2f}-{high:.2f}    {count:>6}{stated:>8.2f}{seen:>10.2f}")
-    if detail:
-        _per_class(pos, neg)
-    if misses:
-        for o in [*pos, *neg]:
-            if not o.right and (o.expect is not None or o.unasked):
-                print(f"  {o.name}: expected {o.expect}, got {o.got} ({o.confidence:.2f}"
-                      f"{', unasked' if o.unasked else ''})")
-    print()
+    for kind in ("container", "package"):
+        result, pos, neg = measure(split, kind)
+        print(f"== {split}, {kind} registries: {result.positives} real errors, "
+              f"{result.negatives} real negatives ==")
+        print(f"asked:    named right {result.asked_right:6.1%}   wrong {result.asked_wrong:6.1%}"
+              f"   silent {result.asked_silent:6.1%}")
+        print(f"unasked:  answered at {UNASKED_THRESHOLD} {result.unasked_answered:6.1%}"
+              f"   answered right {result.unasked_right:6.1%}")
+        print(f"negatives: answered unasked {result.negatives_answered:6.1%}"
+              f"   named when asked {result.negatives_named_asked:6.1%}")
+        if kind == "package":
+            print("  ".join(f"{eco} {right}/{n}" for eco, n, right in per_ecosystem(pos)))
+        named = [o for o in pos if o.got is not None]
+        print(f"expected calibration error: {result.ece:.3f}")
+        print(f"{'confidence':<14}{'count':>6}{'stated':>8}{'observed':>10}")
+        for low, high, count, stated, seen in reliability(named):
+            print(f"{low:.2f}-{high:.2f}    {count:>6}{stated:>8.2f}{seen:>10.2f}")
+        if detail:
+            _per_class(pos, neg)
+        if misses:
+            # Negatives are the same for both kinds: list their misses once.
+            for o in [*pos, *(neg if kind == "container" else [])]:
+                if not o.right and (o.expect is not None or o.unasked):
+                    print(f"  {o.name}: expected {o.expect}, got {o.got} ({o.confidence:.2f}"
+                          f"{', unasked' if o.unasked else ''})")
+        print()
 
 
 def main(argv: Sequence[str] | None = None) -> None:

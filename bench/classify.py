@@ -8,6 +8,7 @@ regular expression scanning the same text. Ratios travel between machines; secon
 
 from __future__ import annotations
 
+import functools
 import re
 import statistics
 import time
@@ -100,8 +101,8 @@ def main() -> None:
     typical = [e.text for e in positives() if len(e.text.encode()) <= 4096]
     per_paste, base = [], []
     for text in typical:
-        per_paste.append(best_of(lambda t=text: diagnose(t), 20))
-        base.append(best_of(lambda t=text: BASELINE.findall(t), 20))
+        per_paste.append(best_of(functools.partial(diagnose, text), 20))
+        base.append(best_of(functools.partial(BASELINE.findall, text), 20))
     median = statistics.median(per_paste)
     print(f"typical pastes (<= 4 KB, n={len(typical)}), masking + extraction + classification:")
     print(f"  median {median * 1e6:.0f} us, p90 "
@@ -113,8 +114,8 @@ def main() -> None:
         for size in (1024, 10 * 1024, 100 * 1024, 1024 * 1024):
             text = make(size)
             runs = 20 if size <= 100 * 1024 else 5
-            took = best_of(lambda t=text: diagnose(t), runs)
-            baseline = best_of(lambda t=text: BASELINE.findall(t), runs)
+            took = best_of(functools.partial(diagnose, text), runs)
+            baseline = best_of(functools.partial(BASELINE.findall, text), runs)
             print(f"{name:<12}{size // 1024:>7}KB{took * 1000:>10.2f}ms{baseline * 1000:>10.3f}ms"
                   f"{took / baseline:>7.1f}x{took * 1e6 / (size / 1024):>9.1f}")
     print("\nus/KB flat across sizes = linear growth; 1 MB target < 50 ms.")
@@ -126,8 +127,8 @@ def main() -> None:
     worst, worst_unit = 0.0, ""
     for unit in HOSTILE_UNITS:
         text = unit * (1024 * 1024 // len(unit))
-        took = best_of(lambda t=text: diagnose(t), 2)
-        baseline = best_of(lambda t=text: BASELINE.findall(t), 2)
+        took = best_of(functools.partial(diagnose, text), 2)
+        baseline = best_of(functools.partial(BASELINE.findall, text), 2)
         if took > worst:
             worst, worst_unit = took, unit
         print(f"{unit!r:<42}{took * 1000:>10.1f}ms{baseline * 1000:>10.2f}ms"

@@ -22,6 +22,7 @@ from bot import logs
 from bot.errors import RegistryWhyError
 from bot.kb_admin import fix_rates_from_settings, kb_check
 from bot.probe import (
+    PackageProbeResult,
     ProbeConfig,
     ProbeResult,
     package_to_json,
@@ -30,6 +31,7 @@ from bot.probe import (
     to_json,
 )
 from bot.probe.package_names import PACKAGE_ECOSYSTEMS, InvalidPackage, package_target, split_spec
+from bot.probe_requests import ECOSYSTEMS, probe_target, target_of
 from bot.render.data import diagnosis_data
 from bot.render.terminal import render_image_info, render_probe, render_terminal
 from bot.settings import SettingsError, load_probe_config, load_settings
@@ -109,7 +111,10 @@ def _print_json(data: Any, out: IO[str]) -> None:
     out.write(json.dumps(data, ensure_ascii=False, allow_nan=False) + "\n")
 
 
-NO_IMAGE_TO_PROBE = "Probe: the paste names no image, so there is nothing to probe."
+NOTHING_TO_PROBE = (
+    f"Probe: the paste names no image and no package ({ECOSYSTEMS}), so there is nothing to "
+    "probe."
+)
 
 
 def _probe_config() -> ProbeConfig:
@@ -131,25 +136,27 @@ def cmd_explain(args: argparse.Namespace, stdin: IO[bytes], out: IO[str]) -> int
         out.write(render_image_info(image))
         return EXIT_OK
     probe: ProbeResult | None = None
-    if config is not None and diagnosis.context.image is not None:
-        # Only the reference the paste itself named is probed.
-        probe = asyncio.run(
-            probe_image(diagnosis.context.image, suspected=diagnosis.class_id, config=config)
-        )
+    target = target_of(diagnosis) if config is not None else None
+    if config is not None and target is not None:
+        # Only the image or package the paste itself named is probed (at the registry URL it
+        # named, for a package).
+        probe = asyncio.run(probe_target(target, requester=None, config=config, cache=None))
     if args.json:
         data = diagnosis_data(diagnosis)
         if args.probe:
             data["verdict"] = probe.verdict if probe else None
-            data["verdict_reason"] = (
-                probe.verdict_reason if probe else NO_IMAGE_TO_PROBE
-            )
-            data["probe"] = to_json(probe) if probe else None
+            data["verdict_reason"] = probe.verdict_reason if probe else NOTHING_TO_PROBE
+            data["probe"] = _probe_json(probe) if probe else None
         _print_json(data, out)
     else:
         out.write(render_terminal(diagnosis, full=args.full))
         if args.probe:
-            out.write("\n" + (render_probe(probe) if probe else NO_IMAGE_TO_PROBE + "\n"))
+            out.write("\n" + (render_probe(probe) if probe else NOTHING_TO_PROBE + "\n"))
     return EXIT_OK if diagnosis.class_id else EXIT_NOT_SURE
+
+
+def _probe_json(result: ProbeResult) -> dict[str, Any]:
+    return package_to_json(result) if isinstance(result, PackageProbeResult) else to_json(result)
 
 
 def _probe_package(args: argparse.Namespace, out: IO[str]) -> int:
@@ -299,11 +306,14 @@ def build_parser() -> argparse.ArgumentParser:
                          help="print the whole guide, not just the short answer")
     explain.add_argument(
         "--probe", action="store_true",
-        help="also ask the image's registry, and say whether it confirms the cause",
+        help="also ask the registry of the paste's image (or npm, pypi, maven or nuget "
+        "package, at the registry URL the paste names), and say whether it confirms the cause",
     )
     explain.set_defaults(handler=cmd_explain)
 
-    probe = sub.add_parser("probe", help="ask an image's registry whether it can be pulled")
+    probe = sub.add_parser(
+        "probe", help="ask an image's registry whether it can be pulled (or, with --ecosystem, "
+        "a package registry whether it serves a package)")
     probe.add_argument("image", help="an image reference, e.g. ghcr.io/org/app:1.2; with "
                        "--ecosystem a package, e.g. @acme/ui@1.2.0, requests==2.31.0, "
                        "org.acme:core:1.0, Newtonsoft.Json@13.0.1")

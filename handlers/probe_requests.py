@@ -1,4 +1,5 @@
-"""The registry probe in Slack: the "Probe registry" button and ``/registry-why probe <image>``.
+"""The registry probe in Slack: the "Probe registry" button and ``/registry-why probe <image>``
+(or ``<ecosystem> <package>[@version] [registry-url]``).
 
 A result replaces the reply it was asked from: ``chat.update`` on a reply in a thread, the
 click's ``response_url`` on an ephemeral reply. A result that used the operator's credential,
@@ -50,7 +51,7 @@ async def _probed(prober: Prober, target: ProbeTarget,
     try:
         return await prober.probe(target, requester)
     except Exception as exc:
-        log.error("probe of %s failed: %s", target.image, type(exc).__name__)
+        log.error("probe of %s failed: %s", target.label, type(exc).__name__)
         return None
 
 
@@ -64,7 +65,7 @@ async def answer_command(prober: Prober | None, command: dict[str, Any], argumen
     if isinstance(target, NotProbed):
         await respond_ephemeral(url, Message(escape(target.reason)), rid)
         return
-    await respond_ephemeral(url, render_probing_message(str(target.image)), rid)
+    await respond_ephemeral(url, render_probing_message(target.label), rid)
     result = await _probed(prober, target,
                            Requester(command["user_id"], command.get("channel_id")))
     done = Message(escape(PROBE_FAILED)) if result is None else render_probe_message(result)
@@ -75,7 +76,7 @@ async def _in_ephemeral_reply(prober: Prober, body: dict[str, Any], target: Prob
                               requester: Requester, rid: str) -> None:
     # Only its reader sees an ephemeral reply, so every result may be shown in it.
     url, reply = body["response_url"], render_reply(target)
-    probing = with_probe(reply.blocks, render_probing(str(target.image)))
+    probing = with_probe(reply.blocks, render_probing(target.label))
     await respond_ephemeral(url, Message(reply.text, probing), rid, replace=True)
     result = await _probed(prober, target, requester)
     if result is None:
@@ -96,7 +97,7 @@ async def _in_thread_reply(prober: Prober, client: AsyncWebClient, channel: str,
         # The result (or the private note below) follows whether or not this lands.
         await deliver("probe progress", rid, client.chat_update(
             channel=channel, ts=ts, text=text,
-            blocks=with_probe(blocks, render_probing(str(target.image)))),
+            blocks=with_probe(blocks, render_probing(target.label))),
             kind=Delivery.WITH_FALLBACK)
     result = await _probed(prober, target, requester)
     if result is not None and not (result.ephemeral or result.refused):

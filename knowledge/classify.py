@@ -159,12 +159,37 @@ _REGISTRY_WORDS = ("/v2/", "/v1/", "registry", "image", "pull", "push", "manifes
 def _registry_hosts(context: Context) -> tuple[str, ...]:
     # Hosts of image references only: the registry host extraction finds is often read off
     # the very error line (``lookup db on ...: no such host``), so it would vouch for itself.
-    return tuple({image.host.lower() for image in context.images})
+    # A package registry's host is the exception: it comes from a URL a package client said it
+    # requested (``GET https://npm.acme.io/x``, ``Looking in indexes: ...``), which is a
+    # registry by the client's own word.
+    hosts = {image.host.lower() for image in context.images}
+    if context.registry_url and context.registry:
+        hosts.add(context.registry.host.lower())
+    return tuple(hosts)
+
+
+_PACKAGE_REGISTRY_WORDS = (
+    "npm err!", "npm error", "npm warn retry", "err_pnpm_", "yn00", "request to http",
+    "fetch failed", "spurious network error", "failed to download from", "index.crates.io",
+    "crates.io index", "could not transfer", "could not resolve", "could not get resource",
+    "could not fetch url", "retrying (retry(", "connection broken by", "max retries exceeded",
+    "nu1301", "nu1801", "service index", "unable to download data from", "fetching source index",
+    "could not fetch specs", "retrying fetcher", "index.yaml", "chart repository",
+    "proxy.golang.org", "sum.golang.org", "/simple/",
+)
+"""What a package client prints on the line of a failed request to its registry (its wrapper
+or error prefix, or the Go proxy's host): the line is about a registry request. A public
+registry's host name alone is not enough: a proxy's log names it too."""
 
 
 def _about_registry(line: str, hosts: tuple[str, ...]) -> bool:
     lowered = line.lower()
     return any(word in lowered for word in _REGISTRY_WORDS) or any(h in lowered for h in hosts)
+
+
+def _about_package_registry(line: str) -> bool:
+    lowered = line.lower()
+    return any(word in lowered for word in _PACKAGE_REGISTRY_WORDS)
 
 
 def _line_at(text: str, pos: int) -> tuple[int, str]:
@@ -243,6 +268,10 @@ class Classifier:
         # registry host or an OCI error code: a tool name alone is not enough, kubelet and helm
         # report API-server and health-check failures in the same words), and its own line to
         # be about one: a CI log that pulls an image and then fails a database test is not.
+        # A package client's paste may instead show its registry on the failing line itself,
+        # with the client's wrapper of a registry request (``npm ERR!``, ``Could not transfer
+        # artifact``): its words, not the container ones, say so.
+        package = context.ecosystem != "oci"
         shows_registry = bool(context.images or context.registry or context.oci_codes)
         hosts = _registry_hosts(context) if shows_registry else ()
         worth = set(self._always)
@@ -257,8 +286,10 @@ class Classifier:
                 continue
             match = rule.search(text, found)
             if match is not None:
+                line = _line_at(text, match.start())[1] if rule.registry_context else ""
                 unasked = not rule.registry_context or (
-                    shows_registry and _about_registry(_line_at(text, match.start())[1], hosts))
+                    shows_registry and _about_registry(line, hosts)) or (
+                    package and _about_package_registry(line))
                 fired.setdefault(entry_id, []).append(Fired(index, match.start(), unasked))
         for entry_id, hits in fired.items():
             excludes = self._matchers[entry_id].excludes

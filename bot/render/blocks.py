@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.probe_requests import target_of
 from bot.render.button_state import pack
 from bot.render.terminal import close_cause, redaction_notice, short_evidence
 from bot.slack.ids import (
@@ -164,9 +165,10 @@ def _actions(diagnosis: Diagnosis, *, shareable: bool, probe: bool) -> Block:
         _button(":thumbsup: Helpful", ACTION_HELPFUL, diagnosis.class_id),
         _button(":thumbsdown: Not helpful", ACTION_NOT_HELPFUL, diagnosis.class_id),
     ]
-    if probe and diagnosis.context.image:
-        # The same state as the other buttons: the class to judge and the image to probe, and
-        # enough to rebuild an ephemeral reply (Slack does not send those back with a click).
+    if probe and target_of(diagnosis) is not None:
+        # The same state as the other buttons: the class to judge and the image or package to
+        # probe, and enough to rebuild an ephemeral reply (Slack does not send those back with
+        # a click).
         buttons.append(_button("Probe registry", ACTION_PROBE, state))
     return {"type": "actions", "block_id": ACTIONS_BLOCK, "elements": buttons}
 
@@ -186,7 +188,8 @@ def render_diagnosis(
     """A reply for one diagnosis: the cause, evidence, fix-it-fast steps, don'ts, buttons.
 
     ``shareable`` adds "Share in channel" (for ephemeral answers); ``probe`` adds
-    "Probe registry" when the paste names an image; ``shared_by`` is a user id to credit.
+    "Probe registry" when the paste names an image, or a package the probe can ask about;
+    ``shared_by`` is a user id to credit.
     """
     if diagnosis.class_id is None or diagnosis.guide is None:
         return render_not_sure(diagnosis)
@@ -264,7 +267,9 @@ def render_usage() -> Message:
         f"*`{COMMAND} <image>`* (for example `ghcr.io/org/app:1.2`) says which registry "
         "serves it and how to check your access.\n"
         f"*`{COMMAND} probe <image>`* asks the image's registry from the bot's side whether it "
-        "can be pulled (when the operator has enabled the probe).\n"
+        "can be pulled; *`probe npm @acme/ui@1.2.0 https://npm.acme.io/`* asks a package "
+        "registry (npm, pypi, maven, nuget) about a package (when the operator has enabled "
+        "the probe).\n"
         f"*`{COMMAND} status`* shows open registry incidents and what each registry reported "
         "in the last hour.\n"
         "*Paste an error in a channel I'm in*: I reply in its thread when I'm sure.\n"

@@ -3,21 +3,31 @@
 "Share in channel" and "Show full guide" need the diagnosis again when clicked, possibly on
 another replica, and ephemeral messages are not sent back with clicks. Rather than keeping
 pasted text anywhere, the button value carries the derived facts (class, confidence, the
-masked evidence line, image, registry, the environment and values the guide is filled with,
-masked-secret kinds) as compact JSON within Slack's
-2000-character limit; the guide is rebuilt from the knowledge base.
+masked evidence line, image, registry, the package, its ecosystem and registry URL, the
+environment and values the guide is filled with, masked-secret kinds) as compact JSON within
+Slack's 2000-character limit; the guide is rebuilt from the knowledge base.
+
+A value never carries a credential: the text comes masked from the paste, a registry URL is
+carried without its user, password, query and fragment (where URLs keep credentials; the probe
+needs none of them), and a package fact that still holds a credential (or its mask), or is too
+long for its slot, is left out when packing and refused when unpacking. A registry URL left out
+takes its package with it, so a button never probes another registry than the paste named.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from typing import Annotated
+from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from bot.errors import RegistryWhyError
 from knowledge import (
     Context,
     Diagnosis,
+    Ecosystem,
     Environment,
     ImageReference,
     Operation,
@@ -26,6 +36,7 @@ from knowledge import (
     RegistryFamily,
     build_guide,
     knowledge_base,
+    mask_secrets,
 )
 
 MAX_VALUE = 2000
@@ -38,6 +49,74 @@ log = logging.getLogger(__name__)
 
 class ButtonStateError(RegistryWhyError, ValueError):
     """A button value that cannot be turned back into a diagnosis."""
+
+
+PACKAGE_MAX = 255
+VERSION_MAX = 128
+URL_MAX = 400
+CONFIG_FILE_MAX = 200
+
+
+def _holds_secret(text: str) -> bool:
+    # The mask too: "[REDACTED token]" in a URL says a credential was there.
+    return "[REDACTED" in text or bool(mask_secrets(text)[1])
+
+
+def _no_secret(text: str) -> str:
+    if _holds_secret(text):
+        raise ValueError("holds a credential")
+    return text
+
+
+def carried_url(url: str) -> str | None:
+    """``url`` as a button carries it: scheme, host, port and path only; None when it is not
+    an http(s) URL, is too long, or its path still holds a credential."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    bare = urlunsplit((parts.scheme.lower(), f"{host}:{port}" if port else host, parts.path,
+                       "", ""))
+    return None if len(bare) > URL_MAX or _holds_secret(bare) else bare
+
+
+def _carried_url(url: str) -> str:
+    if carried_url(url) != url:
+        raise ValueError("not a URL a button carries")
+    return url
+
+
+def _fits(text: str | None, limit: int) -> str | None:
+    return text if text is not None and len(text) <= limit and not _holds_secret(text) else None
+
+
+@dataclass(frozen=True, slots=True)
+class CarriedPackage:
+    """A paste's package as a button carries it."""
+
+    name: str
+    version: str | None
+    """None also when the paste's version could not be carried: then only the package is
+    probed."""
+    registry_url: str | None
+    """Bare (see :func:`carried_url`)."""
+
+
+def carried_package(context: Context) -> CarriedPackage | None:
+    """The package facts of ``context`` a button carries; None when there is no package, or
+    when it or its registry URL cannot be carried (too long, or holding a credential)."""
+    name = _fits(context.package, PACKAGE_MAX)
+    url = carried_url(context.registry_url) if context.registry_url else None
+    if name is None or (context.registry_url and url is None):
+        return None
+    return CarriedPackage(name, _fits(context.package_version, VERSION_MAX), url)
+
+
+_Clean = Annotated[str, AfterValidator(_no_secret)]
 
 
 class _Model(BaseModel):
@@ -75,6 +154,11 @@ class ButtonState(_Model):
     rg: str | None = Field(default=None, max_length=40)
     dg: str | None = Field(default=None, max_length=80)
     rp: str | None = Field(default=None, max_length=255)
+    eco: Ecosystem = "oci"
+    pk: Annotated[_Clean, Field(max_length=PACKAGE_MAX)] | None = None
+    pv: Annotated[_Clean, Field(max_length=VERSION_MAX)] | None = None
+    ru: Annotated[str, AfterValidator(_carried_url)] | None = None
+    cf: Annotated[_Clean, Field(max_length=CONFIG_FILE_MAX)] | None = None
     x: tuple[_Secret, ...] = ()
     f: str = ""
 
@@ -83,9 +167,25 @@ def pack(diagnosis: Diagnosis) -> str:
     """The button value for a named diagnosis (``class_id`` must be set)."""
     if diagnosis.class_id is None:
         raise ButtonStateError("only a named diagnosis can be carried by a button")
+    state = _state(diagnosis)
+    value = _dump(state)
+    # Only the evidence line can be long: shorten it by what is over (JSON escapes can make
+    # the value longer than the text, hence the loop).
+    while len(value) > MAX_VALUE and state.e:
+        keep = max(0, len(state.e) - (len(value) - MAX_VALUE) - 1)
+        state = state.model_copy(update={"e": state.e[:keep] + "…" if keep else None})
+        value = _dump(state)
+    if len(value) > MAX_VALUE:
+        raise ButtonStateError(f"button state is {len(value)} characters, over {MAX_VALUE}")
+    return value
+
+
+def _state(diagnosis: Diagnosis) -> ButtonState:
+    assert diagnosis.class_id is not None
     context = diagnosis.context
     image = context.image
-    state = ButtonState(
+    package = carried_package(context)
+    return ButtonState(
         c=diagnosis.class_id,
         p=round(diagnosis.confidence, 3),
         e=(diagnosis.evidence or "")[:_EVIDENCE_BUDGET] or None,
@@ -101,19 +201,14 @@ def pack(diagnosis: Diagnosis) -> str:
         rg=context.region,
         dg=context.digest,
         rp=context.repository,
+        eco=context.ecosystem,
+        pk=package.name if package else None,
+        pv=package.version if package else None,
+        ru=package.registry_url if package else None,
+        cf=_fits(context.config_file, CONFIG_FILE_MAX),
         x=tuple(_Secret(k=r.kind, l=r.label, n=r.count) for r in diagnosis.redactions),
         f=diagnosis.fingerprint,
     )
-    value = _dump(state)
-    # Only the evidence line can be long: shorten it by what is over (JSON escapes can make
-    # the value longer than the text, hence the loop).
-    while len(value) > MAX_VALUE and state.e:
-        keep = max(0, len(state.e) - (len(value) - MAX_VALUE) - 1)
-        state = state.model_copy(update={"e": state.e[:keep] + "…" if keep else None})
-        value = _dump(state)
-    if len(value) > MAX_VALUE:
-        raise ButtonStateError(f"button state is {len(value)} characters, over {MAX_VALUE}")
-    return value
 
 
 def _dump(state: ButtonState) -> str:
@@ -158,6 +253,11 @@ def unpack(value: str) -> Diagnosis:
         region=state.rg,
         digest=state.dg,
         repository=state.rp,
+        ecosystem=state.eco,
+        package=state.pk,
+        package_version=state.pv,
+        registry_url=state.ru,
+        config_file=state.cf,
     )
     return Diagnosis(
         class_id=entry.id,

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bot.incidents.classes import answers_again, is_outage
-from bot.probe import ProbeResult
+from bot.probe import PackageProbeResult, ProbeResult
 from bot.probe_requests import ProbeTarget
 from bot.render.blocks import (
     MAX_BLOCKS,
@@ -63,9 +63,16 @@ def _context(suffix: str, text: str) -> Block:
                            "elements": [{"type": "mrkdwn", "text": truncate(text, MAX_SECTION)}]})
 
 
+def _fine(result: ProbeResult) -> str:
+    """What ``ok`` means for what was probed."""
+    if isinstance(result, PackageProbeResult):
+        return "the package can be fetched from here (`ok`)"
+    return "the image can be pulled from here (`ok`)"
+
+
 def _seen(result: ProbeResult) -> str:
     if result.outcome == "ok":
-        return "the image can be pulled from here (`ok`)"
+        return _fine(result)
     if result.outcome is None:
         return "nothing the bot could name"
     return _named(result.outcome)
@@ -87,7 +94,8 @@ def _summary(result: ProbeResult) -> str:
         if result.outcome != result.suspected:
             lines.append(f"What the bot saw: {_seen(result)}")
     elif result.outcome == "ok":
-        lines.append(":white_check_mark: The image can be pulled from here (`ok`).")
+        fine = _fine(result)
+        lines.append(f":white_check_mark: {fine[0].upper()}{fine[1:]}.")
     else:
         lines.append(f":warning: From here: {_seen(result)}")
     return "\n".join(lines)
@@ -165,4 +173,5 @@ def render_reply(target: ProbeTarget) -> Message:
     """Rebuild the reply a probe button was on (ephemeral replies are not sent back by Slack)."""
     if target.diagnosis is not None:
         return render_diagnosis(target.diagnosis, shareable=True, probe=True)
+    assert target.image is not None, "a package is probed from a reply, which has a diagnosis"
     return render_image(target.image, registry_family(target.image.host), probe=True)

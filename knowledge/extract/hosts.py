@@ -28,7 +28,7 @@ DOCKER_HUB_RATE_LIMIT = "You have reached your pull rate limit"
 """Docker Hub's own wording: the paste is about Docker Hub even when it names no host."""
 
 
-def _api_host(text: str, api: str) -> tuple[int, str] | None:
+def api_host(text: str, api: str) -> tuple[int, str] | None:
     """The first host of ``https://HOST/v2/...`` (or a bare ``HOST/v2/``), never a path's /v2/;
     the same for ``api`` ``/v1/``."""
     reverse = text[::-1]  # the host ends where /v2/ starts: read it backwards, in C
@@ -53,8 +53,8 @@ def first_host(scanned: ScannedText, commands: list[Command]) -> str | None:
     text = scanned.text
     found: list[tuple[int, str]] = []
     for api in _API_PATHS:
-        if scanned.has_word(api.strip("/").encode()) and (api_host := _api_host(text, api)):
-            found.append(api_host)
+        if scanned.has_word(api.strip("/").encode()) and (found_api := api_host(text, api)):
+            found.append(found_api)
             break
     for word, regex in _HOST_RULES:
         if scanned.has_word(word):

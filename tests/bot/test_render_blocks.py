@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any
 
 import pytest
@@ -35,6 +36,7 @@ from tests.support.pastes import (
     ECR_PULL_SESSION,
     GITHUB_TOKEN,
     WITH_SECRET,
+    captured_package_output,
 )
 
 
@@ -247,3 +249,101 @@ def test_button_state_keeps_within_slack_limit() -> None:
 def test_bad_button_state_is_refused(value: str) -> None:
     with pytest.raises(ButtonStateError):
         unpack(value)
+
+
+# -- package diagnoses ---------------------------------------------------------------------------
+
+PNPM_MISSING = captured_package_output("pnpm", "pnpm_missing_package_add")
+"""``no-such-lib`` at ``https://127.0.0.1:56003/``: a package paste the probe can ask about."""
+
+
+def test_a_package_reply_offers_the_probe_and_its_state_round_trips() -> None:
+    original = diagnose(PNPM_MISSING)
+    assert (original.context.ecosystem, original.context.package) == ("npm", "no-such-lib")
+    offered = buttons(validated(render_diagnosis(original, probe=True).blocks))
+    value = offered[ACTION_PROBE]["value"]
+    assert value == offered[ACTION_FULL_GUIDE]["value"]
+    restored = unpack(value)
+    assert restored.context == original.context
+    assert restored.context.registry_url == "https://127.0.0.1:56003/"
+    assert restored.guide == original.guide  # the guide's npm steps, not a container's
+
+
+def test_the_ecosystem_is_carried_even_where_nothing_can_be_probed() -> None:
+    # A hand-made context: a cargo package (no cargo registry can be probed) on a package paste.
+    pnpm = diagnose(PNPM_MISSING)
+    cargo = dataclasses.replace(pnpm, context=dataclasses.replace(
+        pnpm.context, ecosystem="cargo", package="serde", package_version="1.0.200",
+        registry_url="https://cargo.acme.example/index/", config_file=".cargo/config.toml"))
+    assert ACTION_PROBE not in buttons(render_diagnosis(cargo, probe=True).blocks)
+    assert unpack(pack(cargo)).context == cargo.context
+
+
+def test_a_registry_url_is_carried_without_its_user_and_password() -> None:
+    pip = diagnose(captured_package_output("pip", "pip_wrong_password_install"))
+    assert pip.context.registry_url == "http://alice:****@127.0.0.1:46571/simple/"
+    value = pack(pip)
+    assert "alice" not in value
+    assert "****" not in value
+    restored = unpack(value).context
+    assert restored.registry_url == "http://127.0.0.1:46571/simple/"
+    assert (restored.package, restored.package_version) == ("demo-lib", "1.0.0")
+
+
+NPM_TOKEN = "npm_" + "Z9y8X7w6V5u4T3s2R1q0P9o8N7m6L5k4J3i2"
+
+
+@pytest.mark.parametrize("change", [
+    pytest.param({"registry_url": "https://npm.acme.example/[REDACTED token]/"},
+                 id="a masked credential in the URL's path"),
+    pytest.param({"registry_url": f"https://npm.acme.example/{NPM_TOKEN}/"},
+                 id="a credential in the URL's path"),
+    pytest.param({"registry_url": "https://npm.acme.example/" + "a" * 500},
+                 id="a URL too long to carry"),
+    pytest.param({"package": NPM_TOKEN}, id="a credential for a package"),
+    pytest.param({"package": "a" * 300}, id="a package name too long to carry"),
+])
+def test_a_package_a_button_cannot_carry_is_left_out_and_not_offered(
+    change: dict[str, Any]
+) -> None:
+    # Hand-made contexts: extraction masks first, these check the button's own guard.
+    pnpm = diagnose(PNPM_MISSING)
+    odd = dataclasses.replace(pnpm, context=dataclasses.replace(pnpm.context, **change))
+    message = render_diagnosis(odd, probe=True)
+    assert ACTION_PROBE not in buttons(message.blocks)
+    value = buttons(message.blocks)[ACTION_FULL_GUIDE]["value"]
+    assert NPM_TOKEN not in value
+    restored = unpack(value).context
+    # The package goes with an uncarried URL: no button may probe another registry.
+    assert (restored.package, restored.package_version, restored.registry_url) == (
+        None, None, None)
+    assert restored.ecosystem == "npm"
+
+
+@pytest.mark.parametrize("field", [
+    pytest.param({"pk": NPM_TOKEN}, id="a credential as the package"),
+    pytest.param({"pk": "no-such-lib", "pv": f"1.0.0-{NPM_TOKEN}"}, id="in the version"),
+    pytest.param({"pk": "x", "ru": "https://bob:hunter2@npm.acme.example/"},
+                 id="a password in the URL"),
+    pytest.param({"pk": "x", "ru": "https://npm.acme.example/?token=abc"}, id="a query"),
+    pytest.param({"pk": "x", "ru": "https://npm.acme.example/[REDACTED token]/"},
+                 id="a masked credential"),
+    pytest.param({"pk": "x", "ru": "file:///etc/passwd"}, id="not a web URL"),
+    pytest.param({"pk": "a" * 256}, id="a package too long"),
+    pytest.param({"pk": "x", "eco": "docker"}, id="an ecosystem there is not"),
+])
+def test_a_forged_package_state_is_refused(field: dict[str, str]) -> None:
+    value = pack(diagnose(PNPM_MISSING))
+    state = {**json.loads(value), **field}
+    with pytest.raises(ButtonStateError) as refused:
+        unpack(json.dumps(state))
+    assert NPM_TOKEN not in str(refused.value)
+    assert "hunter2" not in str(refused.value)
+
+
+def test_a_package_state_keeps_within_slack_limit() -> None:
+    long_evidence = dataclasses.replace(diagnose(PNPM_MISSING), evidence="\u0001" * 5000)
+    value = pack(long_evidence)
+    assert len(value) <= MAX_VALUE
+    restored = unpack(value)
+    assert restored.context == long_evidence.context  # the evidence gave way, not the package

@@ -18,6 +18,9 @@ from bot.settings import SettingsError
 from bot.slack.app import build_runtime
 from bot.slack.ids import ACTION_PROBE
 from knowledge.diagnosis import diagnose
+from tests.bot.probe.test_package_probe import package_entry
+from tests.support.package_registries import RunningVerdaccio
+from tests.support.pastes import captured_package_output
 from tests.support.probe_servers import (
     REGISTRY_HEADERS,
     Canned,
@@ -422,3 +425,106 @@ async def test_two_replicas_pressing_the_same_button_probe_once(
         assert len(done) == 2
         assert all("*Confirmed:*" in shown(u) for u in done)
         assert sum("(shared result)" in shown(u) for u in done) == 1
+
+
+# -- packages --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def verdaccio_file(verdaccio: RunningVerdaccio, tmp_path: Path,
+                   monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A registries file listing this run's Verdaccio with its publisher's login, used only
+    from #platform (the password in the environment)."""
+    monkeypatch.setenv("PKG_PASSWORD", verdaccio.publisher.password)
+    path = tmp_path / "registries.toml"
+    path.write_text(FAST_LIMITS + package_entry(
+        "npm", verdaccio.url, ca_file=verdaccio.ca_file, username=verdaccio.publisher.username,
+        channel=PLATFORM))
+    return path
+
+
+async def test_the_probe_button_confirms_a_missing_package_in_place(
+    slack_api: SlackApi, verdaccio: RunningVerdaccio, verdaccio_file: Path
+) -> None:
+    paste = captured_package_output("npm", "npm_missing_package_install", verdaccio.host)
+    async with running_bot(slack_api, registries_file=verdaccio_file) as bot:
+        reply, (progress, done) = await probed_reply(bot, slack_api, paste)
+        for update in (progress, done):
+            assert (update.body["channel"], update.body["ts"]) == (CHANNEL, reply["ts"])
+        assert "Probing `npm package no-such-lib`" in shown(progress)
+        assert f"*Registry probe* of `npm package no-such-lib at {verdaccio.url}`" in shown(done)
+        assert "*Confirmed:*" in shown(done)
+        assert "`package-not-found`" in shown(done)
+        # The login exists but is for #platform: "missing" and "needs access" look alike.
+        assert "are reported alike" in shown(done)
+        assert "image" not in shown(done).split("*Registry probe*", 1)[1]
+        assert done.body["blocks"][0] == reply["blocks"][0]
+        assert done.body["blocks"][-1] == reply["blocks"][-1]
+        assert not slack_api.calls("chat.postEphemeral")
+
+
+async def test_a_credentialed_package_result_is_shown_only_to_the_asker(
+    slack_api: SlackApi, verdaccio: RunningVerdaccio, verdaccio_file: Path
+) -> None:
+    paste = captured_package_output("pnpm", "pnpm_no_token_add_private", verdaccio.host)
+    async with running_bot(slack_api, registries_file=verdaccio_file) as bot:
+        reply = await thread_reply(bot, slack_api, paste, channel=PLATFORM)
+        await click_probe(bot, slack_api, reply, channel=PLATFORM)
+        [private] = await slack_api.wait_for("chat.postEphemeral")
+        assert (private.body["channel"], private.body["user"]) == (PLATFORM, USER)
+        assert "shown only to you" in shown(private)
+        assert "the package can be fetched from here (`ok`)" in shown(private)
+        assert "npm package private-lib" in shown(private)
+        assert not slack_api.calls("chat.update")  # not even progress reached the thread
+    # Outside #platform the login is withheld: anonymous, in the open.
+    async with running_bot(slack_api, registries_file=verdaccio_file) as bot:
+        _, (progress, done) = await probed_reply(bot, slack_api, paste)
+        assert "Probing `npm package private-lib`" in shown(progress)
+        assert "anonymous request" in shown(done)
+        assert "shown only to you" not in shown(done)
+
+
+async def test_a_package_probe_from_an_ephemeral_answer_replaces_that_answer(
+    slack_api: SlackApi, verdaccio: RunningVerdaccio, verdaccio_file: Path
+) -> None:
+    paste = captured_package_output("npm", "npm_missing_package_install", verdaccio.host)
+    async with running_bot(slack_api, registries_file=verdaccio_file) as bot:
+        await bot.command(command_payload(paste, slack_api.response_url("cmd")))
+        [answer] = await slack_api.wait_for(RESPONSE_URL_METHOD)
+        value = probe_value(answer.body["blocks"])
+        await bot.interact(block_action(ACTION_PROBE, value, slack_api.response_url("click")))
+        await bot.settle(10)
+        progress, done = (await slack_api.wait_for(RESPONSE_URL_METHOD, 3))[1:]
+        for update in (progress, done):
+            assert update.path == "/response/click"
+            assert update.body["replace_original"] is True
+            assert update.body["blocks"][0] == answer.body["blocks"][0]
+        assert "*Confirmed:*" in shown(done)
+        assert "`package-not-found`" in shown(done)
+
+
+async def test_the_probe_command_takes_a_package(
+    slack_api: SlackApi, verdaccio: RunningVerdaccio, verdaccio_file: Path
+) -> None:
+    async with running_bot(slack_api, registries_file=verdaccio_file) as bot:
+        await bot.command(command_payload(f"probe npm demo-lib@1.0.0 {verdaccio.url}",
+                                          slack_api.response_url()))
+        progress, done = await slack_api.wait_for(RESPONSE_URL_METHOD, 2)
+        assert progress.body["response_type"] == done.body["response_type"] == "ephemeral"
+        assert "Probing npm package demo-lib@1.0.0" in progress.body["text"]
+        assert done.body["replace_original"] is True
+        assert ":white_check_mark: The package can be fetched from here (`ok`)." in shown(done)
+        assert "version 1.0.0: listed" in shown(done)
+        assert not slack_api.calls("chat.postMessage")
+
+        await bot.command(command_payload("probe npm ../../etc/passwd",
+                                          slack_api.response_url()))
+        await bot.command(command_payload(
+            f"probe npm demo-lib https://bob:{verdaccio.publisher.password}@{verdaccio.host}/",
+            slack_api.response_url()))
+        invalid, typed = (await slack_api.wait_for(RESPONSE_URL_METHOD, 4))[2:]
+        assert "That is not a npm package" in invalid.body["text"]
+        assert "Usage: /registry-why probe &lt;ecosystem&gt; &lt;package&gt;" in (
+            invalid.body["text"])
+        assert verdaccio.publisher.password not in shown(typed)
+        assert "rotate it now" in shown(typed)

@@ -6,6 +6,10 @@ hash of that source (``split_of``): ``train``, which patterns and weights may be
 never split between the two; a new example lands in its split without anyone choosing.
 Negatives written by hand (``negatives.toml``, no source) are ``synthetic``: unit-test data,
 kept out of every accuracy figure.
+
+Container-registry texts live in ``examples/``, ``captured/`` and ``negatives/``; package-registry
+texts (npm, PyPI, Maven, NuGet, Helm repositories, Go, Cargo, RubyGems) in ``packages/`` under the
+same three names, each item saying its ``ecosystem``. Both go through the same split.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
+PACKAGES = FIXTURES / "packages"
 
 Split = Literal["train", "held-out", "synthetic"]
 
@@ -48,6 +53,13 @@ class Example:
     text: str
     source: str | None = None
     tool: str | None = None
+    ecosystem: str = "oci"
+    """``oci`` for container images; a package ecosystem (``npm``, ``pypi``, ...) otherwise."""
+
+    @property
+    def package(self) -> bool:
+        """Whether the text is from a package registry's client rather than a container one."""
+        return self.ecosystem != "oci"
 
     @property
     def split(self) -> Split:
@@ -83,7 +95,8 @@ def _toml(path: Path) -> dict[str, Any]:
 
 
 def positives() -> list[Example]:
-    """Documented messages (examples/<class>.toml) and captured tool output (captured/*.toml)."""
+    """Documented messages (examples/<class>.toml, packages/examples/*.toml) and captured tool
+    output (captured/*.toml, packages/captured/*.toml; a case expecting "" succeeded)."""
     found = [
         Example(f"{path.stem}[{i}]", path.stem, item["text"], item.get("source"),
                 item.get("tool"))
@@ -91,9 +104,17 @@ def positives() -> list[Example]:
         for i, item in enumerate(_toml(path).get("example", ()))
     ]
     found += [
-        Example(f"{path.stem}:{case['name']}", case["expect"], case["output"],
-                case.get("source"), case.get("command", path.stem).split()[0])
-        for path in sorted((FIXTURES / "captured").glob("*.toml"))
+        Example(f"packages/{path.stem}[{i}]", item["expect"], item["text"], item.get("source"),
+                item.get("tool"), item["ecosystem"])
+        for path in sorted((PACKAGES / "examples").glob("*.toml"))
+        for i, item in enumerate(_toml(path).get("example", ()))
+    ]
+    found += [
+        Example(f"{prefix}{path.stem}:{case['name']}", case["expect"], case["output"],
+                case.get("source"), case.get("command", path.stem).split()[0],
+                case.get("ecosystem", "oci"))
+        for prefix, folder in (("", FIXTURES), ("packages/", PACKAGES))
+        for path in sorted((folder / "captured").glob("*.toml"))
         for case in _toml(path).get("case", ())
         if case["expect"]
     ]
@@ -103,7 +124,8 @@ def positives() -> list[Example]:
 def negatives() -> list[Example]:
     """Text that is not a registry error and must get no class.
 
-    ``negatives.toml`` holds hand-written texts (synthetic); ``negatives/*.toml`` real ones.
+    ``negatives.toml`` holds hand-written texts (synthetic); ``negatives/*.toml`` and
+    ``packages/negatives/*.toml`` real ones.
     """
     found = [
         Example(f"{item['kind']}[{i}]", None, item["text"], item.get("source"),
@@ -111,9 +133,10 @@ def negatives() -> list[Example]:
         for i, item in enumerate(_toml(FIXTURES / "negatives.toml")["negative"])
     ]
     found += [
-        Example(f"{path.stem}:{item['kind']}[{i}]", None, item["text"], item.get("source"),
-                item.get("tool"))
-        for path in sorted((FIXTURES / "negatives").glob("*.toml"))
+        Example(f"{prefix}{path.stem}:{item['kind']}[{i}]", None, item["text"],
+                item.get("source"), item.get("tool"), item.get("ecosystem", "oci"))
+        for prefix, folder in (("", FIXTURES), ("packages/", PACKAGES))
+        for path in sorted((folder / "negatives").glob("*.toml"))
         for i, item in enumerate(_toml(path).get("negative", ()))
     ]
     return found
