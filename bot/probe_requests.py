@@ -31,11 +31,11 @@ from bot.probe import (
     ProbeResult,
     Requester,
     choose_tier,
+    pick_registry,
     probe_image,
     probe_package,
 )
 from bot.probe.package_names import PACKAGE_ECOSYSTEMS, InvalidPackage, package_target, split_spec
-from bot.probe.packages import _pick as package_registry
 from bot.render.button_state import ButtonStateError, carried_package, unpack
 from bot.slack.ids import ACTION_PROBE
 from knowledge import (
@@ -296,7 +296,7 @@ class Prober:
                 checked = package_target(package.ecosystem, package.name, package.version)
             except InvalidPackage:
                 return False
-            profile = package_registry(self.config, checked, package.registry_url)[0]
+            profile = pick_registry(self.config, checked, package.registry_url)[0]
             repository = checked.key
         else:
             assert target.image is not None, "a target without a package has an image"

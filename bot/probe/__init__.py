@@ -8,7 +8,7 @@ client makes first (:func:`probe_package`).
 """
 
 from bot.probe.cache import ProbeCache
-from bot.probe.packages import PackageProbeResult, package_to_json, probe_package
+from bot.probe.packages import PackageProbeResult, package_to_json, pick_registry, probe_package
 from bot.probe.profiles import ConfigError, ProbeConfig
 from bot.probe.registries_file import load_registries, parse_registries
 from bot.probe.run import ProbeResult, Requester, choose_tier, probe_image, to_json
@@ -24,6 +24,7 @@ __all__ = [
     "load_registries",
     "package_to_json",
     "parse_registries",
+    "pick_registry",
     "probe_image",
     "probe_package",
     "to_json",

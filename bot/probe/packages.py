@@ -139,7 +139,7 @@ async def probe_package(
     return result
 
 
-def _pick(
+def pick_registry(
     config: ProbeConfig, target: PackageTarget, registry_url: str | None
 ) -> tuple[RegistryProfile | None, str | None, str]:
     """(the registry to probe, a note on how it was chosen, or why none was)."""
@@ -168,7 +168,7 @@ async def _probe(
     config: ProbeConfig,
     cache: ProbeCache | None,
 ) -> PackageProbeResult:
-    profile, note, why = _pick(config, target, registry_url)
+    profile, note, why = pick_registry(config, target, registry_url)
     if profile is None:
         return _refused(label, target, suspected, why)
     label = f"{label} at {registry_label(profile)}"
@@ -232,7 +232,7 @@ def _failed(
 ) -> PackageProbeResult:
     """The answer when the probe itself failed: nothing concluded, and the operator told."""
     shown = report_failure(f"package probe of {label}", exc)
-    profile = _pick(config, target, registry_url)[0]
+    profile = pick_registry(config, target, registry_url)[0]
     # The tier it would have used, so a result that could have used the credential stays private.
     tier = choose_tier(profile, target.key, requester)[0] if profile else "anonymous"
     return PackageProbeResult.unconcluded(label, "", suspected, shown, tier=tier,
