@@ -46,7 +46,7 @@ from bot.probe.states import (
     SERVER_ERROR,
     PassState,
 )
-from bot.probe.token import basic_header
+from bot.probe.token import authorization
 from bot.probe.transport import Reply, TransportFailure, fetch
 
 METADATA_CAP = 1 << 20
@@ -191,7 +191,7 @@ async def _pass(probe: _Probe, tier: Tier, credential: Credential | None) -> Pas
     probe.passes.append(lines)
     status: list[int] = []
     try:
-        auth = basic_header(credential) if credential is not None else None
+        auth = authorization(credential) if credential is not None else None
         state = await _ASK[probe.target.ecosystem](probe, auth, lines, status)
         return PassResult(tier, state, STATE_OUTCOME[state], tuple(lines.lines), status[-1])
     except _Stop as stop:

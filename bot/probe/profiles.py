@@ -22,6 +22,7 @@ from bot.probe.policy import Resolver, system_resolver
 from knowledge import Strict
 
 Scheme = Literal["https", "http"]
+AuthScheme = Literal["basic", "bearer"]
 ProbeEcosystem = Literal["oci", "npm", "pypi", "maven", "nuget"]
 """What a registries-file entry serves: images (``oci``) or one package ecosystem."""
 OAuth2Grant = Literal["off", "password", "refresh_token"]
@@ -95,8 +96,12 @@ class Credential:
     """
 
     username: str
+    """Empty for a bearer token."""
     source: str
     """Where the password comes from, for messages: ``env FOO`` or ``file /run/x``."""
+    scheme: AuthScheme = "basic"
+    """``basic`` (username and password), or ``bearer``: the password is a token sent as
+    ``Authorization: Bearer`` (an npm automation token, which has no username)."""
     _env_value: str | None = field(default=None, repr=False)
     _file: Path | None = field(default=None, repr=False)
 

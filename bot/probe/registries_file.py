@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from bot.probe.profiles import (
+    AuthScheme,
     ConfigError,
     Credential,
     OAuth2Grant,
@@ -77,6 +78,8 @@ class RegistryModel(Strict):
     host: HostText
     scheme: Scheme = "https"
     username: str | None = Field(default=None, min_length=1, max_length=256)
+    authorization: AuthScheme = "basic"
+    """``bearer`` sends the password_env/password_file value as a token (npm); no username."""
     password_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     password_file: Path | None = None
     ca_file: Path | None = None
@@ -146,9 +149,20 @@ class RegistryModel(Strict):
         sources = [s for s in (self.password_env, self.password_file) if s is not None]
         if len(sources) > 1:
             raise ValueError("give password_env or password_file, not both")
-        if self.username is None and sources:
-            raise ValueError("a password_env or password_file needs a username")
-        if self.username is not None:
+        if self.authorization == "bearer":
+            if self.ecosystem == "oci":
+                raise ValueError('authorization = "bearer" is for package registries (an npm '
+                                 "token); an image registry takes a username and password")
+            if self.username is not None:
+                raise ValueError('authorization = "bearer" sends a token alone: '
+                                 "remove username")
+            if not sources:
+                raise ValueError('authorization = "bearer" needs password_env or password_file '
+                                 "naming where the token is")
+        elif self.username is None and sources:
+            raise ValueError("a password_env or password_file needs a username "
+                             '(or authorization = "bearer" for a token)')
+        if self.username is not None or sources:
             if not sources:
                 # The username is not quoted: "user:password" is sometimes put there whole.
                 raise ValueError(
@@ -233,8 +247,9 @@ def _describe(error: ValidationError, path: Path, data: Mapping[str, object]) ->
 
 
 def _credential(entry: RegistryModel, environ: Mapping[str, str], where: str) -> Credential | None:
-    if entry.username is None:
+    if entry.password_env is None and entry.password_file is None:
         return None
+    username = entry.username or ""
     if entry.password_env is not None:
         value = environ.get(entry.password_env)
         if not value:
@@ -248,10 +263,12 @@ def _credential(entry: RegistryModel, environ: Mapping[str, str], where: str) ->
                 "not shown: if it is the password itself, rotate it, put it in an environment "
                 "variable and name that variable here, like REGISTRY_PASSWORD)"
             )
-        return Credential(entry.username, f"env {entry.password_env}", _env_value=value)
+        return Credential(username, f"env {entry.password_env}", entry.authorization,
+                          _env_value=value)
     assert entry.password_file is not None
     credential = Credential(
-        entry.username, f"file {entry.password_file}", _file=entry.password_file
+        username, f"file {entry.password_file}", entry.authorization,
+        _file=entry.password_file
     )
     try:
         credential.password()

@@ -53,6 +53,14 @@ def basic_header(credential: Credential) -> str:
     return "Basic " + base64.b64encode(raw).decode("ascii")
 
 
+def authorization(credential: Credential) -> str:
+    """The ``Authorization`` value a package registry takes for ``credential``: Basic, or
+    Bearer with the token alone (npm)."""
+    if credential.scheme == "bearer":
+        return "Bearer " + credential.password()
+    return basic_header(credential)
+
+
 def check_realm(
     challenge: Challenge, profile: RegistryProfile, *, with_credential: bool
 ) -> httpx.URL | str:

@@ -156,6 +156,26 @@ async def test_npm_private_package_with_the_operators_credential(
     assert_clean(result, verdaccio.publisher.password)
 
 
+async def test_npm_token_sent_as_a_bearer(verdaccio: RunningVerdaccio,
+                                          make_config: MakeConfig) -> None:
+    # An npm automation token has no username: the registries file says authorization = "bearer".
+    token = verdaccio.tokens[verdaccio.publisher.username]
+    entry = package_entry("npm", verdaccio.url, ca_file=verdaccio.ca_file).replace(
+        "allow_private = true", 'allow_private = true\nauthorization = "bearer"\n'
+        'password_env = "PKG_TOKEN"\nprobe_scopes = ["*"]')
+    config = make_config(entry, {"PKG_TOKEN": token})
+    result = await probe_package("npm", "private-lib", version=VERSION,
+                                 registry_url=verdaccio.url, suspected="auth-required",
+                                 config=config)
+    assert (result.outcome, result.tier) == ("ok", "credentialed")
+    assert_clean(result, token)
+    wrong = make_config(entry, {"PKG_TOKEN": token[::-1]})
+    rejected = await probe_package("npm", "private-lib", registry_url=verdaccio.url,
+                                   suspected="auth-invalid-credentials", config=wrong)
+    assert rejected.outcome in {"auth-invalid-credentials", "auth-required"}
+    assert_clean(rejected, token)
+
+
 async def test_npm_wrong_credential(verdaccio: RunningVerdaccio, make_config: MakeConfig) -> None:
     wrong = "not-" + verdaccio.publisher.password
     config = configured(make_config, "npm", verdaccio.url, ca_file=verdaccio.ca_file,

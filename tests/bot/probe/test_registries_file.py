@@ -116,6 +116,14 @@ def test_password_file_is_read_on_use(tmp_path: Path) -> None:
             "UNSET_VAR (password_env) is not set",
         ),
         ('host = "r.example"\nca_file = "/nonexistent/ca.pem"', "not a readable PEM"),
+        ('host = "r.example"\nauthorization = "bearer"\npassword_env = "PW"\n'
+         'probe_scopes = ["*"]', "for package registries"),
+        ('ecosystem = "npm"\nurl = "https://npm.example/"\nauthorization = "bearer"\n'
+         'username = "u"\npassword_env = "PW"\nprobe_scopes = ["*"]', "remove username"),
+        ('ecosystem = "npm"\nurl = "https://npm.example/"\nauthorization = "bearer"',
+         "where the token is"),
+        ('ecosystem = "npm"\nurl = "http://npm.example/"\nauthorization = "bearer"\n'
+         'password_env = "PW"\nprobe_scopes = ["*"]', "only ever sent over HTTPS"),
     ],
 )
 def test_mistakes_are_named(body: str, message: str) -> None:
