@@ -1,6 +1,7 @@
 """The ``/registry-why`` slash command: an ephemeral answer, with a button to share it.
 
-``/registry-why probe <image>`` is answered by the probe (``handlers.probe_requests``)."""
+``/registry-why probe <image>`` and ``/registry-why probe <ecosystem> <package>`` are answered
+by the probe (``handlers.probe_requests``)."""
 
 from __future__ import annotations
 
