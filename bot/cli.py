@@ -159,16 +159,22 @@ def _probe_json(result: ProbeResult) -> dict[str, Any]:
     return package_to_json(result) if isinstance(result, PackageProbeResult) else to_json(result)
 
 
+def _refuse_secret(argument: str, what: str) -> None:
+    """Raise UsageError, the secret masked, when a probe argument holds a credential."""
+    typed = read_paste(argument)
+    if typed.redactions:
+        labels = ", ".join(r.label for r in typed.redactions)
+        raise UsageError(
+            f"{typed.text!r} holds {labels}: give {what} (the probe uses the operator's "
+            "credential, never yours). It is exposed wherever you typed it (shell history): "
+            "rotate it now."
+        )
+
+
 def _probe_package(args: argparse.Namespace, out: IO[str]) -> int:
     """``probe --ecosystem npm --registry URL PACKAGE[@VERSION]``."""
-    for typed in (read_paste(args.image), read_paste(args.registry or "")):
-        if typed.redactions:
-            labels = ", ".join(r.label for r in typed.redactions)
-            raise UsageError(
-                f"{typed.text!r} holds {labels}: give the package and the registry URL alone "
-                "(the probe uses the operator's credential, never yours). It is exposed "
-                "wherever you typed it (shell history): rotate it now."
-            )
+    for typed in (args.image, args.registry or ""):
+        _refuse_secret(typed, "the package and the registry URL alone")
     name, version = split_spec(args.ecosystem, args.image)
     try:
         package_target(args.ecosystem, name, version)
@@ -190,15 +196,8 @@ def cmd_probe(args: argparse.Namespace, stdin: IO[bytes], out: IO[str]) -> int:
         return _probe_package(args, out)
     if args.registry is not None:
         raise UsageError("--registry is for package registries: add --ecosystem (npm, pypi...)")
-    typed = read_paste(args.image)
-    if typed.redactions:
-        # Never probed: a probe with the secret masked out would ask about another reference.
-        labels = ", ".join(r.label for r in typed.redactions)
-        raise UsageError(
-            f"{typed.text!r} holds {labels}: give the image reference alone, like "
-            "ghcr.io/org/app:1.2 (the probe uses the operator's credential, never yours). "
-            "It is exposed wherever you typed it (shell history): rotate it now."
-        )
+    # Never probed: a probe with the secret masked out would ask about another reference.
+    _refuse_secret(args.image, "the image reference alone, like ghcr.io/org/app:1.2")
     try:
         image = parse_reference(args.image)
     except InvalidReference as exc:
